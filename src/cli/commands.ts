@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * One line per capability: each module exports `register(program)` and adds its own subcommands.
+ * Keep this list short and ordered as in `serverless-mesh --help`.
+ */
+export function registerCommands(program: Command): void {
+  void program;
+}
