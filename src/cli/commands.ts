@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { register as registerRender } from './render-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
  * Keep this list short and ordered as in `serverless-mesh --help`.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerRender(program);
 }

@@ -1,0 +1,92 @@
+// @peculiar/x509 2.x resolves its ASN.1 classes through tsyringe, which needs the Reflect
+// metadata polyfill loaded before it.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { webcrypto } from 'node:crypto';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const RSA_SHA256 = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
+const DAY_MS = 86_400_000;
+
+export interface GeneratedCerts {
+  rootCertPem: string;
+  rootKeyPem: string;
+  wildcardCertPem: string;
+  wildcardKeyPem: string;
+}
+
+export interface CertOptions {
+  /** Organisation in both subjects (the docs use "Example Inc."). */
+  organization?: string;
+  /** Validity of the wildcard certificate in days (the root CA gets 10 years). */
+  days?: number;
+  now?: Date;
+}
+
+/** Random positive 128-bit serial number, hex (RFC 5280 §4.1.2.2: positive, ≤ 20 octets). */
+function serialNumber(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0] as number) & 0x7f;
+  return Buffer.from(bytes).toString('hex');
+}
+
+async function privateKeyPem(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+}
+
+/**
+ * A root CA and a wildcard server certificate for `*.<domain>` signed by it (docs §1.3), RSA 2048
+ * with SHA-256, subjectAltName `*.<domain>` and `<domain>`. Pure Node (WebCrypto), no openssl.
+ */
+export async function generateWildcardCerts(domain: string, opts: CertOptions = {}): Promise<GeneratedCerts> {
+  const org = opts.organization ?? 'serverless-mesh';
+  const notBefore = new Date((opts.now ?? new Date()).getTime() - 5 * 60_000); // tolerate clock skew
+  const caKeys = await webcrypto.subtle.generateKey(RSA_SHA256, true, ['sign', 'verify']);
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: `CN=${domain} root CA, O=${org}`,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 3650 * DAY_MS),
+    signingAlgorithm: RSA_SHA256,
+    keys: caKeys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  const keys = await webcrypto.subtle.generateKey(RSA_SHA256, true, ['sign', 'verify']);
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: `CN=*.${domain}, O=${org}`,
+    issuer: root.subject,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + (opts.days ?? 365) * DAY_MS),
+    signingAlgorithm: RSA_SHA256,
+    publicKey: keys.publicKey,
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: `*.${domain}` },
+        { type: 'dns', value: domain },
+      ]),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(root),
+    ],
+  });
+  return {
+    rootCertPem: root.toString('pem'),
+    rootKeyPem: await privateKeyPem(caKeys.privateKey),
+    wildcardCertPem: leaf.toString('pem'),
+    wildcardKeyPem: await privateKeyPem(keys.privateKey),
+  };
+}

@@ -1,0 +1,65 @@
+import type { ServerlessMeshSpec } from '../spec/types.ts';
+import type { KubeObject } from '../util/kube.ts';
+import { SERVING_NS } from './constants.ts';
+
+/** networking.istio.io version served by each flavour (OSSM 2.x serves only v1alpha3/v1beta1). */
+export function networkingApiVersion(spec: ServerlessMeshSpec): string {
+  return spec.mesh.flavor === 'ossm2' ? 'networking.istio.io/v1alpha3' : 'networking.istio.io/v1';
+}
+
+/**
+ * The two Knative gateways (docs §1.4.2 step 4) and the cluster-local Service in front of the
+ * local one. The local gateway serves ISTIO_MUTUAL on 8081, so only in-mesh clients can use it.
+ */
+export function knativeGateways(spec: ServerlessMeshSpec): KubeObject[] {
+  const apiVersion = networkingApiVersion(spec);
+  const selector = { knative: 'ingressgateway' };
+  return [
+    {
+      apiVersion,
+      kind: 'Gateway',
+      metadata: { name: 'knative-ingress-gateway', namespace: SERVING_NS },
+      spec: {
+        selector,
+        servers: [
+          {
+            port: { number: 443, name: 'https', protocol: 'HTTPS' },
+            hosts: ['*'],
+            tls: { mode: 'SIMPLE', credentialName: spec.tls.secretName },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion,
+      kind: 'Gateway',
+      metadata: { name: 'knative-local-gateway', namespace: SERVING_NS },
+      spec: {
+        selector,
+        servers: [
+          {
+            port: { number: 8081, name: 'https', protocol: 'HTTPS' },
+            tls: { mode: 'ISTIO_MUTUAL' },
+            hosts: ['*'],
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'knative-local-gateway',
+        namespace: spec.mesh.namespace,
+        // Port 80 of this Service maps to gateway port 8081; without this label Istio would
+        // translate the Gateway's port number to the Service port and miss the listener.
+        labels: { 'experimental.istio.io/disable-gateway-port-translation': 'true' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        selector: { istio: 'ingressgateway' },
+        ports: [{ name: 'http2', port: 80, targetPort: 8081 }],
+      },
+    },
+  ];
+}

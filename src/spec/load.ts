@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { InputErrors } from '../util/errors.ts';
+import {
+  formatError,
+  parseYamlDocs,
+  pointerToPath,
+  positionOf,
+  type PathSegment,
+  type SourceDoc,
+} from '../util/yaml-source.ts';
+import { specSchema } from './schema.ts';
+import { KNATIVE_SYSTEM_NAMESPACES, type ServerlessMesh } from './types.ts';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false });
+const validateSchema = ajv.compile(specSchema);
+
+/** Reads, parses, validates and defaults a ServerlessMesh spec file. Throws InputErrors (exit 2). */
+export function loadSpecFile(file: string): ServerlessMesh {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new InputErrors([`${file}: cannot read spec file (${code})`]);
+  }
+  return parseSpec(file, text);
+}
+
+/** Same as loadSpecFile for text already in memory; `file` only names it in messages. */
+export function parseSpec(file: string, text: string): ServerlessMesh {
+  const { docs, errors } = parseYamlDocs(file, text);
+  if (errors.length > 0) throw new InputErrors(errors);
+  if (docs.length !== 1) {
+    const pos = docs[1] ? positionOf(docs[1], []) : undefined;
+    throw new InputErrors([
+      formatError(file, pos, [], `expected exactly one ServerlessMesh document, found ${docs.length}`),
+    ]);
+  }
+  const src = docs[0] as SourceDoc;
+  const value = structuredClone(src.value);
+  if (!validateSchema(value)) {
+    throw new InputErrors(schemaErrors(src, validateSchema.errors ?? []));
+  }
+  const spec = value as unknown as ServerlessMesh;
+  fillDerivedDefaults(spec);
+  const semantic = semanticErrors(spec).map((e) => formatError(file, positionOf(src, e.path), e.path, e.message));
+  if (semantic.length > 0) throw new InputErrors(semantic);
+  return spec;
+}
+
+/** Defaults that depend on other fields (JSON Schema defaults are constants). */
+function fillDerivedDefaults(mesh: ServerlessMesh): void {
+  const kafka = mesh.spec.kafka;
+  if (kafka && kafka.ports === undefined) {
+    kafka.ports = [...new Set(kafka.bootstrapServers.map((s) => splitHostPort(s).port))];
+  }
+}
+
+/** `host:port` → parts; Kafka's conventional port 9092 when none is given. */
+export function splitHostPort(server: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(server);
+  return m ? { host: m[1] as string, port: Number(m[2]) } : { host: server, port: 9092 };
+}
+
+function schemaErrors(src: SourceDoc, errors: ErrorObject[]): string[] {
+  const lines: string[] = [];
+  for (const e of errors) {
+    let path = pointerToPath(e.instancePath, src.value);
+    let message: string;
+    let atKey = false;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const field = String((e.params as { additionalProperty: string }).additionalProperty);
+        path = [...path, field];
+        atKey = true;
+        message = `unknown field "${field}"`;
+        break;
+      }
+      case 'required': {
+        const field = String((e.params as { missingProperty: string }).missingProperty);
+        message = `missing required field "${field}"`;
+        break;
+      }
+      case 'enum':
+        message = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+        break;
+      case 'pattern':
+        message = describePattern(e, valueAt(src.value, path));
+        break;
+      case 'type':
+        message = `must be ${(e.params as { type: string }).type}, got ${typeName(valueAt(src.value, path))}`;
+        break;
+      default:
+        message = e.message ?? e.keyword;
+    }
+    lines.push(formatError(src.file, positionOf(src, path, atKey), path, message));
+  }
+  return [...new Set(lines)];
+}
+
+function describePattern(e: ErrorObject, value: unknown): string {
+  const shown = JSON.stringify(value);
+  if (e.schemaPath.includes('version')) return `invalid version ${shown}: expected vMAJOR.MINOR (e.g. v2.6)`;
+  if ((e.params as { pattern: string }).pattern === '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') {
+    return `invalid name ${shown}: must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)`;
+  }
+  return `invalid value ${shown}: must match ${(e.params as { pattern: string }).pattern}`;
+}
+
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+interface SemanticError {
+  path: PathSegment[];
+  message: string;
+}
+
+/** Cross-field rules that JSON Schema cannot express. */
+export function semanticErrors(mesh: ServerlessMesh): SemanticError[] {
+  const s = mesh.spec;
+  const out: SemanticError[] = [];
+  const reserved = new Set<string>([...KNATIVE_SYSTEM_NAMESPACES, s.mesh.namespace]);
+  const owner = new Map<string, number>();
+  const tenantNames = new Map<string, number>();
+
+  s.tenants.forEach((t, ti) => {
+    const prev = tenantNames.get(t.name);
+    if (prev !== undefined) {
+      out.push({ path: ['spec', 'tenants', ti, 'name'], message: `duplicate tenant name "${t.name}" (also spec.tenants[${prev}])` });
+    } else tenantNames.set(t.name, ti);
+    t.namespaces.forEach((ns, ni) => {
+      const path = ['spec', 'tenants', ti, 'namespaces', ni];
+      if (reserved.has(ns)) {
+        out.push({ path, message: `namespace "${ns}" is a Knative or mesh system namespace and cannot belong to a tenant` });
+        return;
+      }
+      const o = owner.get(ns);
+      if (o !== undefined && o !== ti) {
+        out.push({ path, message: `namespace "${ns}" already belongs to tenant "${s.tenants[o]?.name}" (spec.tenants[${o}])` });
+      } else owner.set(ns, ti);
+    });
+  });
+  s.members.forEach((ns, i) => {
+    const path = ['spec', 'members', i];
+    if (reserved.has(ns)) out.push({ path, message: `namespace "${ns}" is a Knative or mesh system namespace; it is added to the mesh already` });
+    else if (owner.has(ns)) out.push({ path, message: `namespace "${ns}" already belongs to tenant "${s.tenants[owner.get(ns) as number]?.name}"; list it once` });
+  });
+  if (s.tls.generate && !s.domain) {
+    out.push({ path: ['spec', 'tls', 'generate'], message: 'generating a wildcard certificate needs spec.domain' });
+  }
+  if (s.ingress === 'kourier' && s.tenants.length > 0) {
+    out.push({
+      path: ['spec', 'tenants'],
+      message: 'tenant isolation needs ingress: istio (with Kourier the Knative data path is outside the mesh)',
+    });
+  }
+  if (s.kafka?.enabled && !s.eventing.enabled) {
+    out.push({ path: ['spec', 'kafka'], message: 'Knative Kafka needs eventing.enabled: true' });
+  }
+  return out;
+}
