@@ -1,0 +1,170 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+// js-yaml 4: the Knative operator and KnativeKafka CRDs that ship are not strict YAML 1.2
+// (under-indented multi-line scalars) and only js-yaml 4 reads them like kubectl does.
+import jsyaml from 'js-yaml';
+
+// ajv-formats is CJS with `export default`; under NodeNext its default import is the module object.
+const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
+
+export interface CrdVersionInfo {
+  group: string;
+  version: string;
+  kind: string;
+  served: boolean;
+  storage: boolean;
+  file: string;
+  schema: unknown;
+}
+
+export interface SchemaViolation {
+  /** JSON pointer into the object. */
+  pointer: string;
+  message: string;
+}
+
+function makeAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+  addFormats(ajv);
+  ajv.addFormat('string', true); // `format: string` occurs in real CRDs
+  for (const keyword of [
+    'x-kubernetes-preserve-unknown-fields',
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-validations', // CEL: not evaluated offline; a server-side dry run does
+    'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys',
+    'x-kubernetes-map-type',
+    'x-kubernetes-embedded-resource',
+  ]) {
+    ajv.addKeyword({ keyword });
+  }
+  return ajv;
+}
+
+/**
+ * Structural schema → JSON Schema that rejects unknown fields, as the apiserver does with
+ * fieldValidation=Strict; int-or-string becomes an explicit anyOf.
+ */
+function strictify(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(strictify);
+  if (!s || typeof s !== 'object') return s;
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    o[k] =
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)]))
+        : strictify(v);
+  }
+  if (o.type === 'object' && o.properties && o.additionalProperties === undefined && !o['x-kubernetes-preserve-unknown-fields']) {
+    o.additionalProperties = false;
+  }
+  if (o['x-kubernetes-int-or-string']) {
+    delete o.type;
+    o.anyOf ??= [{ type: 'integer' }, { type: 'string' }];
+  }
+  return o;
+}
+
+/** Every CRD file under `dir`, one level of variant sub-folders included when `recursive`. */
+function crdFiles(dir: string, recursive: boolean): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      if (recursive) out.push(...crdFiles(p, true));
+    } else if (name.endsWith('.yaml')) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Validators for the served versions of a set of CRDs, keyed `group/version/Kind`, compiled
+ * lazily (Ajv needs ~1 s for the SMCP schema alone).
+ */
+export class CrdSchemas {
+  private readonly versions = new Map<string, CrdVersionInfo>();
+  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly ajv = makeAjv();
+
+  /** Loads CRD files (each holds one CustomResourceDefinition). Later files override earlier ones. */
+  static fromFiles(files: string[]): CrdSchemas {
+    const schemas = new CrdSchemas();
+    for (const file of files) schemas.add(file);
+    return schemas;
+  }
+
+  /** The CRDs of one directory (e.g. `crds/networking.istio.io` or its `maistra-2.5` variant). */
+  static fromDirs(dirs: string[]): CrdSchemas {
+    return CrdSchemas.fromFiles(dirs.flatMap((d) => crdFiles(d, false)));
+  }
+
+  add(file: string): void {
+    const crd = jsyaml.load(readFileSync(file, 'utf8')) as {
+      spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean; storage: boolean; schema?: { openAPIV3Schema?: unknown } }> };
+    };
+    for (const v of crd.spec.versions) {
+      const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
+      this.versions.set(key, {
+        group: crd.spec.group,
+        version: v.name,
+        kind: crd.spec.names.kind,
+        served: v.served,
+        storage: v.storage,
+        file,
+        schema: v.schema?.openAPIV3Schema,
+      });
+      this.compiled.delete(key);
+    }
+  }
+
+  get(apiVersion: string, kind: string): CrdVersionInfo | undefined {
+    return this.versions.get(`${apiVersion}/${kind}`);
+  }
+
+  /** Kinds known for a group, with their served versions: to say what *is* served. */
+  servedVersions(group: string, kind: string): string[] {
+    return [...this.versions.values()].filter((v) => v.group === group && v.kind === kind && v.served).map((v) => v.version);
+  }
+
+  /**
+   * Violations of `obj` against its CRD version; undefined when no CRD of that group/kind was loaded.
+   * A version that exists but is not served is itself a violation.
+   */
+  validate(obj: { apiVersion: string; kind: string }): SchemaViolation[] | undefined {
+    const key = `${obj.apiVersion}/${obj.kind}`;
+    const info = this.versions.get(key);
+    if (!info) {
+      const [group] = obj.apiVersion.split('/');
+      const served = this.servedVersions(group ?? '', obj.kind);
+      return served.length > 0 ? [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served; served: ${served.join(', ')}` }] : undefined;
+    }
+    if (!info.served) return [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served` }];
+    let fn = this.compiled.get(key);
+    if (!fn) {
+      const root = strictify(info.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }) as Record<string, unknown>;
+      // CRD schemas often omit apiVersion/kind/metadata at the root; the apiserver always accepts them.
+      root.properties = {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object' },
+        ...(root.properties as object | undefined),
+      };
+      fn = this.ajv.compile(root);
+      this.compiled.set(key, fn);
+    }
+    if (fn(obj)) return [];
+    return (fn.errors ?? []).map(toViolation);
+  }
+}
+
+function toViolation(e: ErrorObject): SchemaViolation {
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"`
+      : e.keyword === 'enum'
+        ? ` ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`
+        : '';
+  return { pointer: e.instancePath || '/', message: `${e.message ?? e.keyword}${extra}` };
+}
