@@ -1,3 +1,4 @@
+import type { V1Service } from '@kubernetes/client-node';
 import type { ServerlessMeshSpec } from '../spec/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { SERVING_NS } from './constants.ts';
@@ -45,7 +46,12 @@ export function knativeGateways(spec: ServerlessMeshSpec): KubeObject[] {
         ],
       },
     },
-    {
+    localGatewayService(spec),
+  ];
+}
+
+function localGatewayService(spec: ServerlessMeshSpec): KubeObject {
+  const service = {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: {
@@ -60,6 +66,6 @@ export function knativeGateways(spec: ServerlessMeshSpec): KubeObject[] {
         selector: { istio: 'ingressgateway' },
         ports: [{ name: 'http2', port: 80, targetPort: 8081 }],
       },
-    },
-  ];
+  } satisfies V1Service;
+  return service;
 }

@@ -1,3 +1,4 @@
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { ServerlessMeshSpec } from '../spec/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { EVENTING_NS, PART_OF, SERVING_INGRESS_NS, SERVING_NS, TENANT_LABEL } from './constants.ts';
@@ -5,7 +6,8 @@ import { EVENTING_NS, PART_OF, SERVING_INGRESS_NS, SERVING_NS, TENANT_LABEL } fr
 const partOf = { [PART_OF]: 'openshift-serverless' };
 
 function namespace(name: string, labels?: Record<string, string>): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: labels ? { name, labels } : { name } };
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: labels ? { name, labels } : { name } } satisfies V1Namespace;
+  return ns;
 }
 
 /**

@@ -2,13 +2,16 @@ import type { ServerlessMeshSpec } from '../spec/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { PART_OF, SERVING_NS } from './constants.ts';
 
+// Not typed with client-node's V1NetworkPolicy: its model names the `from` field `_from`
+// (a serialisation detail of its typed path), which is not the wire format we emit.
+
 /**
  * Lets Prometheus scrape Knative Serving (docs §1.5 step 2). The namespace is selected by
  * `kubernetes.io/metadata.name`, which the apiserver sets on every namespace (Kubernetes ≥ 1.21),
  * as the operator's own policy does; the docs' `name:` label is not guaranteed to exist.
  */
 export function monitoringNetworkPolicy(spec: ServerlessMeshSpec): KubeObject {
-  return {
+  const policy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: 'allow-from-openshift-monitoring-ns', namespace: SERVING_NS },
@@ -20,11 +23,13 @@ export function monitoringNetworkPolicy(spec: ServerlessMeshSpec): KubeObject {
       policyTypes: ['Ingress'],
     },
   };
+  return policy;
 }
 
 /** With Kourier kept (docs §1.6): each mesh member admits traffic from the Knative system namespaces. */
 export function kourierMemberNetworkPolicies(spec: ServerlessMeshSpec): KubeObject[] {
-  return spec.members.map((ns) => ({
+  return spec.members.map((ns) => {
+    const policy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: 'allow-from-serving-system-namespace', namespace: ns },
@@ -33,5 +38,7 @@ export function kourierMemberNetworkPolicies(spec: ServerlessMeshSpec): KubeObje
       podSelector: {},
       policyTypes: ['Ingress'],
     },
-  }));
+    };
+    return policy;
+  });
 }

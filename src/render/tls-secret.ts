@@ -1,3 +1,4 @@
+import type { V1Secret } from '@kubernetes/client-node';
 import type { ServerlessMeshSpec } from '../spec/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { CERT_UID } from './constants.ts';
@@ -14,7 +15,7 @@ export interface TlsMaterial {
  * certificate-uid label so that net-istio still sees it when secret filtering is on (docs §1.7).
  */
 export function tlsSecret(spec: ServerlessMeshSpec, tls: TlsMaterial): KubeObject {
-  return {
+  const secret = {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
@@ -27,5 +28,6 @@ export function tlsSecret(spec: ServerlessMeshSpec, tls: TlsMaterial): KubeObjec
       'tls.crt': Buffer.from(tls.certPem).toString('base64'),
       'tls.key': Buffer.from(tls.keyPem).toString('base64'),
     },
-  };
+  } satisfies V1Secret;
+  return secret;
 }

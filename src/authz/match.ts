@@ -1,0 +1,159 @@
+import type { MeshOptions } from './types.ts';
+
+/**
+ * Istio string forms (authorization-policy reference, "Rule"): exact, prefix `abc*`, suffix `*abc`,
+ * presence `*` (non-empty). A `*` elsewhere is literal (pilot/pkg/security/authz/matcher/string.go).
+ */
+export function matchString(pattern: string, value: string | undefined, ignoreCase = false): boolean {
+  if (value === undefined) return false;
+  let p = pattern;
+  let v = value;
+  if (ignoreCase) {
+    p = p.toLowerCase();
+    v = v.toLowerCase();
+  }
+  if (p === '*') return v.length > 0;
+  if (p.endsWith('*')) return v.startsWith(p.slice(0, -1));
+  if (p.startsWith('*')) return v.endsWith(p.slice(1));
+  return v === p;
+}
+
+/** values: OR; notValues: NOT(OR); both set: AND. Unset field = no constraint. */
+export function matchField(
+  values: readonly string[] | undefined,
+  notValues: readonly string[] | undefined,
+  test: (pattern: string) => boolean,
+): boolean {
+  if (values && values.length > 0 && !values.some(test)) return false;
+  if (notValues && notValues.length > 0 && notValues.some(test)) return false;
+  return true;
+}
+
+/**
+ * Policy principals naming the default trust domain `cluster.local` mean "the local trust domain"
+ * (pilot/pkg/security/trustdomain/bundle.go), so they are rewritten to the mesh's trust domain.
+ */
+function localizePrincipal(pattern: string, mesh: MeshOptions): string {
+  if (mesh.trustDomain === 'cluster.local') return pattern;
+  const parts = pattern.split('/');
+  if (parts.length === 5 && parts[0] === 'cluster.local') return [mesh.trustDomain, ...parts.slice(1)].join('/');
+  return pattern;
+}
+
+/** `principals`: matched against `spiffe://<principal>` of the mTLS peer; never matches plaintext. */
+export function matchPrincipal(pattern: string, principal: string | undefined, mesh: MeshOptions): boolean {
+  if (!principal) return false;
+  return matchString(localizePrincipal(pattern, mesh), principal);
+}
+
+const regexCache = new Map<string, RegExp>();
+function cachedRegex(src: string): RegExp {
+  let re = regexCache.get(src);
+  if (!re) {
+    re = new RegExp(src);
+    regexCache.set(src, re);
+  }
+  return re;
+}
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * `namespaces`: regex `.*\/ns/<v, every * → .*>/.*` over the principal (generator.go
+ * srcNamespaceGenerator), so it needs mTLS and ignores the trust domain.
+ */
+export function matchNamespace(pattern: string, principal: string | undefined): boolean {
+  if (!principal) return false;
+  const body = pattern.split('*').map(escapeRe).join('.*');
+  return cachedRegex(`^spiffe://.*/ns/${body}/.*$`).test(`spiffe://${principal}`);
+}
+
+/** `serviceAccounts`: `ns/sa` or `sa` (policy namespace); regex from generator.go, no wildcards. */
+export function matchServiceAccount(pattern: string, principal: string | undefined, policyNs: string): boolean {
+  if (!principal) return false;
+  const [ns, sa] = pattern.includes('/') ? pattern.split('/', 2) : [policyNs, pattern];
+  return cachedRegex(`^spiffe://.+/ns/${escapeRe(ns ?? '')}/(.+/|)sa/${escapeRe(sa ?? '')}(/.+)?$`).test(`spiffe://${principal}`);
+}
+
+export function trustDomainOf(principal: string | undefined): string | undefined {
+  return principal ? principal.split('/')[0] : undefined;
+}
+
+/** ipBlocks: bare IP = /32 (/128) (AddrStrToCidrRange). */
+export function matchCidr(block: string, ip: string | undefined): boolean {
+  if (!ip) return false;
+  const [base, bitsStr] = block.split('/');
+  if (base === undefined) return false;
+  const v4 = base.includes('.') && ip.includes('.');
+  const v6 = base.includes(':') && ip.includes(':');
+  if (!v4 && !v6) return false;
+  const a = v4 ? ipv4Bits(base) : ipv6Bits(base);
+  const b = v4 ? ipv4Bits(ip) : ipv6Bits(ip);
+  if (a === undefined || b === undefined) return false;
+  const bits = bitsStr === undefined ? a.length : Number(bitsStr);
+  return a.slice(0, bits) === b.slice(0, bits);
+}
+
+function ipv4Bits(ip: string): string | undefined {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) return undefined;
+  return parts.map((n) => n.toString(2).padStart(8, '0')).join('');
+}
+
+function ipv6Bits(ip: string): string | undefined {
+  const [head, tail] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
+  const fill = tail !== undefined ? 8 - h.length - t.length : 0;
+  const groups = [...h, ...Array<string>(Math.max(0, fill)).fill('0'), ...t];
+  if (groups.length !== 8) return undefined;
+  return groups.map((g) => parseInt(g || '0', 16).toString(2).padStart(16, '0')).join('');
+}
+
+// Percent-encoded characters BASE decodes once: - . 0-9 A-Z _ a-z ~ (istio.io reference
+// config/security/normalization). %2F and %5C are decoded only with DECODE_AND_MERGE_SLASHES.
+const UNRESERVED = /^[-.0-9A-Z_a-z~]$/;
+
+/**
+ * Path as the authorization filter sees it: query dropped, then the mesh's normalization
+ * (BASE = RFC 3986 dot segments + backslash → slash; MERGE_SLASHES adds `//` → `/`).
+ */
+export function normalizePath(raw: string, mode: MeshOptions['pathNormalization']): string {
+  let path = raw.split('?')[0] ?? '';
+  path = path.split('#')[0] ?? '';
+  if (mode === 'NONE') return path;
+  path = path.replace(/%([0-9a-fA-F]{2})/g, (m, hex: string) => {
+    const ch = String.fromCharCode(parseInt(hex, 16));
+    if (UNRESERVED.test(ch)) return ch;
+    if (mode === 'DECODE_AND_MERGE_SLASHES' && (ch === '/' || ch === '\\')) return ch;
+    return m.toUpperCase();
+  });
+  path = path.replace(/\\/g, '/');
+  if (!path.startsWith('/')) path = `/${path}`;
+  const out: string[] = [];
+  const segs = path.slice(1).split('/');
+  segs.forEach((seg, i) => {
+    const last = i === segs.length - 1;
+    if (seg === '.') {
+      if (last) out.push('');
+    } else if (seg === '..') {
+      out.pop();
+      if (last) out.push('');
+    } else out.push(seg);
+  });
+  path = `/${out.join('/')}`;
+  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/\/{2,}/g, '/');
+  return path;
+}
+
+/** `paths`: string forms plus templates `{*}` (one segment) and `{**}` (the rest, last only). */
+export function matchPath(pattern: string, path: string | undefined): boolean {
+  if (path === undefined) return false;
+  if (pattern.includes('{*}') || pattern.includes('{**}')) {
+    const src = pattern
+      .split('/')
+      .map((seg) => (seg === '{*}' ? '[^/]+' : seg === '{**}' ? '.*' : escapeRe(seg)))
+      .join('/');
+    return cachedRegex(`^${src}$`).test(path);
+  }
+  return matchString(pattern, path);
+}

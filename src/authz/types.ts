@@ -1,0 +1,158 @@
+/** Istio security objects reduced to what the simulator evaluates (security.istio.io v1 / v1beta1). */
+
+export type Action = 'ALLOW' | 'DENY' | 'CUSTOM' | 'AUDIT';
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'UNSET';
+
+export interface Source {
+  principals?: string[];
+  notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
+  trustDomains?: string[];
+  notTrustDomains?: string[];
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+}
+
+export interface Operation {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+export interface Condition {
+  key: string;
+  values?: string[];
+  notValues?: string[];
+}
+
+export interface Rule {
+  from?: Array<{ source?: Source }>;
+  to?: Array<{ operation?: Operation }>;
+  when?: Condition[];
+}
+
+export interface AuthzPolicy {
+  namespace: string;
+  name: string;
+  action: Action;
+  /** undefined = no selector (all workloads in scope); {} behaves the same. */
+  selector?: Record<string, string>;
+  /** targetRef/targetRefs: such a policy never applies to a sidecar or classic gateway. */
+  targetRef: boolean;
+  /** undefined = no `rules` field. A null entry is a skipped rule. */
+  rules?: Array<Rule | null>;
+  provider?: string;
+  dryRun: boolean;
+}
+
+export interface PeerAuthn {
+  namespace: string;
+  name: string;
+  selector?: Record<string, string>;
+  mode: MtlsMode;
+  portLevel: Record<string, MtlsMode>;
+  /** creationTimestamp when known; ties and unknowns fall back to input order. */
+  created?: string;
+  order: number;
+}
+
+export type ClientTlsMode = 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+
+export interface DestRule {
+  namespace: string;
+  name: string;
+  host: string;
+  /** undefined = exported everywhere. */
+  exportTo?: string[];
+  tls?: ClientTlsMode;
+  portTls: Record<string, ClientTlsMode>;
+}
+
+/** Everything the simulator reads from manifests. */
+export interface SecurityConfig {
+  policies: AuthzPolicy[];
+  peerAuthns: PeerAuthn[];
+  destRules: DestRule[];
+}
+
+export interface MeshOptions {
+  rootNamespace: string;
+  trustDomain: string;
+  /** meshConfig.enableAutoMtls (default true). */
+  autoMtls: boolean;
+  pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+}
+
+export const DEFAULT_MESH: MeshOptions = {
+  rootNamespace: 'istio-system',
+  trustDomain: 'cluster.local',
+  autoMtls: true,
+  pathNormalization: 'BASE',
+};
+
+export type Protocol = 'http' | 'tcp';
+
+/** One request at one destination workload (the `authz --request` JSON, normalised). */
+export interface AuthzRequest {
+  source: {
+    namespace?: string;
+    serviceAccount?: string;
+    /** `<td>/ns/<ns>/sa/<sa>`; derived from namespace/serviceAccount when absent. */
+    principal?: string;
+    sidecar: boolean;
+    /** Direct peer IP (`source.ip`). */
+    ip?: string;
+  };
+  destination: {
+    namespace: string;
+    labels: Record<string, string>;
+    /** Workload (container/target) port: what `ports` and portLevelMtls match. */
+    port: number;
+    protocol: Protocol;
+    sidecar: boolean;
+    /** Inbound ports that bypass the sidecar (excludeInboundPorts). */
+    excludedPorts?: number[];
+    /** Pod labelled `security.istio.io/tlsMode: istio`; defaults to `sidecar`. */
+    tlsModeLabel?: boolean;
+    /** A gateway listener: TLS is set by the Gateway server, not by PeerAuthentication. */
+    gatewayListener?: 'ISTIO_MUTUAL' | 'SIMPLE' | 'PLAINTEXT';
+    ip?: string;
+    /** Service FQDN used for the DestinationRule lookup; defaults to `host` without port. */
+    service?: string;
+  };
+  method?: string;
+  path?: string;
+  host?: string;
+  headers?: Record<string, string>;
+  /** Original client IP (`remote.ip`, from XFF); defaults to source.ip. */
+  remoteIp?: string;
+  /** JWT identity `iss/sub` when a RequestAuthentication validated one. */
+  requestPrincipal?: string;
+  jwtClaims?: Record<string, unknown>;
+  /** Force the transport instead of deriving it from DestinationRule / auto mTLS. */
+  transport?: 'mtls' | 'plaintext';
+  sni?: string;
+}
+
+export type Decision = 'ALLOW' | 'DENY' | 'BLOCKED';
+
+export interface AuthzResult {
+  decision: Decision;
+  /** `ns/name` of the deciding policy; null when no policy decided (implicit allow/deny, transport). */
+  policy: string | null;
+  /** Index into the deciding policy's `rules`. */
+  rule: number | null;
+  reason: string;
+}
