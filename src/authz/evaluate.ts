@@ -1,0 +1,391 @@
+import {
+  matchCidr,
+  matchField,
+  matchNamespace,
+  matchPath,
+  matchPrincipal,
+  matchServiceAccount,
+  matchString,
+  normalizePath,
+  trustDomainOf,
+} from './match.ts';
+import type {
+  AuthzPolicy,
+  AuthzRequest,
+  AuthzResult,
+  Condition,
+  MeshOptions,
+  MtlsMode,
+  Operation,
+  PeerAuthn,
+  Protocol,
+  Rule,
+  SecurityConfig,
+  Source,
+} from './types.ts';
+
+/** Request attributes as the destination proxy sees them (after TLS; principal only with mTLS). */
+export interface EvalContext {
+  principal?: string;
+  requestPrincipal?: string;
+  jwtClaims?: Record<string, unknown>;
+  sourceIp?: string;
+  remoteIp?: string;
+  destIp?: string;
+  port: number;
+  protocol: Protocol;
+  method?: string;
+  /** Already normalized. */
+  path?: string;
+  host?: string;
+  /** Lower-cased names (Istio compares header names case-insensitively). */
+  headers: Record<string, string>;
+  sni?: string;
+}
+
+const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
+
+const isEmptySelector = (s: Record<string, string> | undefined) => !s || Object.keys(s).length === 0;
+const selects = (s: Record<string, string> | undefined, labels: Record<string, string>) =>
+  isEmptySelector(s) || Object.entries(s!).every(([k, v]) => labels[k] === v);
+
+/**
+ * Policies enforced at a sidecar / classic gateway: root namespace (no selector = mesh-wide,
+ * selector = matching workloads in every namespace) plus the workload's own namespace; targetRef
+ * policies never attach to these workloads; dry-run ones go to shadow rules
+ * (pilot/pkg/model/authorization.go, policyattachment.go ShouldAttachPolicy; builder.go isDryRun).
+ */
+export function policiesFor(
+  policies: readonly AuthzPolicy[],
+  namespace: string,
+  labels: Record<string, string>,
+  mesh: MeshOptions,
+): AuthzPolicy[] {
+  return policies.filter(
+    (p) =>
+      (p.namespace === mesh.rootNamespace || p.namespace === namespace) &&
+      !p.targetRef &&
+      !p.dryRun &&
+      selects(p.selector, labels),
+  );
+}
+
+// Keys accepted by model.New (pilot/pkg/security/authz/model/model.go); anything else = rule skipped.
+const HTTP_ONLY_KEY = /^(request\.headers\[.+\]|request\.experimental\.inline\.headers\[.+\]|request\.auth\.(principal|audiences|presenter|claims(\[[^\]]+\])+))$/;
+const TCP_KEY = /^(source\.ip|remote\.ip|source\.namespace|source\.principal|source\.serviceAccount|destination\.ip|destination\.port|connection\.sni|experimental\.envoy\.filters\..+)$/;
+const knownKey = (k: string) => HTTP_ONLY_KEY.test(k) || TCP_KEY.test(k);
+
+const SOURCE_HTTP_ONLY: Array<keyof Source> = ['requestPrincipals', 'notRequestPrincipals'];
+const OP_HTTP_ONLY: Array<keyof Operation> = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
+
+const hasAny = (o: object | undefined, keys: readonly string[]) =>
+  !!o && keys.some((k) => {
+    const v = (o as Record<string, unknown>)[k];
+    return Array.isArray(v) && v.length > 0;
+  });
+
+function ruleUsesHttp(rule: Rule): boolean {
+  return (
+    (rule.from ?? []).some((f) => hasAny(f.source, SOURCE_HTTP_ONLY)) ||
+    (rule.to ?? []).some((t) => hasAny(t.operation, OP_HTTP_ONLY)) ||
+    (rule.when ?? []).some((c) => HTTP_ONLY_KEY.test(c.key))
+  );
+}
+
+function withoutKeys<T extends object>(o: T | undefined, keys: readonly string[]): T | undefined {
+  if (!o) return o;
+  const copy = { ...o } as Record<string, unknown>;
+  for (const k of keys) delete copy[k];
+  return copy as T;
+}
+
+/**
+ * On a TCP filter chain an ALLOW rule using an HTTP-only field is dropped entirely, while DENY /
+ * AUDIT / CUSTOM keep the rule and drop only the HTTP-only values, which widens them
+ * (authz/model/model.go checkError; builder testdata action-{allow,deny}-HTTP-for-TCP-filter).
+ * Returns null when the rule does not exist on this chain.
+ */
+export function ruleForChain(rule: Rule, action: AuthzPolicy['action'], protocol: Protocol): Rule | null {
+  if ((rule.when ?? []).some((c) => !knownKey(c.key))) return null;
+  if (protocol === 'http' || !ruleUsesHttp(rule)) return rule;
+  if (action === 'ALLOW') return null;
+  return {
+    from: rule.from?.map((f) => ({ source: withoutKeys(f.source, SOURCE_HTTP_ONLY) })),
+    to: rule.to?.map((t) => ({ operation: withoutKeys(t.operation, OP_HTTP_ONLY) })),
+    when: rule.when?.filter((c) => !HTTP_ONLY_KEY.test(c.key)),
+  };
+}
+
+export function sourceMatches(s: Source | undefined, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
+  if (!s) return true;
+  const p = ctx.principal;
+  return (
+    matchField(s.principals, s.notPrincipals, (v) => matchPrincipal(v, p, mesh)) &&
+    matchField(s.namespaces, s.notNamespaces, (v) => matchNamespace(v, p)) &&
+    matchField(s.serviceAccounts, s.notServiceAccounts, (v) => matchServiceAccount(v, p, policyNs)) &&
+    matchField(s.trustDomains, s.notTrustDomains, (v) => matchString(v, trustDomainOf(p))) &&
+    matchField(s.requestPrincipals, s.notRequestPrincipals, (v) => matchString(v, ctx.requestPrincipal)) &&
+    matchField(s.ipBlocks, s.notIpBlocks, (v) => matchCidr(v, ctx.sourceIp)) &&
+    matchField(s.remoteIpBlocks, s.notRemoteIpBlocks, (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp))
+  );
+}
+
+export function operationMatches(o: Operation | undefined, ctx: EvalContext): boolean {
+  if (!o) return true;
+  return (
+    // hosts: case-insensitive against :authority (matcher HostMatcher ignoreCase=true)
+    matchField(o.hosts, o.notHosts, (v) => matchString(v, ctx.host, true)) &&
+    matchField(o.ports, o.notPorts, (v) => v === String(ctx.port)) &&
+    matchField(o.methods, o.notMethods, (v) => matchString(v, ctx.method)) &&
+    matchField(o.paths, o.notPaths, (v) => matchPath(v, ctx.path))
+  );
+}
+
+function claimValues(claims: Record<string, unknown> | undefined, key: string): string[] {
+  const names = [...key.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1] ?? '');
+  let cur: unknown = claims;
+  for (const n of names) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[n] : undefined;
+  if (cur === undefined || cur === null) return [];
+  return Array.isArray(cur) ? cur.map(String) : [String(cur)];
+}
+
+/** One `when` entry: values OR, notValues NOT-OR (conditions reference page). */
+export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
+  const k = c.key;
+  let test: (v: string) => boolean;
+  const header = /^request\.(?:experimental\.inline\.)?headers\[(.+)\]$/.exec(k);
+  if (header) {
+    const value = ctx.headers[(header[1] ?? '').toLowerCase()];
+    test = (v) => matchString(v, value);
+  } else if (k === 'source.ip') test = (v) => matchCidr(v, ctx.sourceIp);
+  else if (k === 'remote.ip') test = (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp);
+  else if (k === 'source.namespace') test = (v) => matchNamespace(v, ctx.principal);
+  else if (k === 'source.principal') test = (v) => matchPrincipal(v, ctx.principal, mesh);
+  else if (k === 'source.serviceAccount') test = (v) => matchServiceAccount(v, ctx.principal, policyNs);
+  else if (k === 'request.auth.principal') test = (v) => matchString(v, ctx.requestPrincipal);
+  else if (k === 'request.auth.audiences') test = (v) => claimValues(ctx.jwtClaims, '[aud]').some((x) => matchString(v, x));
+  else if (k === 'request.auth.presenter') test = (v) => claimValues(ctx.jwtClaims, '[azp]').some((x) => matchString(v, x));
+  else if (k.startsWith('request.auth.claims')) test = (v) => claimValues(ctx.jwtClaims, k.slice('request.auth.claims'.length)).some((x) => matchString(v, x));
+  else if (k === 'destination.ip') test = (v) => matchCidr(v, ctx.destIp);
+  else if (k === 'destination.port') test = (v) => v === String(ctx.port);
+  else if (k === 'connection.sni') test = (v) => matchString(v, ctx.sni);
+  else test = () => false; // experimental.envoy.filters.*: Envoy metadata the simulator does not have
+  return matchField(c.values, c.notValues, test);
+}
+
+/** rule ⇔ (OR from) ∧ (OR to) ∧ (AND when); an empty list means "any" (proto Rule comment). */
+export function ruleMatches(rule: Rule, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
+  const from = rule.from ?? [];
+  const to = rule.to ?? [];
+  return (
+    (from.length === 0 || from.some((f) => sourceMatches(f.source, ctx, policyNs, mesh))) &&
+    (to.length === 0 || to.some((t) => operationMatches(t.operation, ctx))) &&
+    (rule.when ?? []).every((c) => conditionMatches(c, ctx, policyNs, mesh))
+  );
+}
+
+/** First rule of `p` that matches on this chain, or null. `rules` absent/empty never matches. */
+export function matchingRule(p: AuthzPolicy, ctx: EvalContext, mesh: MeshOptions): number | null {
+  const rules = p.rules ?? [];
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (!r) continue; // nil rule is skipped (builder.go "skipped nil rule")
+    const eff = ruleForChain(r, p.action, ctx.protocol);
+    if (eff && ruleMatches(eff, ctx, p.namespace, mesh)) return i;
+  }
+  return null;
+}
+
+/**
+ * CUSTOM → DENY → ALLOW at one workload (authorization-policy reference, header). AUDIT never
+ * decides. With no enforced ALLOW policy there is no ALLOW filter, so the request is allowed;
+ * with one, a request matching none is denied (builder.go: empty ALLOW RBAC denies).
+ */
+export function evaluateAuthz(applicable: readonly AuthzPolicy[], ctx: EvalContext, mesh: MeshOptions): AuthzResult {
+  let custom: { p: AuthzPolicy; rule: number } | undefined;
+  for (const p of applicable) {
+    if (p.action !== 'CUSTOM') continue;
+    // An HTTP-only ext-authz provider is not applied on TCP chains; we cannot tell the provider
+    // type offline, so a CUSTOM match is reported as conditional on the provider.
+    const rule = matchingRule(p, ctx, mesh);
+    if (rule !== null) {
+      custom = { p, rule };
+      break;
+    }
+  }
+  for (const p of applicable) {
+    if (p.action !== 'DENY') continue;
+    const rule = matchingRule(p, ctx, mesh);
+    if (rule !== null) return { decision: 'DENY', policy: ref(p), rule, reason: `denied by DENY policy ${ref(p)} rules[${rule}]` };
+  }
+  const allows = applicable.filter((p) => p.action === 'ALLOW');
+  const customNote = custom
+    ? ` — only if ext-authz provider "${custom.p.provider ?? '?'}" allows it (CUSTOM policy ${ref(custom.p)})`
+    : '';
+  if (allows.length === 0) {
+    if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `no ALLOW policy applies${customNote}` };
+    return { decision: 'ALLOW', policy: null, rule: null, reason: 'no ALLOW policy applies to the workload and no DENY policy matched' };
+  }
+  for (const p of allows) {
+    const rule = matchingRule(p, ctx, mesh);
+    if (rule !== null) {
+      if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `ALLOW policy ${ref(p)} rules[${rule}] matched${customNote}` };
+      return { decision: 'ALLOW', policy: ref(p), rule, reason: `allowed by ALLOW policy ${ref(p)} rules[${rule}]` };
+    }
+  }
+  const names = allows.map(ref);
+  const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+  return {
+    decision: 'DENY',
+    policy: null,
+    rule: null,
+    reason: `RBAC: access denied — ALLOW policies apply (${shown}) and none matched`,
+  };
+}
+
+/** Oldest first (creationTimestamp, then input order): istiod keeps the oldest of a level. */
+function oldest(list: PeerAuthn[]): PeerAuthn | undefined {
+  return [...list].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.order - b.order)[0];
+}
+
+export interface PeerAuthnResult {
+  mode: Exclude<MtlsMode, 'UNSET'>;
+  /** PA that set the mode; null = default PERMISSIVE. */
+  from: string | null;
+}
+
+/**
+ * Effective mode on a workload port (pilot/pkg/security/authn/policy_applier.go
+ * ComposePeerAuthentication): workload (port-level first) → namespace → mesh → PERMISSIVE; UNSET
+ * inherits. Selector PAs in the root namespace are ignored; portLevelMtls needs a selector.
+ */
+export function resolvePeerAuthn(
+  pas: readonly PeerAuthn[],
+  namespace: string,
+  labels: Record<string, string>,
+  port: number | undefined,
+  mesh: MeshOptions,
+): PeerAuthnResult {
+  const meshPa = oldest(pas.filter((p) => p.namespace === mesh.rootNamespace && isEmptySelector(p.selector)));
+  const nsPa = oldest(pas.filter((p) => p.namespace === namespace && isEmptySelector(p.selector)));
+  const wlPa =
+    namespace === mesh.rootNamespace
+      ? undefined
+      : oldest(pas.filter((p) => p.namespace === namespace && !isEmptySelector(p.selector) && selects(p.selector, labels)));
+  if (wlPa && port !== undefined) {
+    const pm = wlPa.portLevel[String(port)];
+    if (pm && pm !== 'UNSET') return { mode: pm, from: `${ref(wlPa)} (portLevelMtls ${port})` };
+  }
+  for (const pa of [wlPa, nsPa, meshPa]) {
+    if (pa && pa.mode !== 'UNSET') return { mode: pa.mode, from: ref(pa) };
+  }
+  return { mode: 'PERMISSIVE', from: null };
+}
+
+/** What a client sidecar sends (§2.3 buildAutoMtlsSettings): 'mtls', 'plaintext' or app 'tls'. */
+export function clientTransport(
+  req: AuthzRequest,
+  config: SecurityConfig,
+  mesh: MeshOptions,
+): { mode: 'mtls' | 'plaintext' | 'tls'; why: string } {
+  if (req.transport) return { mode: req.transport, why: `transport given as ${req.transport}` };
+  if (!req.source.sidecar) return { mode: 'plaintext', why: 'the caller has no sidecar' };
+  const service = (req.destination.service ?? req.host ?? '').split(':')[0]?.toLowerCase() ?? '';
+  const dr = service ? findDestinationRule(config, req.source.namespace ?? '', service, req.destination.namespace, mesh) : undefined;
+  const tls = dr ? (dr.portTls[String(req.destination.port)] ?? dr.tls) : undefined;
+  if (dr && tls) {
+    if (tls === 'ISTIO_MUTUAL') return { mode: 'mtls', why: `DestinationRule ${ref(dr)} sets ISTIO_MUTUAL` };
+    if (tls === 'DISABLE') return { mode: 'plaintext', why: `DestinationRule ${ref(dr)} sets tls DISABLE` };
+    return { mode: 'tls', why: `DestinationRule ${ref(dr)} sets ${tls} (application TLS, no Istio identity)` };
+  }
+  if (!mesh.autoMtls) return { mode: 'plaintext', why: 'auto mTLS is off and no DestinationRule sets TLS' };
+  // BestEffortInferServiceMTLSMode looks only at mesh- and namespace-level PAs.
+  const svcMode = resolvePeerAuthn(config.peerAuthns, req.destination.namespace, {}, undefined, mesh);
+  if (svcMode.mode === 'DISABLE') return { mode: 'plaintext', why: `auto mTLS: ${svcMode.from} disables mTLS for the namespace` };
+  const tlsLabel = req.destination.tlsModeLabel ?? req.destination.sidecar;
+  if (!tlsLabel) return { mode: 'plaintext', why: 'auto mTLS: the endpoint has no sidecar (no tlsMode label)' };
+  return { mode: 'mtls', why: 'auto mTLS to an injected endpoint' };
+}
+
+/** DR lookup: client namespace, then service namespace, then root namespace; exact host before wildcard. */
+export function findDestinationRule(
+  config: SecurityConfig,
+  clientNs: string,
+  host: string,
+  serviceNs: string,
+  mesh: MeshOptions,
+) {
+  const visible = (d: { namespace: string; exportTo?: string[] }, from: string) =>
+    d.namespace === from || !d.exportTo || d.exportTo.includes('*') || d.exportTo.includes(from);
+  for (const ns of [clientNs, serviceNs, mesh.rootNamespace]) {
+    const cands = config.destRules.filter((d) => d.namespace === ns && visible(d, clientNs));
+    // A short host in a DR means `<host>.<DR namespace>.svc.cluster.local`.
+    const fq = (h: string) => (h.includes('.') ? h.toLowerCase() : `${h.toLowerCase()}.${ns}.svc.cluster.local`);
+    const exact = cands.find((d) => fq(d.host) === host);
+    if (exact) return exact;
+    const wild = cands
+      .filter((d) => d.host.startsWith('*') && (d.host === '*' || host.endsWith(d.host.slice(1).toLowerCase())))
+      .sort((a, b) => b.host.length - a.host.length)[0];
+    if (wild) return wild;
+  }
+  return undefined;
+}
+
+/** Default SNI of Istio mTLS: `outbound_.<port>_._.<fqdn>` (used by `connection.sni`). */
+const defaultSni = (host: string | undefined, port: number) =>
+  host ? `outbound_.${port}_._.${host.split(':')[0]}` : undefined;
+
+export function principalOf(req: AuthzRequest, mesh: MeshOptions): string | undefined {
+  if (req.source.principal) return req.source.principal.replace(/^spiffe:\/\//, '');
+  if (req.source.namespace && req.source.serviceAccount)
+    return `${mesh.trustDomain}/ns/${req.source.namespace}/sa/${req.source.serviceAccount}`;
+  return undefined;
+}
+
+/**
+ * One request at one destination: capture → TLS (PeerAuthentication / Gateway server) → authz.
+ * BLOCKED = refused before authorization runs.
+ */
+export function checkRequest(req: AuthzRequest, config: SecurityConfig, mesh: MeshOptions): AuthzResult {
+  const d = req.destination;
+  if (!d.sidecar) return { decision: 'ALLOW', policy: null, rule: null, reason: 'the destination has no sidecar: Istio does not authorize this hop' };
+  if (!d.gatewayListener && (d.excludedPorts ?? []).includes(d.port)) {
+    // Istio FAQ "Does auto mTLS work with excludeInboundPorts?": no, clients still send mTLS.
+    const t = clientTransport(req, config, mesh);
+    if (t.mode === 'mtls')
+      return { decision: 'BLOCKED', policy: null, rule: null, reason: `port ${d.port} bypasses the sidecar but the client sends Istio mTLS (${t.why}): the handshake fails` };
+    return { decision: 'ALLOW', policy: null, rule: null, reason: `port ${d.port} is excluded from inbound capture: no PeerAuthentication or AuthorizationPolicy applies` };
+  }
+  const t = clientTransport(req, config, mesh);
+  let mtls = t.mode === 'mtls';
+  if (d.gatewayListener) {
+    if (d.gatewayListener === 'ISTIO_MUTUAL' && !mtls)
+      return { decision: 'BLOCKED', policy: null, rule: null, reason: `the gateway server requires ISTIO_MUTUAL and ${t.why}` };
+    if (d.gatewayListener !== 'ISTIO_MUTUAL') mtls = false; // SIMPLE/plain listeners carry no peer identity
+  } else {
+    const pa = resolvePeerAuthn(config.peerAuthns, d.namespace, d.labels, d.port, mesh);
+    const by = pa.from ? `PeerAuthentication ${pa.from}` : 'default PERMISSIVE';
+    if (pa.mode === 'STRICT' && !mtls)
+      return { decision: 'BLOCKED', policy: null, rule: null, reason: `STRICT mTLS (${by}) rejects the connection: ${t.why}` };
+    if (pa.mode === 'DISABLE' && mtls)
+      return { decision: 'BLOCKED', policy: null, rule: null, reason: `mTLS ${by} is DISABLE but the client sends Istio mTLS (${t.why})` };
+  }
+  const ctx: EvalContext = {
+    principal: mtls ? principalOf(req, mesh) : undefined,
+    requestPrincipal: d.protocol === 'http' ? req.requestPrincipal : undefined,
+    jwtClaims: req.jwtClaims,
+    sourceIp: req.source.ip,
+    remoteIp: req.remoteIp,
+    destIp: d.ip,
+    port: d.port,
+    protocol: d.protocol,
+    method: req.method,
+    path: req.path === undefined ? undefined : normalizePath(req.path, mesh.pathNormalization),
+    host: req.host,
+    headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.port) : undefined),
+  };
+  const res = evaluateAuthz(policiesFor(config.policies, d.namespace, d.labels, mesh), ctx, mesh);
+  if (!mtls && res.decision === 'DENY' && res.policy === null) return { ...res, reason: `${res.reason} (plaintext: the request has no principal)` };
+  return res;
+}
