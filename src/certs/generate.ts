@@ -36,6 +36,9 @@ function serialNumber(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
+/** PEM text ends with a newline, as files do: what is rendered equals what is read back. */
+const pemLine = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
@@ -84,9 +87,9 @@ export async function generateWildcardCerts(domain: string, opts: CertOptions = 
     ],
   });
   return {
-    rootCertPem: root.toString('pem'),
-    rootKeyPem: await privateKeyPem(caKeys.privateKey),
-    wildcardCertPem: leaf.toString('pem'),
-    wildcardKeyPem: await privateKeyPem(keys.privateKey),
+    rootCertPem: pemLine(root.toString('pem')),
+    rootKeyPem: pemLine(await privateKeyPem(caKeys.privateKey)),
+    wildcardCertPem: pemLine(leaf.toString('pem')),
+    wildcardKeyPem: pemLine(await privateKeyPem(keys.privateKey)),
   };
 }

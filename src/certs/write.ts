@@ -16,7 +16,7 @@ export function writeCertFiles(dir: string, certs: GeneratedCerts): string[] {
   ];
   return files.map(([name, pem, mode]) => {
     const path = join(dir, name);
-    writeFileSync(path, pem.endsWith('\n') ? pem : `${pem}\n`, { mode });
+    writeFileSync(path, pem, { mode });
     chmodSync(path, mode);
     return path;
   });

@@ -45,7 +45,12 @@ export function meshify(file: string, text: string): MeshifyResult {
     ensure(['spec', 'template', 'metadata', 'annotations'], REWRITE_PROBES, 'template annotation');
   }
   if (!changed) return { text, changes };
-  return { text: docs.map((d, i) => (i === 0 && !text.trimStart().startsWith('---') ? '' : '---\n') + d.toString({ lineWidth: 0 })).join(''), changes };
+  // A document that had an explicit `---` prints it itself; the others after the first need one.
+  const out = docs.map((d, i) => {
+    const body = d.toString({ lineWidth: 0 });
+    return i === 0 || body.startsWith('---') ? body : `---\n${body}`;
+  });
+  return { text: out.join(''), changes };
 }
 
 /** The map at `path`, created (block style) where missing. */
