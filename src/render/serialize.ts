@@ -1,9 +1,9 @@
-import { stringify } from 'yaml';
 import type { KubeObject } from '../util/kube.ts';
+import { emitYaml } from './yaml-emit.ts';
 
 /** Multi-document YAML, the form `kubectl apply -f` reads. */
 export function toYaml(objects: readonly KubeObject[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+  return objects.map((o) => `---\n${emitYaml(o)}`).join('');
 }
 
 /** A `v1/List`, the JSON form kubectl reads. */

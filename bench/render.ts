@@ -1,0 +1,58 @@
+/**
+ * bench/render: 1,000 tenants × 3 namespaces. Measures render (spec → objects) and, as the floor,
+ * YAML serialisation of the same objects. Target: render < 1 s and ≤ 1.5× the floor.
+ * Run: npm run bench:render
+ */
+import { parseSpec } from '../src/spec/load.ts';
+import { render } from '../src/render/index.ts';
+import { toYaml } from '../src/render/serialize.ts';
+
+const TENANTS = Number(process.env.TENANTS ?? 1000);
+const NAMESPACES = 3;
+const RUNS = Number(process.env.RUNS ?? 5);
+
+const tenants = Array.from({ length: TENANTS }, (_, t) => {
+  const ns = Array.from({ length: NAMESPACES }, (_, n) => `tenant-${t}-ns-${n}`).join(', ');
+  return `    - {name: tenant-${t}, namespaces: [${ns}]}`;
+}).join('\n');
+const specText = `apiVersion: serverlessmesh.dev/v1alpha1
+kind: ServerlessMesh
+metadata: {name: bench}
+spec:
+  domain: apps.example.com
+  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}
+  tenants:
+${tenants}
+`;
+
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const t0 = process.hrtime.bigint();
+const mesh = parseSpec('bench.yaml', specText);
+const loadMs = ms(t0);
+
+// Warm-up run (JIT), then the median of RUNS.
+let objects = render(mesh);
+toYaml(objects);
+const renderTimes: number[] = [];
+const yamlTimes: number[] = [];
+let bytes = 0;
+for (let i = 0; i < RUNS; i++) {
+  const r = process.hrtime.bigint();
+  objects = render(mesh);
+  renderTimes.push(ms(r));
+  const y = process.hrtime.bigint();
+  bytes = toYaml(objects).length;
+  yamlTimes.push(ms(y));
+}
+const renderMs = median(renderTimes);
+const yamlMs = median(yamlTimes);
+const endToEndMs = renderMs + yamlMs; // what `serverless-mesh render` does after loading the spec
+const ratio = endToEndMs / yamlMs;
+console.log(`tenants=${TENANTS} namespaces=${TENANTS * NAMESPACES} objects=${objects.length} yaml=${(bytes / 1e6).toFixed(1)} MB`);
+console.log(`spec load+validate: ${loadMs.toFixed(0)} ms`);
+console.log(`render (median of ${RUNS}): ${renderMs.toFixed(1)} ms`);
+console.log(`yaml serialise (floor, median of ${RUNS}): ${yamlMs.toFixed(1)} ms`);
+console.log(`render + serialise: ${endToEndMs.toFixed(1)} ms = ${ratio.toFixed(2)}x the floor  (targets: < 1000 ms, <= 1.5x)`);
+process.exitCode = endToEndMs < 1000 && ratio <= 1.5 ? 0 : 1;
