@@ -13,39 +13,23 @@ export function networkingApiVersion(spec: ServerlessMeshSpec): string {
  * local one. The local gateway serves ISTIO_MUTUAL on 8081, so only in-mesh clients can use it.
  */
 export function knativeGateways(spec: ServerlessMeshSpec): KubeObject[] {
-  const apiVersion = networkingApiVersion(spec);
-  const selector = { knative: 'ingressgateway' };
+  const gateway = (name: string, server: Record<string, unknown>): KubeObject => ({
+    apiVersion: networkingApiVersion(spec),
+    kind: 'Gateway',
+    metadata: { name, namespace: SERVING_NS },
+    spec: { selector: { knative: 'ingressgateway' }, servers: [server] },
+  });
   return [
-    {
-      apiVersion,
-      kind: 'Gateway',
-      metadata: { name: 'knative-ingress-gateway', namespace: SERVING_NS },
-      spec: {
-        selector,
-        servers: [
-          {
-            port: { number: 443, name: 'https', protocol: 'HTTPS' },
-            hosts: ['*'],
-            tls: { mode: 'SIMPLE', credentialName: spec.tls.secretName },
-          },
-        ],
-      },
-    },
-    {
-      apiVersion,
-      kind: 'Gateway',
-      metadata: { name: 'knative-local-gateway', namespace: SERVING_NS },
-      spec: {
-        selector,
-        servers: [
-          {
-            port: { number: 8081, name: 'https', protocol: 'HTTPS' },
-            tls: { mode: 'ISTIO_MUTUAL' },
-            hosts: ['*'],
-          },
-        ],
-      },
-    },
+    gateway('knative-ingress-gateway', {
+      port: { number: 443, name: 'https', protocol: 'HTTPS' },
+      hosts: ['*'],
+      tls: { mode: 'SIMPLE', credentialName: spec.tls.secretName },
+    }),
+    gateway('knative-local-gateway', {
+      port: { number: 8081, name: 'https', protocol: 'HTTPS' },
+      tls: { mode: 'ISTIO_MUTUAL' },
+      hosts: ['*'],
+    }),
     localGatewayService(spec),
   ];
 }
