@@ -201,7 +201,16 @@ export function matchingRule(p: AuthzPolicy, ctx: EvalContext, mesh: MeshOptions
  * decides. With no enforced ALLOW policy there is no ALLOW filter, so the request is allowed;
  * with one, a request matching none is denied (builder.go: empty ALLOW RBAC denies).
  */
-export function evaluateAuthz(applicable: readonly AuthzPolicy[], ctx: EvalContext, mesh: MeshOptions): AuthzResult {
+export function evaluateAuthz(
+  applicable: readonly AuthzPolicy[],
+  ctx: EvalContext,
+  mesh: MeshOptions,
+  /**
+   * Names of every ALLOW policy applying to the workload, when `applicable` was pruned of
+   * policies that cannot match this request (they still trigger the implicit deny).
+   */
+  allAllowNames: readonly string[] = [],
+): AuthzResult {
   let custom: { p: AuthzPolicy; rule: number } | undefined;
   for (const p of applicable) {
     if (p.action !== 'CUSTOM') continue;
@@ -222,7 +231,7 @@ export function evaluateAuthz(applicable: readonly AuthzPolicy[], ctx: EvalConte
   const customNote = custom
     ? ` — only if ext-authz provider "${custom.p.provider ?? '?'}" allows it (CUSTOM policy ${ref(custom.p)})`
     : '';
-  if (allows.length === 0) {
+  if (allows.length === 0 && allAllowNames.length === 0) {
     if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `no ALLOW policy applies${customNote}` };
     return { decision: 'ALLOW', policy: null, rule: null, reason: 'no ALLOW policy applies to the workload and no DENY policy matched' };
   }
@@ -233,7 +242,7 @@ export function evaluateAuthz(applicable: readonly AuthzPolicy[], ctx: EvalConte
       return { decision: 'ALLOW', policy: ref(p), rule, reason: `allowed by ALLOW policy ${ref(p)} rules[${rule}]` };
     }
   }
-  const names = allows.map(ref);
+  const names = allAllowNames.length > 0 ? allAllowNames : allows.map(ref);
   const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
   return {
     decision: 'DENY',
@@ -291,7 +300,9 @@ export function clientTransport(
   if (req.transport) return { mode: req.transport, why: `transport given as ${req.transport}` };
   if (!req.source.sidecar) return { mode: 'plaintext', why: 'the caller has no sidecar' };
   const service = (req.destination.service ?? req.host ?? '').split(':')[0]?.toLowerCase() ?? '';
-  const dr = service ? findDestinationRule(config, req.source.namespace ?? '', service, req.destination.namespace, mesh) : undefined;
+  const dr = service
+    ? findDestinationRule(config, req.source.namespace ?? '', service, req.destination.serviceNamespace ?? req.destination.namespace, mesh)
+    : undefined;
   const tls = dr ? (dr.portTls[String(req.destination.port)] ?? dr.tls) : undefined;
   if (dr && tls) {
     if (tls === 'ISTIO_MUTUAL') return { mode: 'mtls', why: `DestinationRule ${ref(dr)} sets ISTIO_MUTUAL` };
@@ -300,7 +311,7 @@ export function clientTransport(
   }
   if (!mesh.autoMtls) return { mode: 'plaintext', why: 'auto mTLS is off and no DestinationRule sets TLS' };
   // BestEffortInferServiceMTLSMode looks only at mesh- and namespace-level PAs.
-  const svcMode = resolvePeerAuthn(config.peerAuthns, req.destination.namespace, {}, undefined, mesh);
+  const svcMode = resolvePeerAuthn(config.peerAuthns, req.destination.serviceNamespace ?? req.destination.namespace, {}, undefined, mesh);
   if (svcMode.mode === 'DISABLE') return { mode: 'plaintext', why: `auto mTLS: ${svcMode.from} disables mTLS for the namespace` };
   const tlsLabel = req.destination.tlsModeLabel ?? req.destination.sidecar;
   if (!tlsLabel) return { mode: 'plaintext', why: 'auto mTLS: the endpoint has no sidecar (no tlsMode label)' };
@@ -346,7 +357,13 @@ export function principalOf(req: AuthzRequest, mesh: MeshOptions): string | unde
  * One request at one destination: capture → TLS (PeerAuthentication / Gateway server) → authz.
  * BLOCKED = refused before authorization runs.
  */
-export function checkRequest(req: AuthzRequest, config: SecurityConfig, mesh: MeshOptions): AuthzResult {
+export function checkRequest(
+  req: AuthzRequest,
+  config: SecurityConfig,
+  mesh: MeshOptions,
+  /** Pre-selected (possibly pruned) policies for the destination, to skip selection. */
+  pre?: { policies: readonly AuthzPolicy[]; allAllowNames: readonly string[] },
+): AuthzResult {
   const d = req.destination;
   if (!d.sidecar) return { decision: 'ALLOW', policy: null, rule: null, reason: 'the destination has no sidecar: Istio does not authorize this hop' };
   if (!d.gatewayListener && (d.excludedPorts ?? []).includes(d.port)) {
@@ -385,7 +402,9 @@ export function checkRequest(req: AuthzRequest, config: SecurityConfig, mesh: Me
     headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.port) : undefined),
   };
-  const res = evaluateAuthz(policiesFor(config.policies, d.namespace, d.labels, mesh), ctx, mesh);
+  const res = pre
+    ? evaluateAuthz(pre.policies, ctx, mesh, pre.allAllowNames)
+    : evaluateAuthz(policiesFor(config.policies, d.namespace, d.labels, mesh), ctx, mesh);
   if (!mtls && res.decision === 'DENY' && res.policy === null) return { ...res, reason: `${res.reason} (plaintext: the request has no principal)` };
   return res;
 }

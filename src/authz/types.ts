@@ -131,6 +131,8 @@ export interface AuthzRequest {
     ip?: string;
     /** Service FQDN used for the DestinationRule lookup; defaults to `host` without port. */
     service?: string;
+    /** Namespace of that Service (auto mTLS reads its PeerAuthentications); defaults to `namespace`. */
+    serviceNamespace?: string;
   };
   method?: string;
   path?: string;

@@ -1,0 +1,459 @@
+/**
+ * The Knative data-path model (research istio-semantics.md §6.1–§6.4, serverless-operator.md §4–§6):
+ * which workloads a request crosses on each path and who each hop sees as the caller.
+ */
+import type { KubeObject } from '../util/kube.ts';
+import { securityConfigFrom } from './parse.ts';
+import type { MeshOptions, SecurityConfig } from './types.ts';
+import { DEFAULT_MESH } from './types.ts';
+
+export type Flavor = 'ossm2' | 'ossm3' | 'istio';
+export type Via = 'direct' | 'activator' | 'local-gateway' | 'external' | 'no-sidecar';
+export const VIAS: readonly Via[] = ['direct', 'activator', 'local-gateway', 'external', 'no-sidecar'];
+/** In-mesh paths: the caller has a sidecar, so tenant isolation must hold. */
+export const IN_MESH: ReadonlySet<Via> = new Set<Via>(['direct', 'activator', 'local-gateway']);
+
+export interface Workload {
+  name: string;
+  namespace: string;
+  serviceAccount: string;
+  labels: Record<string, string>;
+  sidecar: boolean;
+  excludedPorts: number[];
+}
+
+export type ListenerTls = 'ISTIO_MUTUAL' | 'SIMPLE' | 'PLAINTEXT';
+
+export interface GatewayModel extends Workload {
+  external: { port: number; tls: ListenerTls };
+  local: { port: number; tls: ListenerTls };
+}
+
+export interface Ksvc {
+  namespace: string;
+  name: string;
+  pod: Workload;
+  /** Cluster-local host `<name>.<ns>.svc.cluster.local`. */
+  host: string;
+  revision: string;
+  /** True when no ksvc manifest was given and this one stands for the namespace. */
+  representative: boolean;
+}
+
+export interface KnativeModel {
+  flavor: Flavor;
+  mesh: MeshOptions;
+  config: SecurityConfig;
+  activator: Workload;
+  autoscaler: Workload;
+  gateway: GatewayModel;
+  ksvcs: Ksvc[];
+  /** Namespaces whose (injected) pods call ksvcs. */
+  sources: string[];
+  /** namespace → tenant name. */
+  tenantOf: Map<string, string>;
+  domain: string;
+}
+
+const SERVING = 'knative-serving';
+const INGRESS_NS = 'knative-serving-ingress';
+export const QUEUE_PORT = 8012;
+export const METRICS_PORT = 9090;
+export const ADMIN_PORT = 8022;
+const AUTOSCALER_WS_PORT = 8080;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const TENANT_LABEL = 'serverlessmesh.dev/tenant';
+
+/**
+ * Per-flavour system workloads. OSSM 2: Maistra gateway in the control-plane namespace, local
+ * gateway HTTPS ISTIO_MUTUAL on 8081 (docs §1.4.2). OSSM 3: own gateway in knative-serving-ingress
+ * running as SA `default`, local gateway plain HTTP on 8080 (serverless-operator.md §4.1).
+ * Upstream Istio: net-istio defaults, HTTP 8080 / 8081 (istio-semantics.md §6.1–6.2).
+ */
+function gatewayFor(flavor: Flavor, root: string, excluded: number[]): GatewayModel {
+  if (flavor === 'ossm3')
+    return {
+      name: 'knative-istio-ingressgateway',
+      namespace: INGRESS_NS,
+      serviceAccount: 'default',
+      labels: { knative: 'ingressgateway', 'knative-ingress-gateway': 'ingressgateway', 'knative-local-gateway': 'ingressgateway' },
+      sidecar: true,
+      excludedPorts: excluded,
+      external: { port: 8443, tls: 'SIMPLE' },
+      local: { port: 8080, tls: 'PLAINTEXT' },
+    };
+  const labels: Record<string, string> = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+  if (flavor === 'ossm2') labels.knative = 'ingressgateway';
+  return {
+    name: 'istio-ingressgateway',
+    namespace: root,
+    serviceAccount: 'istio-ingressgateway-service-account',
+    labels,
+    sidecar: true,
+    excludedPorts: excluded,
+    external: flavor === 'ossm2' ? { port: 8443, tls: 'SIMPLE' } : { port: 8080, tls: 'PLAINTEXT' },
+    local: flavor === 'ossm2' ? { port: 8081, tls: 'ISTIO_MUTUAL' } : { port: 8081, tls: 'PLAINTEXT' },
+  };
+}
+
+export interface ModelOptions {
+  flavor?: Flavor;
+  rootNamespace?: string;
+  domain?: string;
+  /** Tenants from a spec: name → namespaces. */
+  tenants?: Array<{ name: string; namespaces: string[] }>;
+  /** Extra source namespaces (spec members). */
+  members?: string[];
+}
+
+function parsePorts(v: unknown): number[] {
+  if (Array.isArray(v)) return v.map(Number).filter(Number.isInteger);
+  if (typeof v === 'string') return v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  return [];
+}
+
+/** Builds the model from manifests (rendered or user-supplied). */
+export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOptions = {}): KnativeModel {
+  const smcp = objects.find((o) => o.kind === 'ServiceMeshControlPlane');
+  const istioCr = objects.find((o) => o.kind === 'Istio' && o.apiVersion.startsWith('sailoperator.io/'));
+  const flavor: Flavor = opts.flavor ?? (smcp ? 'ossm2' : istioCr ? 'ossm3' : 'istio');
+  const istioSpec = istioCr && isObj(istioCr.spec) ? istioCr.spec : {};
+  const root =
+    opts.rootNamespace ??
+    (smcp?.metadata.namespace ?? (typeof istioSpec.namespace === 'string' ? istioSpec.namespace : undefined) ?? DEFAULT_MESH.rootNamespace);
+  const mesh: MeshOptions = { ...DEFAULT_MESH, rootNamespace: root };
+
+  const synthetic: KubeObject[] = [];
+  let excluded: number[] = [];
+  if (smcp) {
+    const s = isObj(smcp.spec) ? smcp.spec : {};
+    const dp = isObj(s.security) && isObj(s.security.dataPlane) ? s.security.dataPlane : {};
+    // Maistra turns `security.dataPlane.mtls: true` into a mesh-wide STRICT PeerAuthentication.
+    if (dp.mtls === true)
+      synthetic.push({ apiVersion: 'security.istio.io/v1beta1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: root }, spec: { mtls: { mode: 'STRICT' } } });
+    const tc = (s as { proxy?: { networking?: { trafficControl?: { inbound?: { excludedPorts?: unknown } } } } }).proxy?.networking?.trafficControl?.inbound;
+    excluded = parsePorts(tc?.excludedPorts);
+  } else if (istioCr) {
+    const values = isObj(istioSpec.values) ? istioSpec.values : {};
+    const proxy = isObj(values.global) && isObj(values.global.proxy) ? values.global.proxy : {};
+    excluded = parsePorts(proxy.excludeInboundPorts);
+  }
+  const config = securityConfigFrom([...synthetic, ...objects]);
+
+  // Tenants: spec, then Namespace labels, then the chart's `allow-<tenant>-to-activator` source lists.
+  const tenantOf = new Map<string, string>();
+  for (const t of opts.tenants ?? []) for (const ns of t.namespaces) tenantOf.set(ns, t.name);
+  for (const o of objects) {
+    const t = o.kind === 'Namespace' ? o.metadata.labels?.[TENANT_LABEL] : undefined;
+    if (t && !tenantOf.has(o.metadata.name)) tenantOf.set(o.metadata.name, t);
+  }
+  for (const p of config.policies) {
+    const m = /^allow-(.+)-to-activator$/.exec(p.name);
+    // Only the chart's per-tenant policy (selector app.kubernetes.io/component: activator).
+    if (p.namespace !== SERVING || !m || p.selector?.['app.kubernetes.io/component'] !== 'activator') continue;
+    const nss = p.rules?.[0]?.from?.[0]?.source?.namespaces ?? [];
+    for (const ns of nss) if (!tenantOf.has(ns)) tenantOf.set(ns, m[1]!);
+  }
+
+  const ksvcs: Ksvc[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'Service' || !o.apiVersion.startsWith('serving.knative.dev/')) continue;
+    ksvcs.push(ksvcFromManifest(o, flavor, excluded));
+  }
+  if (ksvcs.length === 0) {
+    for (const ns of [...new Set(tenantOf.keys())].sort()) ksvcs.push(makeKsvc(ns, 'ksvc', {}, {}, 'default', true, excluded, true));
+  }
+
+  const sources = new Set<string>([...tenantOf.keys(), ...(opts.members ?? []), ...ksvcs.map((k) => k.namespace)]);
+  const smmr = objects.find((o) => o.kind === 'ServiceMeshMemberRoll');
+  const members = smmr && isObj(smmr.spec) && Array.isArray(smmr.spec.members) ? (smmr.spec.members as string[]) : [];
+  for (const m of members) if (!m.startsWith('knative-')) sources.add(m);
+
+  const sys = (name: string, sa: string, labels: Record<string, string>): Workload => ({
+    name,
+    namespace: SERVING,
+    serviceAccount: sa,
+    labels,
+    sidecar: true,
+    excludedPorts: excluded,
+  });
+  return {
+    flavor,
+    mesh,
+    config,
+    activator: sys('activator', 'activator', { app: 'activator', role: 'activator', 'app.kubernetes.io/component': 'activator', 'app.kubernetes.io/name': 'knative-serving' }),
+    autoscaler: sys('autoscaler', 'controller', { app: 'autoscaler', 'app.kubernetes.io/component': 'autoscaler', 'app.kubernetes.io/name': 'knative-serving' }),
+    gateway: gatewayFor(flavor, root, excluded),
+    ksvcs,
+    sources: [...sources].sort(),
+    tenantOf,
+    domain: opts.domain ?? 'apps.example.com',
+  };
+}
+
+function makeKsvc(
+  namespace: string,
+  name: string,
+  templateLabels: Record<string, string>,
+  annotations: Record<string, string>,
+  sa: string,
+  sidecar: boolean,
+  meshExcluded: number[],
+  representative: boolean,
+): Ksvc {
+  const revision = `${name}-00001`;
+  const extra = parsePorts(annotations['traffic.sidecar.istio.io/excludeInboundPorts']);
+  return {
+    namespace,
+    name,
+    revision,
+    host: `${name}.${namespace}.svc.cluster.local`,
+    representative,
+    pod: {
+      name: `${revision}-deployment`,
+      namespace,
+      serviceAccount: sa,
+      // Labels Knative puts on revision pods (serving pkg/reconciler/revision/resources/meta.go).
+      labels: {
+        ...templateLabels,
+        app: revision,
+        'serving.knative.dev/service': name,
+        'serving.knative.dev/configuration': name,
+        'serving.knative.dev/revision': revision,
+      },
+      sidecar,
+      excludedPorts: [...new Set([...meshExcluded, ...extra])],
+    },
+  };
+}
+
+function ksvcFromManifest(o: KubeObject, flavor: Flavor, excluded: number[]): Ksvc {
+  const spec = isObj(o.spec) ? o.spec : {};
+  const tmpl = isObj(spec.template) ? spec.template : {};
+  const meta = isObj(tmpl.metadata) ? tmpl.metadata : {};
+  const labels = (isObj(meta.labels) ? meta.labels : {}) as Record<string, string>;
+  const annotations = (isObj(meta.annotations) ? meta.annotations : {}) as Record<string, string>;
+  const podSpec = isObj(tmpl.spec) ? tmpl.spec : {};
+  const inject = labels['sidecar.istio.io/inject'] ?? annotations['sidecar.istio.io/inject'];
+  // OSSM 2 injects only on opt-in; upstream / OSSM 3 tenant namespaces are injection-labelled.
+  const sidecar = flavor === 'ossm2' ? inject === 'true' : inject !== 'false';
+  const sa = typeof podSpec.serviceAccountName === 'string' ? podSpec.serviceAccountName : 'default';
+  return makeKsvc(o.metadata.namespace ?? 'default', o.metadata.name, labels, annotations, sa, sidecar, excluded, false);
+}
+
+/** One hop of a path: a client workload calling a destination workload. */
+export interface Hop {
+  label: string;
+  client: { namespace: string; serviceAccount: string; sidecar: boolean; name: string };
+  dest: Workload;
+  port: number;
+  listener?: ListenerTls;
+  host: string;
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  service: string;
+  serviceNamespace: string;
+  /** The client may also reach the pod IP directly (plaintext through its sidecar's passthrough). */
+  podIpFallback?: boolean;
+}
+
+export interface Caller {
+  namespace: string;
+  serviceAccount: string;
+  sidecar: boolean;
+  name: string;
+}
+
+export const callerIn = (namespace: string, sidecar = true): Caller => ({ namespace, serviceAccount: 'default', sidecar, name: 'client' });
+
+export type Variant = 'serve' | 'proxy';
+
+const asClient = (w: Workload): Caller => ({ namespace: w.namespace, serviceAccount: w.serviceAccount, sidecar: w.sidecar, name: w.name });
+
+function toPod(m: KnativeModel, k: Ksvc, client: Caller, host: string): Hop {
+  return {
+    label: `${client.namespace}/${client.name} → ${k.namespace}/${k.revision} (queue-proxy :${QUEUE_PORT})`,
+    client,
+    dest: k.pod,
+    port: QUEUE_PORT,
+    host,
+    path: '/',
+    method: 'GET',
+    headers: {},
+    service: `${k.revision}.${k.namespace}.svc.cluster.local`,
+    serviceNamespace: k.namespace,
+  };
+}
+
+function toActivator(m: KnativeModel, k: Ksvc, client: Caller, host: string): Hop {
+  return {
+    label: `${client.namespace}/${client.name} → ${m.activator.namespace}/activator :${QUEUE_PORT}`,
+    client,
+    dest: m.activator,
+    port: QUEUE_PORT,
+    host,
+    path: '/',
+    method: 'GET',
+    headers: {},
+    // The public revision Service's endpoints are the activator pods in Proxy mode.
+    service: `${k.revision}.${k.namespace}.svc.cluster.local`,
+    serviceNamespace: k.namespace,
+  };
+}
+
+/** Forwarding from the activator: the original caller's identity is not carried (§6.3). */
+function behindActivator(m: KnativeModel, k: Ksvc, host: string): Hop {
+  return { ...toPod(m, k, asClient(m.activator), host), service: `${k.revision}-private.${k.namespace}.svc.cluster.local` };
+}
+
+export const externalHost = (m: KnativeModel, k: Ksvc) => `${k.name}-${k.namespace}.${m.domain}`;
+
+/**
+ * Hops of one path. An injected caller that targets the local gateway with a ksvc Host never
+ * reaches the gateway: its own sidecar matches the Host against the ksvc's mesh VirtualService
+ * (Istio routes HTTP by Host), so it behaves like `direct` / `activator` with the caller's identity.
+ */
+export function pathHops(m: KnativeModel, caller: Caller, k: Ksvc, via: Via, variant: Variant): Hop[] {
+  const host = k.host;
+  const inMesh = (c: Caller): Hop[] =>
+    variant === 'serve' ? [toPod(m, k, c, host)] : [toActivator(m, k, c, host), behindActivator(m, k, host)];
+  const throughGateway = (first: Hop): Hop[] => {
+    const gw = asClient(m.gateway);
+    const h = first.host;
+    return variant === 'serve'
+      ? [first, toPod(m, k, gw, h)]
+      : [first, toActivator(m, k, gw, h), behindActivator(m, k, h)];
+  };
+  switch (via) {
+    case 'direct':
+      return [toPod(m, k, caller, host)];
+    case 'activator':
+      return [toActivator(m, k, caller, host), behindActivator(m, k, host)];
+    case 'local-gateway':
+      if (caller.sidecar) return inMesh(caller);
+      return throughGateway(gatewayHop(m, caller, 'local', host));
+    case 'no-sidecar':
+      return throughGateway(gatewayHop(m, { ...caller, sidecar: false }, 'local', host));
+    case 'external': {
+      // OpenShift Route → ingress gateway: the router is outside the mesh (no identity).
+      const router: Caller = m.flavor === 'istio' ? { namespace: 'external', serviceAccount: '-', sidecar: false, name: 'client' } : { namespace: 'openshift-ingress', serviceAccount: 'router', sidecar: false, name: 'router' };
+      return throughGateway(gatewayHop(m, router, 'external', externalHost(m, k)));
+    }
+  }
+}
+
+function gatewayHop(m: KnativeModel, client: Caller, which: 'local' | 'external', host: string): Hop {
+  const l = m.gateway[which];
+  return {
+    label: `${client.namespace}/${client.name} → ${m.gateway.namespace}/${m.gateway.name} :${l.port} (${which === 'local' ? 'knative-local-gateway' : 'knative-ingress-gateway'})`,
+    client,
+    dest: m.gateway,
+    port: l.port,
+    listener: l.tls,
+    host,
+    path: '/',
+    method: 'GET',
+    headers: {},
+    service: `${which === 'local' ? 'knative-local-gateway' : m.gateway.name}.${m.gateway.namespace}.svc.cluster.local`,
+    serviceNamespace: m.gateway.namespace,
+  };
+}
+
+export interface RequiredEdge {
+  id: 'activator-probe' | 'autoscaler-metrics' | 'prestop-drain' | 'ingress-prober' | 'activator-autoscaler';
+  description: string;
+  impact: string;
+  /** Alternatives: the edge works when every hop of at least one alternative is allowed. */
+  alternatives: Array<{ label: string; hops: Hop[] }>;
+}
+
+const KUBELET: Caller = { namespace: 'node', serviceAccount: '-', sidecar: false, name: 'kubelet' };
+const NET_ISTIO: Caller = { namespace: SERVING, serviceAccount: 'controller', sidecar: false, name: 'net-istio-controller' };
+
+/** Control traffic a ksvc needs (§6.4); pod-IP variants go plaintext through the client's passthrough. */
+export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
+  const probe = (client: Workload, port: number, path: string, headers: Record<string, string>) => {
+    const base = { ...toPod(m, k, asClient(client), `${k.revision}-private.${k.namespace}`), port, path, headers };
+    base.label = `${client.namespace}/${client.name} → ${k.namespace}/${k.revision} :${port} ${path}`;
+    return [
+      { label: `via ${k.revision}-private Service (mTLS)`, hops: [{ ...base, service: `${k.revision}-private.${k.namespace}.svc.cluster.local` }] },
+      { label: 'pod IP (plaintext passthrough)', hops: [{ ...base, podIpFallback: true }] },
+    ];
+  };
+  const edges: RequiredEdge[] = [
+    {
+      id: 'activator-probe',
+      description: `activator probes ${k.namespace}/${k.name} GET /healthz :${QUEUE_PORT}`,
+      impact: 'the revision will never become Ready behind the activator (cannot scale from zero)',
+      alternatives: probe(m.activator, QUEUE_PORT, '/healthz', { 'K-Network-Probe': 'queue', 'User-Agent': 'Knative-Activator-Probe' }),
+    },
+    {
+      id: 'autoscaler-metrics',
+      description: `autoscaler scrapes ${k.namespace}/${k.name} GET /metrics :${METRICS_PORT}`,
+      impact: 'the revision will never scale (the autoscaler cannot read its metrics)',
+      alternatives: probe(m.autoscaler, METRICS_PORT, '/metrics', {}),
+    },
+    {
+      id: 'prestop-drain',
+      description: `kubelet PreStop GET /wait-for-drain :${ADMIN_PORT} on ${k.namespace}/${k.name}`,
+      impact: 'pods are stopped without draining (PreStop hook fails → 502/503 on scale-down)',
+      alternatives: [
+        {
+          label: 'kubelet (plaintext)',
+          hops: [{ ...toPod(m, k, KUBELET, `${k.revision}-private.${k.namespace}`), port: ADMIN_PORT, path: '/wait-for-drain', label: `node/kubelet → ${k.namespace}/${k.revision} :${ADMIN_PORT} /wait-for-drain` }],
+        },
+      ],
+    },
+  ];
+  // net-istio probes every gateway pod in plaintext (it has no sidecar); it cannot present an
+  // Istio certificate, so an ISTIO_MUTUAL listener is not probed [derived].
+  const probeHeaders = { 'K-Network-Probe': 'probe', 'K-Network-Hash': 'override', 'User-Agent': 'Knative-Ingress-Probe' };
+  const listeners = (['external', 'local'] as const).filter((w) => m.gateway[w].tls !== 'ISTIO_MUTUAL');
+  for (const which of listeners) {
+    for (const variant of ['serve', 'proxy'] as const) {
+      const host = which === 'external' ? externalHost(m, k) : k.host;
+      const first = { ...gatewayHop(m, NET_ISTIO, which, host), path: '/healthz', headers: probeHeaders };
+      const gw = asClient(m.gateway);
+      const rest = variant === 'serve' ? [toPod(m, k, gw, host)] : [toActivator(m, k, gw, host), behindActivator(m, k, host)];
+      edges.push({
+        id: 'ingress-prober',
+        description: `net-istio prober → ${which} gateway → ${k.namespace}/${k.name} (${variant === 'serve' ? 'activator out of path' : 'activator in path'})`,
+        impact: 'the Route / Knative Service will never become Ready (net-istio ingress probe fails)',
+        alternatives: [{ label: `${which} listener`, hops: [first, ...rest.map((h) => ({ ...h, path: '/healthz', headers: probeHeaders }))] }],
+      });
+    }
+  }
+  return edges;
+}
+
+/** Edges not tied to one ksvc. */
+export function systemEdges(m: KnativeModel): RequiredEdge[] {
+  return [
+    {
+      id: 'activator-autoscaler',
+      description: `activator → autoscaler websocket :${AUTOSCALER_WS_PORT} (request statistics)`,
+      impact: 'no revision can scale (the autoscaler gets no statistics from the activator)',
+      alternatives: [
+        {
+          label: 'autoscaler Service',
+          hops: [
+            {
+              label: `${SERVING}/activator → ${SERVING}/autoscaler :${AUTOSCALER_WS_PORT}`,
+              client: asClient(m.activator),
+              dest: m.autoscaler,
+              port: AUTOSCALER_WS_PORT,
+              host: `autoscaler.${SERVING}.svc.cluster.local:${AUTOSCALER_WS_PORT}`,
+              path: '/',
+              method: 'GET',
+              headers: {},
+              service: `autoscaler.${SERVING}.svc.cluster.local`,
+              serviceNamespace: SERVING,
+            },
+          ],
+        },
+      ],
+    },
+  ];
+}
