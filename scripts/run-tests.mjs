@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs every test file with Node's own test runner (Node 20 does not expand globs, so the list is
 // built here). Integration tests get a real kube-apiserver from scripts/test-env (started once per run).
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+//   node scripts/run-tests.mjs [substring…]   only files whose path contains one of the substrings
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function findTests(dir) {
@@ -17,5 +19,40 @@ function findTests(dir) {
 
 const filter = process.argv.slice(2);
 const files = findTests('test').filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit' });
-process.exit(res.status ?? 1);
+const needsCluster = files.some((f) => f.startsWith(join('test', 'integration') + '/'));
+
+let env = { ...process.env };
+let testEnv;
+let stopping;
+// A private run directory: another `npm test` or a manual `test-env.mjs start` must not collide with this one.
+const runDir = mkdtempSync(join(tmpdir(), 'serverless-mesh-test-env-'));
+const stopEnv = () =>
+  (stopping ??= (testEnv ? testEnv.stop({ dir: runDir }) : Promise.resolve()).finally(() =>
+    rmSync(runDir, { recursive: true, force: true }),
+  ));
+
+let child;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    child?.kill(sig);
+    void stopEnv().finally(() => process.exit(130));
+  });
+}
+
+let status = 1;
+try {
+  if (needsCluster) {
+    // Never skip-and-pass: if the apiserver cannot be built or started, the run fails.
+    testEnv = await import('./test-env.mjs');
+    testEnv.install(); // apt packages + Kubernetes build on a fresh machine; a cache hit otherwise
+    env = { ...env, ...(await testEnv.start({ dir: runDir })) };
+  }
+  child = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit', env });
+  status = await new Promise((res) => child.on('exit', (code, sig) => res(code ?? (sig ? 1 : 1))));
+} catch (e) {
+  process.stderr.write(`run-tests: ${e instanceof Error ? e.message : String(e)}\n`);
+  status = 1;
+} finally {
+  await stopEnv();
+}
+process.exit(status);
