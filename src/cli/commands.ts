@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerRender } from './render-commands.ts';
+import { register as registerAuthz } from './authz-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -7,4 +8,5 @@ import { register as registerRender } from './render-commands.ts';
  */
 export function registerCommands(program: Command): void {
   registerRender(program);
+  registerAuthz(program);
 }
