@@ -5,7 +5,7 @@
  * representative, so the cost grows with the policies, not with sources × targets.
  */
 import { checkRequest, policiesFor } from './evaluate.ts';
-import { matchNamespace, matchPrincipal, matchServiceAccount, matchString } from './match.ts';
+import { matchNamespace, matchPrincipal, matchServiceAccount } from './match.ts';
 import {
   callerIn,
   IN_MESH,
@@ -218,13 +218,48 @@ export class Verifier {
    * Source namespaces a live rule at `dest` (for `host`) can tell apart; null = none, every source
    * gets the same decision there.
    */
+  private hitsMemo = new Map<string, string[]>();
+  private sourceSet?: Set<string>;
+
+  /** Sources (SA `default`) an identity pattern matches; literals are looked up, wildcards scanned once. */
+  private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): string[] {
+    const sources = this.m.sources;
+    this.sourceSet ??= new Set(sources);
+    if (!v.includes('*')) {
+      if (kind === 'ns') return this.sourceSet.has(v) ? [v] : [];
+      const m =
+        kind === 'principal'
+          ? /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v)
+          : /^(?:([^/]+)\/)?([^/]+)$/.exec(v);
+      if (kind === 'principal') {
+        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === this.m.mesh.trustDomain)) return [];
+        return this.sourceSet.has(m[2]!) ? [m[2]!] : [];
+      }
+      const ns = m?.[1] ?? policyNs;
+      return m?.[2] === 'default' && this.sourceSet.has(ns) ? [ns] : [];
+    }
+    const key = `${kind}|${policyNs}|${v}`;
+    let out = this.hitsMemo.get(key);
+    if (!out) {
+      const principal = (ns: string) => `${this.m.mesh.trustDomain}/ns/${ns}/sa/default`;
+      const test =
+        kind === 'ns'
+          ? (ns: string) => matchNamespace(v, principal(ns))
+          : kind === 'principal'
+            ? (ns: string) => matchPrincipal(v, principal(ns), this.m.mesh)
+            : (ns: string) => matchServiceAccount(v, principal(ns), policyNs);
+      out = sources.filter(test);
+      this.hitsMemo.set(key, out);
+    }
+    return out;
+  }
+
   distinguished(dest: Workload, host: string): Set<string> {
     const out = new Set<string>();
-    const sources = this.m.sources;
-    const principal = (ns: string) => `${this.m.mesh.trustDomain}/ns/${ns}/sa/default`;
-    const addMatching = (test: (ns: string) => boolean) => {
-      const hit = sources.filter(test);
-      if (hit.length !== sources.length) for (const s of hit) out.add(s);
+    const total = this.m.sources.length;
+    const add = (hit: string[]) => {
+      // A pattern matching every source (or none) tells no source apart.
+      if (hit.length !== total) for (const s of hit) out.add(s);
     };
     for (const p of this.live(dest, host).policies) {
       for (const r of p.rules ?? []) {
@@ -232,16 +267,15 @@ export class Verifier {
         for (const f of r.from ?? []) {
           const s = f.source;
           if (!s) continue;
-          for (const v of [...(s.namespaces ?? []), ...(s.notNamespaces ?? [])]) addMatching((ns) => matchNamespace(v, principal(ns)));
-          for (const v of [...(s.principals ?? []), ...(s.notPrincipals ?? [])]) addMatching((ns) => matchPrincipal(v, principal(ns), this.m.mesh));
-          for (const v of [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])]) addMatching((ns) => matchServiceAccount(v, principal(ns), p.namespace));
-          for (const v of [...(s.trustDomains ?? []), ...(s.notTrustDomains ?? [])]) addMatching(() => matchString(v, this.m.mesh.trustDomain));
-        }
+          for (const v of [...(s.namespaces ?? []), ...(s.notNamespaces ?? [])]) add(this.hits('ns', v, p.namespace));
+          for (const v of [...(s.principals ?? []), ...(s.notPrincipals ?? [])]) add(this.hits('principal', v, p.namespace));
+          for (const v of [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])]) add(this.hits('sa', v, p.namespace));
+                  }
         for (const c of r.when ?? []) {
           const vals = [...(c.values ?? []), ...(c.notValues ?? [])];
-          if (c.key === 'source.namespace') for (const v of vals) addMatching((ns) => matchNamespace(v, principal(ns)));
-          if (c.key === 'source.principal') for (const v of vals) addMatching((ns) => matchPrincipal(v, principal(ns), this.m.mesh));
-          if (c.key === 'source.serviceAccount') for (const v of vals) addMatching((ns) => matchServiceAccount(v, principal(ns), p.namespace));
+          if (c.key === 'source.namespace') for (const v of vals) add(this.hits('ns', v, p.namespace));
+          if (c.key === 'source.principal') for (const v of vals) add(this.hits('principal', v, p.namespace));
+          if (c.key === 'source.serviceAccount') for (const v of vals) add(this.hits('sa', v, p.namespace));
         }
       }
     }
@@ -356,20 +390,28 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
   const surprises: string[] = [];
   let violations = 0;
   let sourceClasses = 0;
+  const expand = opts.expandRows !== false;
+  const sourceSet = new Set(m.sources);
+  const nsByTenant = new Map<string, string[]>();
+  for (const [ns, t] of m.tenantOf) nsByTenant.set(t, [...(nsByTenant.get(t) ?? []), ns]);
   for (const k of m.ksvcs) {
     for (const via of VIAS) {
       const classes = classifyTarget(v, k, via);
       sourceClasses += classes.length;
       byTarget.push({ target: k, via, classes });
+      if (!expand) {
+        violations += countViolations(m, k, via, classes, surprises, nsByTenant, sourceSet);
+        continue;
+      }
       for (const c of classes) {
         for (const from of c.sources) {
           const exp = expectation(m, from, k, via);
           const o = pick(c.outcomes, exp);
           const bad = (exp === 'deny' && o.allowed) || (exp === 'allow' && !o.allowed);
           if (exp === 'deny' && o.allowed) violations++;
-          if (opts.expandRows !== false || bad) {
+          if (expand || bad) {
             const row = toRow(v, from, k, via, c.outcomes);
-            if (opts.expandRows !== false) paths.push(row);
+            if (expand) paths.push(row);
             if (bad)
               surprises.push(
                 exp === 'deny'
@@ -397,6 +439,46 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
     stats: { sources: m.sources.length, targets: m.ksvcs.length, sourceClasses, evaluations: v.evaluations },
     byTarget,
   };
+}
+
+/**
+ * Counting without expanding rows: within a class only the target's own-tenant namespaces expect
+ * "allow", every other source expects "deny", so a class needs two checks, not one per source.
+ */
+function countViolations(
+  m: KnativeModel,
+  k: Ksvc,
+  via: Via,
+  classes: SourceClass[],
+  surprises: string[],
+  nsByTenant: Map<string, string[]>,
+  sourceSet: Set<string>,
+): number {
+  const tenant = m.tenantOf.get(k.namespace);
+  if (!IN_MESH.has(via) || tenant === undefined) return 0;
+  const own = new Set(nsByTenant.get(tenant) ?? []);
+  let n = 0;
+  // Locate own namespaces by scanning every class but the largest (the "rest" class).
+  let largest = 0;
+  classes.forEach((c, i) => {
+    if (c.sources.length > classes[largest]!.sources.length) largest = i;
+  });
+  const classOf = new Map<string, number>();
+  classes.forEach((c, i) => {
+    if (i !== largest) for (const s of c.sources) if (own.has(s)) classOf.set(s, i);
+  });
+  for (const [i, c] of classes.entries()) {
+    const sameCount = [...own].filter((s) => (classOf.get(s) ?? largest) === i && (i !== largest || sourceSet.has(s))).length;
+    const cross = c.sources.length - sameCount;
+    if (cross > 0 && pick(c.outcomes, 'deny').allowed) {
+      n += cross;
+      const example = c.sources.find((s) => !own.has(s))!;
+      if (surprises.length < 50) surprises.push(`LEAK ${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`);
+    }
+    if (sameCount > 0 && !pick(c.outcomes, 'allow').allowed && surprises.length < 50)
+      surprises.push(`BROKEN ${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`);
+  }
+  return n;
 }
 
 /** `verify --from NS --to NS/KSVC [--via P]`: every hop of every variant. */
