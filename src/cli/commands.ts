@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerRender } from './render-commands.ts';
 import { register as registerAuthz } from './authz-commands.ts';
+import { register as registerCluster } from './cluster-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -9,4 +10,5 @@ import { register as registerAuthz } from './authz-commands.ts';
 export function registerCommands(program: Command): void {
   registerRender(program);
   registerAuthz(program);
+  registerCluster(program);
 }

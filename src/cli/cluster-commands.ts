@@ -1,0 +1,122 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { applySteps, deleteSteps, emptyOutcome, failure, summarize, type ClusterSession } from '../cluster/apply.ts';
+import { diffSpec } from '../cluster/diff-run.ts';
+import { parseDuration } from '../cluster/plan.ts';
+import { runSteps } from '../cluster/progress.ts';
+import { connect, tlsForApply } from '../cluster/session.ts';
+import { render } from '../render/index.ts';
+import { loadSpecFile } from '../spec/load.ts';
+import type { ServerlessMesh } from '../spec/types.ts';
+import { UserError } from '../util/errors.ts';
+import type { KubeObject } from '../util/kube.ts';
+
+// delete needs object identities only; render wants TLS material when tls.generate is set.
+const TLS_PLACEHOLDER = { certPem: '', keyPem: '' };
+
+interface GlobalOpts {
+  kubeconfig?: string;
+  context?: string;
+}
+
+function positiveInt(v: string): number {
+  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`expected a positive integer, got "${v}"`);
+  return Number(v);
+}
+
+function duration(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+async function withSession<T>(cmd: Command, fn: (s: ClusterSession) => Promise<T>): Promise<T> {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
+  try {
+    return await fn(s);
+  } finally {
+    s.client.close();
+  }
+}
+
+async function renderFor(s: ClusterSession, mesh: ServerlessMesh): Promise<KubeObject[]> {
+  const tls = await tlsForApply(s, mesh);
+  return render(mesh, tls ? { tls } : {});
+}
+
+export function register(program: Command): void {
+  program
+    .command('apply')
+    .description('server-side apply everything the spec renders, in order, then prune what it no longer renders')
+    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file')
+    .addOption(new Option('--dry-run <mode>', 'only "server": the apiserver validates and admits, nothing is stored').choices(['server', 'none']))
+    .option('--force-conflicts', 'take over fields another field manager owns')
+    .option('--wait [timeout]', 'also wait for the control plane and Knative CRs to be Ready (default timeout 10m)')
+    .option('--no-prune', 'keep objects of this spec that it no longer renders')
+    .addOption(new Option('--concurrency <n>', 'parallel requests within a step').argParser(positiveInt).default(16))
+    .action(async (opts: { filename: string; dryRun?: string; forceConflicts?: boolean; wait?: boolean | string; prune: boolean; concurrency: number }, cmd: Command) => {
+      const mesh = loadSpecFile(opts.filename);
+      const dryRun = opts.dryRun === 'server';
+      const waitTimeoutMs = typeof opts.wait === 'string' ? duration(opts.wait) : undefined;
+      await withSession(cmd, async (s) => {
+        const objects = await renderFor(s, mesh);
+        const out = emptyOutcome();
+        const { steps, finish } = applySteps(
+          s,
+          objects,
+          { specName: mesh.metadata.name, dryRun, force: opts.forceConflicts, wait: !!opts.wait, waitTimeoutMs, prune: opts.prune, concurrency: opts.concurrency },
+          out,
+        );
+        let thrown: unknown;
+        try {
+          await runSteps(steps);
+        } catch (e) {
+          thrown = e;
+        } finally {
+          finish();
+        }
+        if (thrown instanceof UserError) out.aborted ??= thrown.message;
+        else if (thrown) throw thrown;
+        process.stderr.write(`${summarize(out, dryRun)}\n`);
+        const err = failure(out);
+        if (err) throw thrown instanceof UserError ? thrown : err;
+      });
+    });
+
+  program
+    .command('diff')
+    .description('show what apply would change (server-side dry run vs live, unified diff); exit 1 when anything differs')
+    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file')
+    .option('--force-conflicts', 'diff as if apply took over conflicting fields')
+    .action(async (opts: { filename: string; forceConflicts?: boolean }, cmd: Command) => {
+      const mesh = loadSpecFile(opts.filename);
+      await withSession(cmd, async (s) => {
+        const objects = await renderFor(s, mesh);
+        const res = await diffSpec(s, objects, { specName: mesh.metadata.name, force: opts.forceConflicts });
+        for (const d of res.diffs) process.stdout.write(d.endsWith('\n') ? d : `${d}\n`);
+        // kubectl diff convention: 0 same, 1 different, >1 error.
+        if (res.errors.length) throw new UserError(res.errors.join('\n'), 2);
+        if (res.diffs.length) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('delete')
+    .description('delete every object carrying this spec\'s labels (namespaces are released unless --delete-namespaces)')
+    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file')
+    .option('--delete-namespaces', 'delete labelled namespaces too (with everything in them)')
+    .action(async (opts: { filename: string; deleteNamespaces?: boolean }, cmd: Command) => {
+      const mesh = loadSpecFile(opts.filename);
+      await withSession(cmd, async (s) => {
+        // Only identities matter here; no certificate is generated or read.
+        const objects = render(mesh, mesh.spec.tls.generate ? { tls: TLS_PLACEHOLDER } : {});
+        const out = emptyOutcome();
+        await runSteps(deleteSteps(s, objects, { specName: mesh.metadata.name, deleteNamespaces: opts.deleteNamespaces }, out));
+        process.stderr.write(`${summarize(out)}\n`);
+        const err = failure(out);
+        if (err) throw err;
+      });
+    });
+}

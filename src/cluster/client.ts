@@ -1,0 +1,199 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** metav1.Status as returned in error bodies. */
+export interface Status {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; group?: string; kind?: string; causes?: { type?: string; message?: string; field?: string }[] };
+}
+
+/** A non-2xx answer from the apiserver. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly status: Status,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(status.message || `HTTP ${code}`);
+    this.name = 'ApiError';
+  }
+}
+
+/** The apiserver could not be reached (refused, reset, timed out) even after retries. */
+export class UnreachableError extends Error {
+  constructor(
+    readonly server: string,
+    readonly detail: string,
+  ) {
+    super(`cluster ${server} unreachable: ${detail}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** Per-attempt deadline; the apiserver answers long requests itself, so this only catches black holes. */
+  timeoutMs?: number;
+  /** Retries for 429/5xx/connection errors (default 5). */
+  retries?: number;
+}
+
+const RETRY_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNABORTED']);
+
+export interface ClientOptions {
+  /** Max concurrent connections (bounded parallelism happens above; this is the socket cap). */
+  maxSockets?: number;
+  /** Base backoff in ms (tests shorten it). */
+  backoffMs?: number;
+  retries?: number;
+}
+
+/**
+ * Raw JSON client over node:https with client-node's kubeconfig handling for auth and TLS.
+ * client-node's typed and generic clients re-serialize bodies through generated models, which drops
+ * fields of custom kinds whose Version+Kind matches a core model (Knative Service) and unknown fields
+ * of built-ins (ts-ecosystem §3.2), so requests here carry our JSON verbatim.
+ */
+export class KubeClient {
+  readonly server: string;
+  private agent: https.Agent | http.Agent | undefined;
+  private authHeaders: Record<string, string> = {};
+  private authAt = 0;
+  private readonly opts: Required<ClientOptions>;
+
+  constructor(
+    readonly kc: KubeConfig,
+    opts: ClientOptions = {},
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/+$/, '');
+    this.opts = { maxSockets: opts.maxSockets ?? 32, backoffMs: opts.backoffMs ?? 250, retries: opts.retries ?? 5 };
+  }
+
+  private async prepare(): Promise<void> {
+    // Re-read credentials now and then: exec plugins and token files rotate.
+    if (this.agent && Date.now() - this.authAt < 60_000) return;
+    const o: https.RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(o);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+    this.authHeaders = headers;
+    if (!this.agent) {
+      const common = { keepAlive: true, maxSockets: this.opts.maxSockets };
+      this.agent = this.server.startsWith('https:')
+        ? new https.Agent({
+            ...common,
+            ca: o.ca,
+            cert: o.cert,
+            key: o.key,
+            pfx: o.pfx,
+            passphrase: o.passphrase,
+            servername: o.servername,
+            ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
+            ...(this.kc.getCurrentCluster()?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+          })
+        : new http.Agent(common);
+    }
+    this.authAt = Date.now();
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+
+  async request<T = unknown>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
+    await this.prepare();
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
+    const retries = ro.retries ?? this.opts.retries;
+    let lastNet = '';
+    for (let attempt = 0; ; attempt++) {
+      let res: { status: number; headers: http.IncomingHttpHeaders; text: string };
+      try {
+        res = await this.once(method, url, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        lastNet = `${code || (e as Error).message}`.trim();
+        if ((RETRY_CODES.has(code) || /socket hang up|timeout/i.test((e as Error).message)) && attempt < retries) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw new UnreachableError(this.server, `${(e as Error).message}${attempt ? ` (after ${attempt + 1} attempts)` : ''}`);
+      }
+      if (res.status >= 200 && res.status < 300) {
+        return (res.text ? JSON.parse(res.text) : {}) as T;
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < retries && !isPermanent5xx(res.text)) {
+        const ra = Number(res.headers['retry-after']);
+        await sleep(Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 10_000) : this.backoff(attempt));
+        continue;
+      }
+      let status: Status;
+      try {
+        status = JSON.parse(res.text) as Status;
+      } catch {
+        status = { message: res.text.slice(0, 500) || `HTTP ${res.status}`, code: res.status };
+      }
+      void lastNet;
+      throw new ApiError(res.status, status, method, url.pathname);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.opts.backoffMs * 2 ** attempt;
+    return Math.min(base, 5000) * (0.75 + Math.random() * 0.5);
+  }
+
+  private once(
+    method: string,
+    url: URL,
+    body: string | undefined,
+    contentType: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: {
+            ...this.authHeaders,
+            accept: 'application/json',
+            ...(body !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+}
+
+// A 500 whose Status says the request itself is bad (e.g. a webhook that cannot be called) will not
+// heal by retrying; "internal error" without such a hint might.
+function isPermanent5xx(text: string): boolean {
+  return /failed calling webhook|failed to create typed patch object|conversion webhook/.test(text);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,136 @@
+// Shared helpers for tests against the real test apiserver (scripts/test-env.mjs).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { KubeClient, sleep } from '../../src/cluster/client.ts';
+import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
+import { resourcePath } from '../../src/cluster/ops.ts';
+import type { ResourceInfo } from '../../src/cluster/discovery.ts';
+import type { ServerlessMesh } from '../../src/spec/types.ts';
+import type { KubeObject } from '../../src/util/kube.ts';
+import { ROOT } from '../helpers/shared.ts';
+
+export function requireCluster(): string {
+  const kc = process.env.KUBECONFIG;
+  // Never skip: integration tests run only through scripts/run-tests.mjs, which starts the apiserver.
+  if (!kc) throw new Error('KUBECONFIG is not set: run integration tests through `npm test` (scripts/run-tests.mjs)');
+  return kc;
+}
+
+export function adminClient(kubeconfig = requireCluster()): KubeClient {
+  return new KubeClient(loadKubeConfig({ kubeconfig }));
+}
+
+export const R = {
+  namespace: { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+  secret: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+  configmap: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+  smcp: { group: 'maistra.io', version: 'v2', kind: 'ServiceMeshControlPlane', plural: 'servicemeshcontrolplanes', namespaced: true },
+  smmr: { group: 'maistra.io', version: 'v1', kind: 'ServiceMeshMemberRoll', plural: 'servicemeshmemberrolls', namespaced: true },
+  gateway: { group: 'networking.istio.io', version: 'v1beta1', kind: 'Gateway', plural: 'gateways', namespaced: true },
+  ap: { group: 'security.istio.io', version: 'v1beta1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', namespaced: true },
+  ks: { group: 'operator.knative.dev', version: 'v1beta1', kind: 'KnativeServing', plural: 'knativeservings', namespaced: true },
+  ke: { group: 'operator.knative.dev', version: 'v1beta1', kind: 'KnativeEventing', plural: 'knativeeventings', namespaced: true },
+  kk: { group: 'operator.serverless.openshift.io', version: 'v1alpha1', kind: 'KnativeKafka', plural: 'knativekafkas', namespaced: true },
+} satisfies Record<string, ResourceInfo>;
+
+export async function get(c: KubeClient, info: ResourceInfo, ns: string | undefined, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await c.request<KubeObject>('GET', resourcePath(info, ns, name));
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return undefined;
+    throw e;
+  }
+}
+
+export async function list(c: KubeClient, info: ResourceInfo, labelSelector?: string): Promise<KubeObject[]> {
+  const r = await c.request<{ items: KubeObject[] }>('GET', resourcePath(info), { query: { labelSelector } });
+  return r.items;
+}
+
+/** Sets Ready=True on the status subresource, as the operator does once it has reconciled this generation. */
+export async function markReady(c: KubeClient, info: ResourceInfo, ns: string, name: string, ready = true): Promise<void> {
+  const o = await get(c, info, ns, name);
+  if (!o) throw new Error(`${info.kind} ${ns}/${name} not found`);
+  await c.request('PATCH', `${resourcePath(info, ns, name)}/status`, {
+    contentType: 'application/merge-patch+json',
+    body: {
+      status: {
+        observedGeneration: (o.metadata as { generation?: number }).generation,
+        // No empty strings: Kubernetes 1.20 turns "" into null and then rejects it.
+        conditions: [ready ? { type: 'Ready', status: 'True' } : { type: 'Ready', status: 'False', reason: 'Installing', message: 'test says not yet' }],
+      },
+    },
+  });
+}
+
+/**
+ * Plays the operators: marks every SMCP/SMMR/Knative CR Ready once it appears or changes generation.
+ * Returns a stop function.
+ */
+export function fakeOperators(c: KubeClient, kinds: ResourceInfo[] = [R.smcp, R.smmr, R.ks, R.ke, R.kk], intervalMs = 100): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const info of kinds) {
+        try {
+          for (const o of await list(c, info)) {
+            const st = o.status as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
+            const gen = (o.metadata as { generation?: number }).generation;
+            const ready = st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+            if (!ready || st?.observedGeneration !== gen) await markReady(c, info, o.metadata.namespace!, o.metadata.name);
+          }
+        } catch {
+          // The apiserver may be briefly away in disruption tests; try again next round.
+        }
+      }
+      await sleep(intervalMs);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a user would (bin/serverless-mesh.js), plain progress lines. */
+export function cli(args: string[], env: Record<string, string | undefined> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), ...args], {
+    env: { ...process.env, SERVERLESS_MESH_PLAIN: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export const runCli = (args: string[], env?: Record<string, string | undefined>) => cli(args, env).done;
+
+/** Writes a spec to a temp file and returns its path. */
+export function specFile(mesh: ServerlessMesh): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-spec-'));
+  const p = join(dir, `${mesh.metadata.name}.yaml`);
+  writeFileSync(p, yaml.dump(mesh));
+  return p;
+}
+
+export async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
