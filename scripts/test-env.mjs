@@ -389,12 +389,22 @@ function writeKubeconfig(path, server, caFile, user, token) {
   writeFileSync(path, yaml.dump(kc), { mode: 0o600 });
 }
 
-export async function start({ dir = RUN_DIR, crds = true, controllerManager = true } = {}) {
+export async function start(opts = {}) {
+  const dir = opts.dir ?? RUN_DIR;
+  try {
+    return await startIn(dir, opts);
+  } catch (e) {
+    await stop({ dir, quiet: true }); // never leave half a cluster running
+    throw e;
+  }
+}
+
+async function startIn(dir, { crds = true, controllerManager = true } = {}) {
   for (const b of ['kube-apiserver', ...(controllerManager ? ['kube-controller-manager'] : [])]) {
     if (!existsSync(join(BIN, b))) throw new Error(`${join(BIN, b)} missing: run \`node scripts/test-env.mjs install\` first`);
   }
   if (!which('etcd')) throw new Error('etcd missing: run `node scripts/test-env.mjs install` first');
-  if (existsSync(join(dir, 'env.json'))) await stop({ dir, quiet: true });
+  await stop({ dir, quiet: true }); // leftovers of an earlier start in the same directory
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const t0 = Date.now();

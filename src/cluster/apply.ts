@@ -63,7 +63,8 @@ async function ownedSnapshot(s: ClusterSession, desired: readonly KubeObject[], 
     const info = await s.discovery.resolve(k.apiVersion, k.kind);
     if (!info) return;
     infos.set(`${k.apiVersion}/${k.kind}`, info);
-    for (const o of await listAll(s.client, info, ownedSelector(specName))) live.set(objectKey(o), o);
+    // A moment's staleness is harmless here: a missed change means one extra PATCH or one prune left for next time.
+    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache: true })) live.set(objectKey(o), o);
   });
   return { live, infos };
 }
@@ -72,6 +73,7 @@ async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, ob
   const deadline = Date.now() + timeoutMs;
   const pending = new Map(objects.map((o) => [objectKey(o), o]));
   let last = new Map<string, string>();
+  let interval = Math.min(100, pollMs); // operators often finish within a second: look early, then back off
   while (pending.size) {
     const states = await Promise.all(
       [...pending.values()].map(async (o) => ({ o, st: readyState(await getObject(s.client, infos.get(`${o.apiVersion}/${o.kind}`)!, o.metadata.namespace, o.metadata.name)) })),
@@ -87,7 +89,8 @@ async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, ob
       const detail = [...last].map(([r, sum]) => `${r}: ${sum}`).join(' | ');
       throw new WaitTimeout(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for Ready: ${detail}`);
     }
-    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
+    interval = Math.min(pollMs, interval * 1.5);
   }
 }
 

@@ -51,13 +51,14 @@ export async function deleteObject(client: KubeClient, info: ResourceInfo, names
 }
 
 /** All objects of a resource across namespaces, paged (client-node's generic list loses `continue` for CRs). */
-export async function listAll(client: KubeClient, info: ResourceInfo, labelSelector?: string): Promise<KubeObject[]> {
+export async function listAll(client: KubeClient, info: ResourceInfo, labelSelector?: string, o: { fromCache?: boolean } = {}): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   let cont: string | undefined;
   do {
-    const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', resourcePath(info), {
-      query: { labelSelector, limit: 500, continue: cont },
-    });
+    // fromCache: resourceVersion=0 is answered from the apiserver's watch cache in one piece instead of
+    // paging through etcd — several times faster for thousands of objects, at most a moment stale.
+    const query = o.fromCache ? { labelSelector, resourceVersion: '0' } : { labelSelector, limit: 500, continue: cont };
+    const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', resourcePath(info), { query });
     // List items omit apiVersion/kind; restore them so keys and diffs work.
     for (const it of page.items) out.push({ ...it, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, kind: info.kind });
     cont = page.metadata?.continue || undefined;
