@@ -1,4 +1,5 @@
 // REST operations on single objects and lists, and one-line error messages for them.
+import { UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { ApiError, UnreachableError, type KubeClient } from './client.ts';
 import type { ResourceInfo } from './discovery.ts';
@@ -66,6 +67,27 @@ export async function listAll(client: KubeClient, info: ResourceInfo, labelSelec
   return out;
 }
 
+/** Best-effort resource from a request path, for errors outside any object (lists, discovery). */
+function infoFromPath(path: string): ResourceInfo | undefined {
+  const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/[^/]+)?\/([^/]+)/.exec(path);
+  if (!m) return undefined;
+  return { group: m[2] ?? '', version: m[1] ?? m[3] ?? '', kind: '', plural: m[4]!, namespaced: false };
+}
+
+/** HTTP method → the RBAC verb it needs. */
+export function verbOf(method: string, path: string): string {
+  const named = /\/[^/]+\/[^/]+$/.test(path);
+  return ({ GET: named ? 'get' : 'list', PATCH: 'patch', DELETE: 'delete', POST: 'create', PUT: 'update' } as Record<string, string>)[method] ?? method.toLowerCase();
+}
+
+/** Any error from the cluster layer as a UserError with one readable line. */
+export function toUserError(e: unknown): unknown {
+  if (e instanceof UserError) return e;
+  if (e instanceof ApiError) return new UserError(describeError(e, verbOf(e.method, e.path), undefined), 1);
+  if (e instanceof UnreachableError) return new UserError(e.message, 1);
+  return e;
+}
+
 export function refOf(o: Pick<KubeObject, 'kind' | 'metadata'>): string {
   return o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
 }
@@ -75,6 +97,7 @@ export function refOf(o: Pick<KubeObject, 'kind' | 'metadata'>): string {
  * (fields and the other manager), webhook denial, invalid object.
  */
 export function describeError(e: unknown, verb: string, info: ResourceInfo | undefined, obj?: Pick<KubeObject, 'kind' | 'metadata'>): string {
+  if (!info && e instanceof ApiError) info = infoFromPath(e.path);
   const what = obj ? refOf(obj) : info ? info.plural : 'request';
   if (e instanceof UnreachableError) return `${what}: ${e.message}`;
   if (!(e instanceof ApiError)) return `${what}: ${e instanceof Error ? e.message : String(e)}`;
@@ -92,12 +115,19 @@ export function describeError(e: unknown, verb: string, info: ResourceInfo | und
       return `${what}: forbidden (403): missing permission to ${v} ${r}${scope} (${msg})`;
     }
     case 409: {
-      const causes = (e.status.details?.causes ?? []).filter((c) => c.type === 'FieldManagerConflict');
-      if (causes.length || /conflict/i.test(msg) && e.status.reason === 'Conflict') {
+      if (e.status.reason === 'Conflict' || /conflict/i.test(msg)) {
+        // Apply conflicts: causes carry field + "conflict with \"manager\"", or only the message does.
         const byManager = new Map<string, string[]>();
-        for (const c of causes) {
+        for (const c of e.status.details?.causes ?? []) {
+          if (!c.field) continue;
           const mgr = /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'another manager';
-          byManager.set(mgr, [...(byManager.get(mgr) ?? []), c.field ?? '?']);
+          byManager.set(mgr, [...(byManager.get(mgr) ?? []), c.field]);
+        }
+        if (!byManager.size) {
+          for (const m of msg.matchAll(/conflicts? with "([^"]+)"(?: using [^:]+)?:((?:\s*(?:-\s*)?\.[^\n]+)+)/g)) {
+            const fields = m[2]!.split(/\n|\s-\s/).map((f) => f.replace(/^\s*-?\s*/, '').trim()).filter((f) => f.startsWith('.'));
+            byManager.set(m[1]!, [...(byManager.get(m[1]!) ?? []), ...fields]);
+          }
         }
         const owners = [...byManager].map(([m, f]) => `${f.join(', ')} owned by "${m}"`).join('; ');
         return `${what}: conflict (409): ${owners || msg}; re-run with --force-conflicts to take these fields over`;

@@ -100,6 +100,7 @@ export function canonicalJson(v: unknown): string {
 export function withOwnership(o: KubeObject, specName: string): KubeObject {
   const c = structuredClone(o);
   fillListMapKeys(c);
+  dropEmptyOperatorSpec(c);
   c.metadata.labels = { ...(c.metadata.labels ?? {}), [MANAGED_BY]: FIELD_MANAGER, [SPEC_LABEL]: specName };
   const annotations = { ...(c.metadata.annotations ?? {}) };
   delete annotations[APPLIED_HASH];
@@ -117,6 +118,17 @@ function fillListMapKeys(o: KubeObject): void {
   if (o.apiVersion !== 'v1' || o.kind !== 'Service') return;
   const ports = (o.spec as { ports?: { protocol?: string }[] } | undefined)?.ports;
   for (const p of ports ?? []) p.protocol ??= 'TCP';
+}
+
+/**
+ * `spec: {}` on a Knative operator CR: apiservers before ~1.21 turn an empty preserve-unknown-fields object
+ * into null and reject it ("spec must be of type object"). An absent spec means the same to the operator.
+ */
+function dropEmptyOperatorSpec(o: KubeObject): void {
+  const { group } = splitApiVersion(o.apiVersion);
+  if (group !== 'operator.knative.dev' && group !== 'operator.serverless.openshift.io') return;
+  const spec = o.spec;
+  if (spec && typeof spec === 'object' && !Array.isArray(spec) && Object.keys(spec).length === 0) delete o.spec;
 }
 
 /** Whether every field of `want` is present in `have` with the same value (lists: same length, each element contained). */

@@ -1,0 +1,223 @@
+/**
+ * apply / diff / delete against the real test apiserver (scripts/test-env.mjs), through the CLI as a
+ * user runs it. Tests in this file run in order and share the cluster.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { contains, MANAGED_BY, SPEC_LABEL, withOwnership } from '../../src/cluster/plan.ts';
+import { resourcePath } from '../../src/cluster/ops.ts';
+import { render } from '../../src/render/index.ts';
+import type { ServerlessMesh } from '../../src/spec/types.ts';
+import type { KubeObject } from '../../src/util/kube.ts';
+import { example, TEST_TLS } from '../helpers/shared.ts';
+import { adminClient, cli, fakeOperators, get, list, markReady, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';
+import type { KubeClient } from '../../src/cluster/client.ts';
+import { Discovery, type ResourceInfo } from '../../src/cluster/discovery.ts';
+
+const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka', 'kourier'];
+
+let discovery: Discovery;
+async function infoOf(o: KubeObject): Promise<ResourceInfo> {
+  const info = await discovery.resolve(o.apiVersion, o.kind);
+  assert.ok(info, `${o.apiVersion} ${o.kind} not served`);
+  return info;
+}
+
+/** resourceVersion of every object, by ref. */
+async function versions(c: KubeClient, objects: KubeObject[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const o of objects) {
+    const live = await get(c, await infoOf(o), o.metadata.namespace, o.metadata.name);
+    out.set(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, live?.metadata.resourceVersion as string);
+  }
+  return out;
+}
+
+function tenantsSpec(name: string, tenants: { name: string; namespaces: string[] }[]): ServerlessMesh {
+  const m = structuredClone(example('ossm2-tenants'));
+  m.metadata.name = name;
+  m.spec.tenants = tenants;
+  return m;
+}
+
+describe('apply against a real kube-apiserver', () => {
+  let c: KubeClient;
+  let stopOperators: () => Promise<void>;
+
+  before(() => {
+    requireCluster();
+    c = adminClient();
+    discovery = new Discovery(c);
+    stopOperators = fakeOperators(c);
+  });
+  after(async () => {
+    await stopOperators?.();
+    c?.close();
+  });
+
+  for (const name of EXAMPLES) {
+    it(`${name}: every rendered object is present with its fields; re-apply changes nothing; diff is empty`, async () => {
+      const path = `examples/${name}.yaml`;
+      const first = await runCli(['apply', '-f', path]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /0 failed, 0 not applied/);
+
+      const mesh = example(name);
+      // TLS comes from the cluster now (apply generated it); everything else is deterministic.
+      const secretName = mesh.spec.tls.secretName;
+      const secret = mesh.spec.tls.generate ? await get(c, R.secret, mesh.spec.mesh.namespace, secretName) : undefined;
+      const tls = secret
+        ? { certPem: Buffer.from((secret.data as Record<string, string>)['tls.crt']!, 'base64').toString(), keyPem: Buffer.from((secret.data as Record<string, string>)['tls.key']!, 'base64').toString() }
+        : undefined;
+      const objects = render(mesh, tls ? { tls } : {});
+      for (const o of objects) {
+        const live = await get(c, await infoOf(o), o.metadata.namespace, o.metadata.name);
+        assert.ok(live, `${o.kind} ${o.metadata.namespace}/${o.metadata.name} missing`);
+        assert.ok(contains(live, withOwnership(o, mesh.metadata.name)), `${o.kind} ${o.metadata.name}: live object lacks rendered fields`);
+        assert.equal(live.metadata.labels?.[MANAGED_BY], 'serverless-mesh');
+        assert.equal(live.metadata.labels?.[SPEC_LABEL], mesh.metadata.name);
+        const managers = (live.metadata.managedFields as { manager: string; operation: string }[]).filter((f) => f.operation === 'Apply');
+        assert.ok(managers.some((f) => f.manager === 'serverless-mesh'), `${o.kind} ${o.metadata.name}: not applied by field manager serverless-mesh`);
+      }
+
+      const before = await versions(c, objects);
+      const again = await runCli(['apply', '-f', path]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, new RegExp(`0 applied, ${objects.length} unchanged`));
+      assert.deepEqual(await versions(c, objects), before, 'resourceVersion changed on an unchanged re-apply');
+
+      const diff = await runCli(['diff', '-f', path]);
+      assert.equal(diff.code, 0, `diff after apply should be empty:\n${diff.stdout}\n${diff.stderr}`);
+      assert.equal(diff.stdout, '');
+    });
+  }
+
+  it('diff shows what a changed spec would do, as unified diffs, and exits 1; no key material in it', async () => {
+    const mesh = tenantsSpec('diffspec', [{ name: 'dt-alpha', namespaces: ['dt-alpha-1'] }]);
+    const path = specFile(mesh);
+    assert.equal((await runCli(['apply', '-f', path])).code, 0);
+    mesh.spec.tenants.push({ name: 'dt-bravo', namespaces: ['dt-bravo-1'] });
+    const res = await runCli(['diff', '-f', specFile(mesh)]);
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stdout, /^--- \/dev\/null\n\+\+\+ applied\/v1\/Namespace\/dt-bravo-1\n@@ /m);
+    assert.match(res.stdout, /\+\+\+ applied\/security\.istio\.io\/v1beta1\/AuthorizationPolicy\/knative-serving\/allow-dt-bravo-to-activator/);
+    assert.doesNotMatch(res.stdout, /BEGIN (RSA )?PRIVATE KEY|tls\.key: [A-Za-z0-9+/]{20}/);
+    // Nothing was written.
+    assert.equal(await get(c, R.namespace, undefined, 'dt-bravo-1'), undefined);
+  });
+
+  it('prune: removing a tenant deletes exactly its policies, releases its namespaces, leaves unlabelled lookalikes', async () => {
+    const two = tenantsSpec('prunespec', [
+      { name: 'pt-alpha', namespaces: ['pt-alpha-1', 'pt-alpha-2'] },
+      { name: 'pt-bravo', namespaces: ['pt-bravo-1', 'pt-bravo-2'] },
+    ]);
+    assert.equal((await runCli(['apply', '-f', specFile(two)])).code, 0);
+    // Same kind, same name pattern, but not ours (no labels / only one of them).
+    const lookalikes: KubeObject[] = [
+      { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-pt-charlie-to-activator', namespace: 'knative-serving' }, spec: {} },
+      { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-from-knative-and-istio-copy', namespace: 'pt-bravo-1', labels: { [SPEC_LABEL]: 'prunespec' } }, spec: {} },
+    ];
+    for (const l of lookalikes) await c.request('POST', resourcePath(R.ap, l.metadata.namespace), { body: l });
+
+    const dummy = { tls: TEST_TLS };
+    const apsOf = (m: ServerlessMesh) => new Set(render(m, dummy).filter((o) => o.kind === 'AuthorizationPolicy').map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    const one = tenantsSpec('prunespec', [two.spec.tenants[0]!]);
+    const expectedGone = [...apsOf(two)].filter((k) => !apsOf(one).has(k));
+    assert.ok(expectedGone.length > 5);
+
+    const beforeAll = new Set((await list(c, R.ap)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    const res = await runCli(['apply', '-f', specFile(one)]);
+    assert.equal(res.code, 0, res.stderr);
+    const afterAll = new Set((await list(c, R.ap)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    const gone = [...beforeAll].filter((k) => !afterAll.has(k)).sort();
+    assert.deepEqual(gone, expectedGone.sort());
+    for (const l of lookalikes) assert.ok(afterAll.has(`${l.metadata.namespace}/${l.metadata.name}`), `${l.metadata.name} was touched`);
+    assert.match(res.stderr, new RegExp(`${expectedGone.length} pruned, 2 namespaces released`));
+    // Tenant namespaces hold workloads we never created: they stay, without our labels.
+    const ns = await get(c, R.namespace, undefined, 'pt-bravo-1');
+    assert.ok(ns && !ns.metadata.labels?.[MANAGED_BY] && !ns.metadata.labels?.[SPEC_LABEL]);
+    assert.ok((await get(c, R.namespace, undefined, 'pt-alpha-1'))?.metadata.labels?.[MANAGED_BY]);
+  });
+
+  it('conflict with another field manager: clear error, then --force-conflicts takes over', async () => {
+    const mesh = tenantsSpec('conflictspec', [{ name: 'cf-alpha', namespaces: ['cf-alpha-1'] }]);
+    const path = specFile(mesh);
+    assert.equal((await runCli(['apply', '-f', path])).code, 0);
+    // Someone else applies a different value to a field we own.
+    await c.request('PATCH', resourcePath(R.ap, 'cf-alpha-1', 'allow-wait-for-drain'), {
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'someone-else', force: true },
+      body: { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-wait-for-drain', namespace: 'cf-alpha-1' }, spec: { action: 'DENY' } },
+    });
+    const res = await runCli(['apply', '-f', path]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /AuthorizationPolicy\/cf-alpha-1\/allow-wait-for-drain: conflict \(409\): \.spec\.action owned by "someone-else"; re-run with --force-conflicts/);
+    assert.match(res.stderr, /1 failed/);
+    const forced = await runCli(['apply', '-f', path, '--force-conflicts']);
+    assert.equal(forced.code, 0, forced.stderr);
+    const live = await get(c, R.ap, 'cf-alpha-1', 'allow-wait-for-drain');
+    assert.equal((live!.spec as { action: string }).action, 'ALLOW');
+  });
+
+  it('403: names the verb and resource the user lacks; summary says nothing was applied', async () => {
+    // The limited user may read everything but write nothing.
+    await c.request('PATCH', '/apis/rbac.authorization.k8s.io/v1/clusterroles/sm-test-read', {
+      contentType: 'application/apply-patch+yaml', query: { fieldManager: 'test', force: true },
+      body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'sm-test-read' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }] },
+    });
+    await c.request('PATCH', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/sm-test-read', {
+      contentType: 'application/apply-patch+yaml', query: { fieldManager: 'test', force: true },
+      body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'sm-test-read' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sm-test-read' }, subjects: [{ kind: 'User', name: 'limited', apiGroup: 'rbac.authorization.k8s.io' }] },
+    });
+    const mesh = tenantsSpec('forbiddenspec', [{ name: 'fb-alpha', namespaces: ['fb-alpha-1'] }]);
+    const limited = process.env.SERVERLESS_MESH_TEST_KUBECONFIG_LIMITED!;
+    let res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]);
+    for (let i = 0; i < 20 && /cannot (list|get)/.test(res.stderr); i++) res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]); // RBAC cache
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /Namespace\/fb-alpha-1: forbidden \(403\): missing permission to patch namespaces/);
+    assert.match(res.stderr, /0 applied, \d+ unchanged, 0 pruned, 0 namespaces released, \d+ failed, \d+ not applied/);
+    assert.equal(await get(c, R.namespace, undefined, 'fb-alpha-1'), undefined);
+  });
+
+  it('readiness: AuthorizationPolicies wait for KnativeServing Ready (status set as the operator would)', async () => {
+    await stopOperators();
+    stopOperators = async () => {};
+    const mesh = tenantsSpec('readyspec', [{ name: 'rd-alpha', namespaces: ['rd-alpha-1'] }]);
+    // The KnativeServing exists from earlier tests; make it not Ready, as during an upgrade.
+    await markReady(c, R.ks, 'knative-serving', 'knative-serving', false);
+    const run = cli(['apply', '-f', specFile(mesh)]);
+    await waitUntil('namespaces applied', async () => !!(await get(c, R.namespace, undefined, 'rd-alpha-1')));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(run.child.exitCode, null, 'apply finished without waiting for KnativeServing');
+    const early = (await list(c, R.ap, `${SPEC_LABEL}=readyspec`)).length;
+    assert.equal(early, 0, 'AuthorizationPolicies applied before KnativeServing was Ready');
+    await markReady(c, R.ks, 'knative-serving', 'knative-serving', true);
+    const res = await run.done;
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /Wait for KnativeServing Ready before AuthorizationPolicies: Ready after/);
+    assert.ok((await list(c, R.ap, `${SPEC_LABEL}=readyspec`)).length > 5);
+  });
+
+  it('--wait=TIMEOUT: a control plane that never gets Ready fails with its conditions', async () => {
+    await markReady(c, R.smcp, 'istio-system', 'basic', false);
+    const mesh = tenantsSpec('waitspec', [{ name: 'wt-alpha', namespaces: ['wt-alpha-1'] }]);
+    const res = await runCli(['apply', '-f', specFile(mesh), '--wait=2s']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /timed out after 2 s waiting for Ready: ServiceMeshControlPlane\/istio-system\/basic: Ready=False \(Installing: test says not yet\)/);
+    assert.match(res.stderr, /\d+ not applied/);
+    await markReady(c, R.smcp, 'istio-system', 'basic', true);
+  });
+
+  it('delete -f removes every labelled object of the spec and releases its namespaces', async () => {
+    const mesh = tenantsSpec('readyspec', [{ name: 'rd-alpha', namespaces: ['rd-alpha-1'] }]);
+    const lookalike: KubeObject = { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'not-ours', namespace: 'rd-alpha-1' }, spec: {} };
+    await c.request('POST', resourcePath(R.ap, 'rd-alpha-1'), { body: lookalike });
+    const res = await runCli(['delete', '-f', specFile(mesh)]);
+    assert.equal(res.code, 0, res.stderr);
+    for (const info of [R.ap, R.ks, R.ke, R.smcp, R.smmr, R.gateway, R.secret]) {
+      assert.deepEqual(await list(c, info, `${SPEC_LABEL}=readyspec`), [], `${info.kind} left behind`);
+    }
+    assert.ok(await get(c, R.ap, 'rd-alpha-1', 'not-ours'));
+    assert.ok(await get(c, R.namespace, undefined, 'rd-alpha-1'));
+  });
+});
