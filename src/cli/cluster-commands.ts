@@ -3,6 +3,7 @@ import { applySteps, deleteSteps, emptyOutcome, failure, summarize, type Cluster
 import { diffSpec } from '../cluster/diff-run.ts';
 import { parseDuration } from '../cluster/plan.ts';
 import { runSteps } from '../cluster/progress.ts';
+import { toUserError } from '../cluster/ops.ts';
 import { connect, tlsForApply } from '../cluster/session.ts';
 import { render } from '../render/index.ts';
 import { loadSpecFile } from '../spec/load.ts';
@@ -36,6 +37,8 @@ async function withSession<T>(cmd: Command, fn: (s: ClusterSession) => Promise<T
   const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
   try {
     return await fn(s);
+  } catch (e) {
+    throw toUserError(e);
   } finally {
     s.client.close();
   }
@@ -55,7 +58,7 @@ export function register(program: Command): void {
     .option('--force-conflicts', 'take over fields another field manager owns')
     .option('--wait [timeout]', 'also wait for the control plane and Knative CRs to be Ready (default timeout 10m)')
     .option('--no-prune', 'keep objects of this spec that it no longer renders')
-    .addOption(new Option('--concurrency <n>', 'parallel requests within a step').argParser(positiveInt).default(16))
+    .addOption(new Option('--concurrency <n>', 'parallel requests within a step').argParser(positiveInt).default(32))
     .action(async (opts: { filename: string; dryRun?: string; forceConflicts?: boolean; wait?: boolean | string; prune: boolean; concurrency: number }, cmd: Command) => {
       const mesh = loadSpecFile(opts.filename);
       const dryRun = opts.dryRun === 'server';
@@ -77,6 +80,7 @@ export function register(program: Command): void {
         } finally {
           finish();
         }
+        thrown = thrown === undefined ? undefined : toUserError(thrown);
         if (thrown instanceof UserError) out.aborted ??= thrown.message;
         else if (thrown) throw thrown;
         process.stderr.write(`${summarize(out, dryRun)}\n`);

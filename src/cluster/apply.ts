@@ -101,7 +101,7 @@ class WaitTimeout extends Error {}
  * fill `out`; the caller runs them (progress.ts) and then reports `out`.
  */
 export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o: ApplyOptions, out: Outcome): { steps: Step[]; finish: () => void } {
-  const concurrency = o.concurrency ?? 16;
+  const concurrency = o.concurrency ?? 32;
   const pollMs = o.pollMs ?? 1000;
   const timeoutMs = o.waitTimeoutMs ?? 10 * 60_000;
   const bodies = objects.map((x) => withOwnership(x, o.specName));
@@ -250,7 +250,7 @@ async function pruneObjects(s: ClusterSession, victims: KubeObject[], infos: Map
 
 /** Steps for `delete -f SPEC`: everything labelled for this spec, newest phase first. */
 export function deleteSteps(s: ClusterSession, objects: readonly KubeObject[], o: { specName: string; deleteNamespaces?: boolean; concurrency?: number }, out: Outcome): Step[] {
-  const concurrency = o.concurrency ?? 16;
+  const concurrency = o.concurrency ?? 32;
   let victims: KubeObject[] = [];
   let infos = new Map<string, ResourceInfo>();
   return [

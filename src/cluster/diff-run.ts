@@ -13,7 +13,7 @@ export interface DiffResult {
 }
 
 export async function diffSpec(s: ClusterSession, objects: readonly KubeObject[], o: { specName: string; force?: boolean; concurrency?: number }): Promise<DiffResult> {
-  const concurrency = o.concurrency ?? 16;
+  const concurrency = o.concurrency ?? 32;
   const bodies = objects.map((x) => withOwnership(x, o.specName));
   const desiredNamespaces = new Set(bodies.filter((b) => b.kind === 'Namespace' && b.apiVersion === 'v1').map((b) => b.metadata.name));
   const errors: string[] = [];
