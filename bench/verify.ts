@@ -32,8 +32,8 @@ for (const tp of rep.byTarget) {
   const key = `${tp.target.namespace}|${tp.via}`;
   perTarget.set(key, tp.classes.length);
   for (const c of tp.classes) {
-    pairs += c.sources.length;
-    if (c.outcomes.some((o) => o.allowed)) allowed += c.sources.length;
+    pairs += c.size;
+    if (c.outcomes.some((o) => o.allowed)) allowed += c.size;
   }
 }
 const classCounts = [...perTarget.values()];

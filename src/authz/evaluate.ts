@@ -253,9 +253,7 @@ export function evaluateAuthz(
 }
 
 /** Oldest first (creationTimestamp, then input order): istiod keeps the oldest of a level. */
-function oldest(list: PeerAuthn[]): PeerAuthn | undefined {
-  return [...list].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.order - b.order)[0];
-}
+const olderThan = (a: PeerAuthn, b: PeerAuthn) => ((a.created ?? '').localeCompare(b.created ?? '') || a.order - b.order) < 0;
 
 export interface PeerAuthnResult {
   mode: Exclude<MtlsMode, 'UNSET'>;
@@ -275,12 +273,17 @@ export function resolvePeerAuthn(
   port: number | undefined,
   mesh: MeshOptions,
 ): PeerAuthnResult {
-  const meshPa = oldest(pas.filter((p) => p.namespace === mesh.rootNamespace && isEmptySelector(p.selector)));
-  const nsPa = oldest(pas.filter((p) => p.namespace === namespace && isEmptySelector(p.selector)));
-  const wlPa =
-    namespace === mesh.rootNamespace
-      ? undefined
-      : oldest(pas.filter((p) => p.namespace === namespace && !isEmptySelector(p.selector) && selects(p.selector, labels)));
+  // One pass keeping the oldest of each level (the first of a stable sort by `olderThan`).
+  let meshPa: PeerAuthn | undefined;
+  let nsPa: PeerAuthn | undefined;
+  let wlPa: PeerAuthn | undefined;
+  for (const p of pas) {
+    if (p.namespace !== mesh.rootNamespace && p.namespace !== namespace) continue;
+    const empty = isEmptySelector(p.selector);
+    if (empty && p.namespace === mesh.rootNamespace && (!meshPa || olderThan(p, meshPa))) meshPa = p;
+    if (empty && p.namespace === namespace && (!nsPa || olderThan(p, nsPa))) nsPa = p;
+    if (!empty && namespace !== mesh.rootNamespace && p.namespace === namespace && selects(p.selector, labels) && (!wlPa || olderThan(p, wlPa))) wlPa = p;
+  }
   if (wlPa && port !== undefined) {
     const pm = wlPa.portLevel[String(port)];
     if (pm && pm !== 'UNSET') return { mode: pm, from: `${ref(wlPa)} (portLevelMtls ${port})` };
@@ -326,6 +329,7 @@ export function findDestinationRule(
   serviceNs: string,
   mesh: MeshOptions,
 ) {
+  if (config.destRules.length === 0) return undefined;
   const visible = (d: { namespace: string; exportTo?: string[] }, from: string) =>
     d.namespace === from || !d.exportTo || d.exportTo.includes('*') || d.exportTo.includes(from);
   for (const ns of [clientNs, serviceNs, mesh.rootNamespace]) {

@@ -61,17 +61,38 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * `namespaces`: regex `.*\/ns/<v, every * → .*>/.*` over the principal (generator.go
  * srcNamespaceGenerator), so it needs mTLS and ignores the trust domain.
  */
+const nsRegexCache = new Map<string, RegExp>();
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 export function matchNamespace(pattern: string, principal: string | undefined): boolean {
   if (!principal) return false;
-  const body = pattern.split('*').map(escapeRe).join('.*');
-  return cachedRegex(`^spiffe://.*/ns/${body}/.*$`).test(`spiffe://${principal}`);
+  // Without `*` and line terminators (which `.` does not match) the regex is a substring test:
+  // `spiffe://` + anything + `/ns/<pattern>/` + anything, i.e. `/ns/<pattern>/` within the principal.
+  if (!pattern.includes('*') && !LINE_TERMINATOR.test(pattern) && !LINE_TERMINATOR.test(principal))
+    return principal.includes(`/ns/${pattern}/`);
+  let re = nsRegexCache.get(pattern);
+  if (!re) {
+    const body = pattern.split('*').map(escapeRe).join('.*');
+    re = cachedRegex(`^spiffe://.*/ns/${body}/.*$`);
+    nsRegexCache.set(pattern, re);
+  }
+  return re.test(`spiffe://${principal}`);
 }
 
 /** `serviceAccounts`: `ns/sa` or `sa` (policy namespace); regex from generator.go, no wildcards. */
+/** policy namespace → pattern → regex (the namespace matters only for patterns without `/`). */
+const saRegexCache = new Map<string, Map<string, RegExp>>();
 export function matchServiceAccount(pattern: string, principal: string | undefined, policyNs: string): boolean {
   if (!principal) return false;
-  const [ns, sa] = pattern.includes('/') ? pattern.split('/', 2) : [policyNs, pattern];
-  return cachedRegex(`^spiffe://.+/ns/${escapeRe(ns ?? '')}/(.+/|)sa/${escapeRe(sa ?? '')}(/.+)?$`).test(`spiffe://${principal}`);
+  const scope = pattern.includes('/') ? '' : policyNs;
+  let byPattern = saRegexCache.get(scope);
+  if (!byPattern) saRegexCache.set(scope, (byPattern = new Map()));
+  let re = byPattern.get(pattern);
+  if (!re) {
+    const [ns, sa] = pattern.includes('/') ? pattern.split('/', 2) : [policyNs, pattern];
+    re = cachedRegex(`^spiffe://.+/ns/${escapeRe(ns ?? '')}/(.+/|)sa/${escapeRe(sa ?? '')}(/.+)?$`);
+    byPattern.set(pattern, re);
+  }
+  return re.test(`spiffe://${principal}`);
 }
 
 export function trustDomainOf(principal: string | undefined): string | undefined {
@@ -117,7 +138,21 @@ const UNRESERVED = /^[-.0-9A-Z_a-z~]$/;
  * Path as the authorization filter sees it: query dropped, then the mesh's normalization
  * (BASE = RFC 3986 dot segments + backslash → slash; MERGE_SLASHES adds `//` → `/`).
  */
+const normalizedCache = new Map<string, Map<string, string>>();
 export function normalizePath(raw: string, mode: MeshOptions['pathNormalization']): string {
+  // Pure in (raw, mode): memoized, bounded so long-running callers do not grow it forever.
+  let byRaw = normalizedCache.get(mode);
+  if (!byRaw) normalizedCache.set(mode, (byRaw = new Map()));
+  let out = byRaw.get(raw);
+  if (out === undefined) {
+    if (byRaw.size >= 4096) byRaw.clear();
+    out = normalizeUncached(raw, mode);
+    byRaw.set(raw, out);
+  }
+  return out;
+}
+
+function normalizeUncached(raw: string, mode: MeshOptions['pathNormalization']): string {
   let path = raw.split('?')[0] ?? '';
   path = path.split('#')[0] ?? '';
   if (mode === 'NONE') return path;

@@ -21,7 +21,7 @@ import {
   type Via,
   type Workload,
 } from './knative.ts';
-import type { AuthzPolicy, AuthzResult, Decision, Rule } from './types.ts';
+import type { AuthzPolicy, AuthzRequest, AuthzResult, Decision, Rule } from './types.ts';
 
 export interface HopResult extends AuthzResult {
   hop: string;
@@ -64,6 +64,8 @@ interface DestIndex {
   /** host pattern (lower case) → [policy index, rule index] */
   byHost: Map<string, Array<[number, number]>>;
   always: Array<[number, number]>;
+  /** Live policies when `byHost` is empty (then they do not depend on the host). */
+  hostless?: { policies: AuthzPolicy[]; allAllowNames: string[] };
 }
 
 const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
@@ -84,55 +86,135 @@ function hostKeys(rule: Rule): string[] | null {
   return keys;
 }
 
+/** Per (destination workload, host): the live policies and the sources they tell apart. */
+interface LiveEntry {
+  live: { policies: AuthzPolicy[]; allAllowNames: string[] };
+  distinguished?: Set<string>;
+}
+
+/** The request one hop makes, as `checkRequest` takes it. */
+export function hopRequest(hop: Hop): AuthzRequest {
+  const c = hop.client;
+  return {
+    source: { namespace: c.namespace, serviceAccount: c.serviceAccount, sidecar: c.sidecar },
+    destination: {
+      namespace: hop.dest.namespace,
+      labels: hop.dest.labels,
+      port: hop.port,
+      protocol: 'http',
+      sidecar: hop.dest.sidecar,
+      excludedPorts: hop.dest.excludedPorts,
+      gatewayListener: hop.listener,
+      service: hop.service,
+      serviceNamespace: hop.serviceNamespace,
+    },
+    method: hop.method,
+    path: hop.path,
+    host: hop.host,
+    headers: hop.headers,
+    // A sidecar forwards a request for a bare pod IP through its passthrough cluster: plaintext.
+    transport: hop.podIpFallback ? 'plaintext' : undefined,
+  };
+}
+
+const headersKey = (h: Record<string, string>): string => {
+  for (const _ in h) return JSON.stringify(h);
+  return '';
+};
+
 export class Verifier {
   readonly m: KnativeModel;
   private dest = new Map<string, DestIndex>();
-  private pruned = new Map<string, { policies: AuthzPolicy[]; allAllowNames: string[] }>();
-  private hopCache = new Map<string, HopResult>();
+  /** `dest` looked up by workload object first (the model reuses them), with the live entries per host. */
+  private byWorkload = new WeakMap<Workload, { idx: DestIndex; hosts: Map<string, LiveEntry> }>();
+  private hopCache = new WeakMap<Workload, Map<string, AuthzResult>>();
+  /** Policies per namespace, each list in input order with the policy's input index. */
+  private policiesByNs?: Map<string, Array<[number, AuthzPolicy]>>;
   evaluations = 0;
 
   constructor(m: KnativeModel) {
     this.m = m;
   }
 
+  /**
+   * Same list, same order as `policiesFor(config.policies, …)`: only the root namespace and the
+   * workload's own namespace can apply, so only those two lists are filtered and merged.
+   */
+  private selectPolicies(w: Workload): AuthzPolicy[] {
+    if (!this.policiesByNs) {
+      this.policiesByNs = new Map();
+      this.m.config.policies.forEach((p, i) => {
+        const l = this.policiesByNs!.get(p.namespace);
+        if (l) l.push([i, p]);
+        else this.policiesByNs!.set(p.namespace, [[i, p]]);
+      });
+    }
+    const root = this.policiesByNs.get(this.m.mesh.rootNamespace) ?? [];
+    const own = w.namespace === this.m.mesh.rootNamespace ? [] : (this.policiesByNs.get(w.namespace) ?? []);
+    const merged: AuthzPolicy[] = [];
+    let a = 0;
+    let b = 0;
+    while (a < root.length || b < own.length) {
+      const next = b >= own.length || (a < root.length && root[a]![0] < own[b]![0]) ? root[a++]! : own[b++]!;
+      merged.push(next[1]);
+    }
+    return policiesFor(merged, w.namespace, w.labels, this.m.mesh);
+  }
+
   private index(w: Workload): DestIndex {
+    const byObj = this.byWorkload.get(w);
+    if (byObj) return byObj.idx;
     const key = `${w.namespace}|${JSON.stringify(w.labels)}`;
     let idx = this.dest.get(key);
-    if (idx) return idx;
-    const policies = policiesFor(this.m.config.policies, w.namespace, w.labels, this.m.mesh);
-    idx = { policies, allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref), byHost: new Map(), always: [] };
-    policies.forEach((p, pi) => {
-      (p.rules ?? []).forEach((r, ri) => {
-        if (!r) return;
-        const keys = hostKeys(r);
-        if (!keys) idx!.always.push([pi, ri]);
-        else
-          for (const k of keys) {
-            const list = idx!.byHost.get(k) ?? [];
-            list.push([pi, ri]);
-            idx!.byHost.set(k, list);
-          }
+    if (!idx) {
+      const policies = this.selectPolicies(w);
+      const built: DestIndex = { policies, allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref), byHost: new Map(), always: [] };
+      policies.forEach((p, pi) => {
+        (p.rules ?? []).forEach((r, ri) => {
+          if (!r) return;
+          const keys = hostKeys(r);
+          if (!keys) built.always.push([pi, ri]);
+          else
+            for (const k of keys) {
+              const list = built.byHost.get(k) ?? [];
+              list.push([pi, ri]);
+              built.byHost.set(k, list);
+            }
+        });
       });
-    });
-    this.dest.set(key, idx);
+      this.dest.set(key, built);
+      idx = built;
+    }
+    this.byWorkload.set(w, { idx, hosts: new Map() });
     return idx;
   }
 
-  /** Policies at `w` with the rules that cannot match `host` removed (they never match this request). */
-  live(w: Workload, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
-    const key = `${w.namespace}|${JSON.stringify(w.labels)}|${host}`;
-    let out = this.pruned.get(key);
-    if (out) return out;
+  private entry(w: Workload, host: string): LiveEntry {
     const idx = this.index(w);
+    const hosts = this.byWorkload.get(w)!.hosts;
+    let e = hosts.get(host);
+    if (!e) hosts.set(host, (e = { live: this.prune(idx, host) }));
+    return e;
+  }
+
+  private prune(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    // No rule names hosts: the live set is the same for every host.
+    if (idx.byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
+    return this.pruneUncached(idx, host);
+  }
+
+  private pruneUncached(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
     const h = host.toLowerCase();
     const hits: Array<[number, number]> = [...idx.always];
-    const candidates = ['*', h];
-    for (let i = 1; i < h.length; i++) candidates.push(`*${h.slice(i)}`);
-    for (const c of new Set(candidates)) {
-      const l = idx.byHost.get(c);
-      if (!l) continue;
-      // `*` alone needs a non-empty host; the other keys were generated from the host itself.
-      hits.push(...l);
+    if (idx.byHost.size > 0) {
+      const candidates = ['*', h];
+      for (let i = 1; i < h.length; i++) candidates.push(`*${h.slice(i)}`);
+      for (const c of new Set(candidates)) {
+        const l = idx.byHost.get(c);
+        if (!l) continue;
+        // `*` alone needs a non-empty host; the other keys were generated from the host itself.
+        hits.push(...l);
+      }
     }
     const rulesByPolicy = new Map<number, Set<number>>();
     for (const [pi, ri] of hits) {
@@ -141,61 +223,45 @@ export class Verifier {
       rulesByPolicy.set(pi, s);
     }
     const policies: AuthzPolicy[] = [];
+    let whole = rulesByPolicy.size === idx.policies.length;
     for (const [pi, set] of [...rulesByPolicy.entries()].sort((a, b) => a[0] - b[0])) {
       const p = idx.policies[pi]!;
-      policies.push({ ...p, rules: (p.rules ?? []).map((r, ri) => (set.has(ri) ? r : null)) });
+      const rules = p.rules ?? [];
+      // Nulling a null rule changes nothing: a policy keeps its object when every non-null rule is live.
+      if (rules.every((r, ri) => !r || set.has(ri))) policies.push(p);
+      else {
+        whole = false;
+        policies.push({ ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
+      }
     }
-    out = { policies, allAllowNames: idx.allowNames };
-    this.pruned.set(key, out);
-    return out;
+    return { policies: whole ? idx.policies : policies, allAllowNames: idx.allowNames };
+  }
+
+  /** Policies at `w` with the rules that cannot match `host` removed (they never match this request). */
+  live(w: Workload, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    return this.entry(w, host).live;
+  }
+
+  /**
+   * The decision at one hop, cached per destination workload and everything else the evaluation
+   * reads from the hop. The returned object is shared: callers copy it before changing it.
+   */
+  private decide(hop: Hop): AuthzResult {
+    let byKey = this.hopCache.get(hop.dest);
+    if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
+    // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
+    const c = hop.client;
+    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
+    const hit = byKey.get(key);
+    if (hit) return hit;
+    this.evaluations++;
+    const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, this.live(hop.dest, hop.host));
+    byKey.set(key, res);
+    return res;
   }
 
   evalHop(hop: Hop): HopResult {
-    const key = [
-      hop.client.namespace,
-      hop.client.serviceAccount,
-      hop.client.sidecar,
-      hop.dest.namespace,
-      hop.dest.name,
-      hop.port,
-      hop.host,
-      hop.path,
-      hop.listener ?? '',
-      hop.podIpFallback ?? false,
-      hop.service,
-      JSON.stringify(hop.headers),
-    ].join('|');
-    const hit = this.hopCache.get(key);
-    if (hit) return { ...hit, hop: hop.label };
-    this.evaluations++;
-    const res = checkRequest(
-      {
-        source: { namespace: hop.client.namespace, serviceAccount: hop.client.serviceAccount, sidecar: hop.client.sidecar },
-        destination: {
-          namespace: hop.dest.namespace,
-          labels: hop.dest.labels,
-          port: hop.port,
-          protocol: 'http',
-          sidecar: hop.dest.sidecar,
-          excludedPorts: hop.dest.excludedPorts,
-          gatewayListener: hop.listener,
-          service: hop.service,
-          serviceNamespace: hop.serviceNamespace,
-        },
-        method: hop.method,
-        path: hop.path,
-        host: hop.host,
-        headers: hop.headers,
-        // A sidecar forwards a request for a bare pod IP through its passthrough cluster: plaintext.
-        transport: hop.podIpFallback ? 'plaintext' : undefined,
-      },
-      this.m.config,
-      this.m.mesh,
-      this.live(hop.dest, hop.host),
-    );
-    const out = { ...res, hop: hop.label };
-    this.hopCache.set(key, out);
-    return out;
+    return { ...this.decide(hop), hop: hop.label };
   }
 
   evalHops(hops: Hop[]): { results: HopResult[]; allowed: boolean; at: number } {
@@ -209,39 +275,63 @@ export class Verifier {
   }
 
   outcome(hops: Hop[], variant: Variant): PathOutcome {
-    const { results, allowed, at } = this.evalHops(hops);
-    const r = results[at]!;
-    return { variant, allowed, hopIndex: at, decision: r.decision, policy: r.policy, reason: r.reason };
+    // evalHops without the per-hop copies: the first refusing hop decides, else the last.
+    let at = 0;
+    let r = this.decide(hops[0]!);
+    while (r.decision === 'ALLOW' && at < hops.length - 1) r = this.decide(hops[++at]!);
+    return { variant, allowed: r.decision === 'ALLOW', hopIndex: at, decision: r.decision, policy: r.policy, reason: r.reason };
+  }
+
+  private hitsMemo = new Map<string, string[]>();
+  private sourceSetMemo?: Set<string>;
+  private clientSensitiveMemo?: Set<string>;
+
+  private plainNamesMemo?: boolean;
+
+  get sourceSet(): ReadonlySet<string> {
+    return (this.sourceSetMemo ??= new Set(this.m.sources));
+  }
+
+  /** The trust domain and every source are free of `/` and line terminators (see `hits`). */
+  private get plainNames(): boolean {
+    const bad = /[/\n\r\u2028\u2029]/;
+    return (this.plainNamesMemo ??= !bad.test(this.m.mesh.trustDomain) && !this.m.sources.some((s) => bad.test(s)));
   }
 
   /**
-   * Source namespaces a live rule at `dest` (for `host`) can tell apart; null = none, every source
-   * gets the same decision there.
+   * Sources (SA `default`) an identity pattern matches. Every caller's principal is
+   * `<trustDomain>/ns/<source>/sa/default`; when the trust domain, the sources and the pattern are
+   * plain names (no `/`, no line terminator, no `*`) the matchers reduce to a lookup:
+   * - `namespaces` (regex `^spiffe://.*\/ns/<v>/.*$` over that principal) matches the source `v`,
+   *   and also the source `ns` when `v` is `sa` (`…/ns/ns/sa/default` contains `/ns/sa/`);
+   * - a principal without `*` is compared for equality (after the `cluster.local` rewrite);
+   * - `serviceAccounts` `ns/sa` (split like `matchServiceAccount`) matches source `ns` iff sa is `default`.
+   * Anything else is tested against every source with the real matcher, once per pattern.
    */
-  private hitsMemo = new Map<string, string[]>();
-  private sourceSet?: Set<string>;
-
-  /** Sources (SA `default`) an identity pattern matches; literals are looked up, wildcards scanned once. */
   private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): string[] {
     const sources = this.m.sources;
-    this.sourceSet ??= new Set(sources);
-    if (!v.includes('*')) {
-      if (kind === 'ns') return this.sourceSet.has(v) ? [v] : [];
-      const m =
-        kind === 'principal'
-          ? /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v)
-          : /^(?:([^/]+)\/)?([^/]+)$/.exec(v);
-      if (kind === 'principal') {
-        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === this.m.mesh.trustDomain)) return [];
-        return this.sourceSet.has(m[2]!) ? [m[2]!] : [];
+    const set = this.sourceSet;
+    const td = this.m.mesh.trustDomain;
+    if (!v.includes('*') && this.plainNames) {
+      if (kind === 'ns' && !v.includes('/')) {
+        const out = set.has(v) ? [v] : [];
+        if (v === 'sa' && set.has('ns')) out.push('ns');
+        return out;
       }
-      const ns = m?.[1] ?? policyNs;
-      return m?.[2] === 'default' && this.sourceSet.has(ns) ? [ns] : [];
+      if (kind === 'principal') {
+        const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v);
+        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === td)) return [];
+        return set.has(m[2]!) ? [m[2]!] : [];
+      }
+      if (kind === 'sa') {
+        const [ns, sa] = v.includes('/') ? v.split('/', 2) : [policyNs, v];
+        return sa === 'default' && ns !== undefined && set.has(ns) ? [ns] : [];
+      }
     }
     const key = `${kind}|${policyNs}|${v}`;
     let out = this.hitsMemo.get(key);
     if (!out) {
-      const principal = (ns: string) => `${this.m.mesh.trustDomain}/ns/${ns}/sa/default`;
+      const principal = (ns: string) => `${td}/ns/${ns}/sa/default`;
       const test =
         kind === 'ns'
           ? (ns: string) => matchNamespace(v, principal(ns))
@@ -254,14 +344,20 @@ export class Verifier {
     return out;
   }
 
-  distinguished(dest: Workload, host: string): Set<string> {
+  /**
+   * Sources a live rule at `dest` (for `host`) can tell apart from the others; every other source
+   * gets the same decision there. Memoized per destination and host.
+   */
+  distinguished(dest: Workload, host: string): ReadonlySet<string> {
+    const e = this.entry(dest, host);
+    if (e.distinguished) return e.distinguished;
     const out = new Set<string>();
     const total = this.m.sources.length;
     const add = (hit: string[]) => {
       // A pattern matching every source (or none) tells no source apart.
       if (hit.length !== total) for (const s of hit) out.add(s);
     };
-    for (const p of this.live(dest, host).policies) {
+    for (const p of e.live.policies) {
       for (const r of p.rules ?? []) {
         if (!r) continue;
         for (const f of r.from ?? []) {
@@ -270,7 +366,7 @@ export class Verifier {
           for (const v of [...(s.namespaces ?? []), ...(s.notNamespaces ?? [])]) add(this.hits('ns', v, p.namespace));
           for (const v of [...(s.principals ?? []), ...(s.notPrincipals ?? [])]) add(this.hits('principal', v, p.namespace));
           for (const v of [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])]) add(this.hits('sa', v, p.namespace));
-                  }
+        }
         for (const c of r.when ?? []) {
           const vals = [...(c.values ?? []), ...(c.notValues ?? [])];
           if (c.key === 'source.namespace') for (const v of vals) add(this.hits('ns', v, p.namespace));
@@ -279,16 +375,79 @@ export class Verifier {
         }
       }
     }
+    e.distinguished = out;
     return out;
+  }
+
+  /**
+   * Sources whose own sidecar may pick a different client TLS mode: the caller's namespace is the
+   * first place `findDestinationRule` looks, and `exportTo` decides which other DestinationRules it
+   * sees. Every source that hosts a DestinationRule or is named in an `exportTo` is told apart;
+   * all others resolve the same DestinationRule for the same host.
+   */
+  clientSensitive(): ReadonlySet<string> {
+    if (this.clientSensitiveMemo) return this.clientSensitiveMemo;
+    const out = new Set<string>();
+    for (const d of this.m.config.destRules) {
+      if (this.sourceSet.has(d.namespace)) out.add(d.namespace);
+      for (const e of d.exportTo ?? []) if (this.sourceSet.has(e)) out.add(e);
+    }
+    return (this.clientSensitiveMemo = out);
   }
 }
 
 export const variantsOf = (via: Via): Variant[] =>
   via === 'direct' ? ['serve'] : via === 'activator' ? ['proxy'] : ['serve', 'proxy'];
 
-export interface SourceClass {
-  sources: string[];
-  outcomes: PathOutcome[];
+/**
+ * Sources with identical outcomes for one target and path. The sources a policy tells apart are
+ * listed; the class that holds "everyone else" keeps that part implicit (every source not told
+ * apart), so building it costs nothing per source. `sources` lists the members on demand in the
+ * order pair-by-pair expansion uses: listed ones (sorted), then the others in `m.sources` order.
+ */
+export class SourceClass {
+  readonly outcomes: PathOutcome[];
+  private readonly listed: string[] = [];
+  private others: { all: readonly string[]; set: ReadonlySet<string>; named: ReadonlySet<string> } | null = null;
+  private listedSet?: Set<string>;
+  private members?: string[];
+
+  constructor(outcomes: PathOutcome[]) {
+    this.outcomes = outcomes;
+  }
+
+  /** @internal classifyTarget only */
+  addListed(s: string): void {
+    this.listed.push(s);
+  }
+
+  /** @internal classifyTarget only: the class also holds every source of `all` not in `named`. */
+  addOthers(all: readonly string[], set: ReadonlySet<string>, named: ReadonlySet<string>): void {
+    this.others = { all, set, named };
+  }
+
+  get size(): number {
+    const o = this.others;
+    return this.listed.length + (o ? o.all.length - o.named.size : 0);
+  }
+
+  has(s: string): boolean {
+    const o = this.others;
+    if (o && !o.named.has(s) && o.set.has(s)) return true;
+    this.listedSet ??= new Set(this.listed);
+    return this.listedSet.has(s);
+  }
+
+  /** Members in expansion order, without building the list. */
+  *[Symbol.iterator](): IterableIterator<string> {
+    yield* this.listed;
+    const o = this.others;
+    if (o) for (const s of o.all) if (!o.named.has(s)) yield s;
+  }
+
+  get sources(): readonly string[] {
+    return (this.members ??= [...this]);
+  }
 }
 
 export interface TargetPaths {
@@ -297,26 +456,41 @@ export interface TargetPaths {
   classes: SourceClass[];
 }
 
-/** Classes of sources with identical outcomes for one target and path. */
+/**
+ * Classes of sources with identical outcomes for one target and path. A source's identity only
+ * reaches the hops where it is the (injected) client; there, only the sources that a live rule
+ * names (`distinguished`) or whose own sidecar may resolve a different DestinationRule
+ * (`clientSensitive`) can be told apart, and every other source behaves like one representative.
+ * Classes are merged only when every field of every variant's outcome is equal.
+ */
 export function classifyTarget(v: Verifier, k: Ksvc, via: Via): SourceClass[] {
   const sources = v.m.sources;
   if (sources.length === 0) return [];
   const variants = variantsOf(via);
-  const rep = sources[0]!;
-  const probe = variants.map((variant) => pathHops(v.m, callerIn(rep), k, via, variant));
-  // The caller's identity matters only where an injected caller is the client of the first hop.
-  const identityHops = probe.map((hops) => (hops[0]!.client.name === 'client' && hops[0]!.client.sidecar ? hops[0]! : null));
+  const first = sources[0]!;
+  const probe = variants.map((variant) => pathHops(v.m, callerIn(first), k, via, variant));
   const named = new Set<string>();
-  for (const h of identityHops) if (h) for (const ns of v.distinguished(h.dest, h.host)) named.add(ns);
-  const rest = sources.filter((s) => !named.has(s));
-  const groups: string[][] = [...[...named].sort().map((s) => [s]), ...(rest.length ? [rest] : [])];
+  for (const hops of probe)
+    for (const h of hops) {
+      // A caller without sidecar sends plaintext and resolves no DestinationRule: nothing there depends on its namespace.
+      if (h.client.name !== 'client' || h.client.namespace !== first || !h.client.sidecar) continue;
+      for (const ns of v.distinguished(h.dest, h.host)) named.add(ns);
+      for (const ns of v.clientSensitive()) named.add(ns);
+    }
   const byKey = new Map<string, SourceClass>();
-  for (const g of groups) {
-    const outcomes = variants.map((variant) => v.outcome(pathHops(v.m, callerIn(g[0]!), k, via, variant), variant));
-    const key = JSON.stringify(outcomes.map((o) => [o.allowed, o.hopIndex, o.policy, o.decision]));
-    const c = byKey.get(key);
-    if (c) c.sources.push(...g);
-    else byKey.set(key, { sources: [...g], outcomes });
+  const place = (s: string, hops: Hop[][] | null) => {
+    const outcomes = variants.map((variant, i) => v.outcome(hops?.[i] ?? pathHops(v.m, callerIn(s), k, via, variant), variant));
+    const key = JSON.stringify(outcomes);
+    let c = byKey.get(key);
+    if (!c) byKey.set(key, (c = new SourceClass(outcomes)));
+    return c;
+  };
+  for (const s of [...named].sort()) place(s, null).addListed(s);
+  // Everyone else, through one representative (the first source not told apart).
+  if (named.size < sources.length) {
+    let rep = first;
+    if (named.has(rep)) for (const s of sources) if (!named.has(s)) { rep = s; break; }
+    place(rep, rep === first ? probe : null).addOthers(sources, v.sourceSet, named);
   }
   return [...byKey.values()];
 }
@@ -357,7 +531,12 @@ export function toRow(v: Verifier, from: string, k: Ksvc, via: Via, outcomes: Pa
 
 function edgeRows(v: Verifier, edges: RequiredEdge[], target: string | null): EdgeRow[] {
   return edges.map((e) => {
-    const tries = e.alternatives.map((a) => ({ a, r: v.evalHops(a.hops) }));
+    // Alternatives in order up to the first that works: later ones cannot change the row.
+    const tries: Array<{ a: RequiredEdge['alternatives'][number]; r: ReturnType<Verifier['evalHops']> }> = [];
+    for (const a of e.alternatives) {
+      tries.push({ a, r: v.evalHops(a.hops) });
+      if (tries[tries.length - 1]!.r.allowed) break;
+    }
     const ok = tries.find((t) => t.r.allowed);
     const shown = ok ?? tries[0]!;
     const res = shown.r.results[shown.r.at]!;
@@ -442,8 +621,8 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
 }
 
 /**
- * Counting without expanding rows: within a class only the target's own-tenant namespaces expect
- * "allow", every other source expects "deny", so a class needs two checks, not one per source.
+ * Counting without expanding rows: only the target's own-tenant namespaces expect "allow", every
+ * other source expects "deny", so a class needs two checks and a count, not one per source.
  */
 function countViolations(
   m: KnativeModel,
@@ -452,28 +631,23 @@ function countViolations(
   classes: SourceClass[],
   surprises: string[],
   nsByTenant: Map<string, string[]>,
-  sourceSet: Set<string>,
+  sourceSet: ReadonlySet<string>,
 ): number {
   const tenant = m.tenantOf.get(k.namespace);
   if (!IN_MESH.has(via) || tenant === undefined) return 0;
-  const own = new Set(nsByTenant.get(tenant) ?? []);
+  const ownList = (nsByTenant.get(tenant) ?? []).filter((s) => sourceSet.has(s));
+  const own = new Set(ownList);
   let n = 0;
-  // Locate own namespaces by scanning every class but the largest (the "rest" class).
-  let largest = 0;
-  classes.forEach((c, i) => {
-    if (c.sources.length > classes[largest]!.sources.length) largest = i;
-  });
-  const classOf = new Map<string, number>();
-  classes.forEach((c, i) => {
-    if (i !== largest) for (const s of c.sources) if (own.has(s)) classOf.set(s, i);
-  });
-  for (const [i, c] of classes.entries()) {
-    const sameCount = [...own].filter((s) => (classOf.get(s) ?? largest) === i && (i !== largest || sourceSet.has(s))).length;
-    const cross = c.sources.length - sameCount;
+  for (const c of classes) {
+    const sameCount = ownList.filter((s) => c.has(s)).length;
+    const cross = c.size - sameCount;
     if (cross > 0 && pick(c.outcomes, 'deny').allowed) {
       n += cross;
-      const example = c.sources.find((s) => !own.has(s))!;
-      if (surprises.length < 50) surprises.push(`LEAK ${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`);
+      if (surprises.length < 50) {
+        let example = '';
+        for (const s of c) if (!own.has(s)) { example = s; break; }
+        surprises.push(`LEAK ${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`);
+      }
     }
     if (sameCount > 0 && !pick(c.outcomes, 'allow').allowed && surprises.length < 50)
       surprises.push(`BROKEN ${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`);

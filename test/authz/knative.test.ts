@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { callerIn, modelFromObjects, pathHops, type KnativeModel, type Via } from '../../src/authz/knative.ts';
-import { Verifier, verifyModel, variantsOf } from '../../src/authz/verify.ts';
+import { checkRequest } from '../../src/authz/evaluate.ts';
+import { hopRequest, toRow, Verifier, verifyModel, variantsOf, type PathOutcome } from '../../src/authz/verify.ts';
 import { render } from '../../src/render/index.ts';
 import { parseSpec } from '../../src/spec/load.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
@@ -193,4 +194,83 @@ test('equivalence classes give the same rows as pair-by-pair evaluation', () => 
     assert.equal(row.allowed, expectAllowed, `${row.from} → ${row.to} via ${row.via}`);
     assert.ok(outs.some((o) => o.allowed === row.allowed));
   }
+});
+
+/** One path variant evaluated on its own: every hop through plain `checkRequest` (no pruning, no cache, no classes). */
+function pairOutcome(m: KnativeModel, from: string, to: string, via: Via, variant: 'serve' | 'proxy'): PathOutcome {
+  const k = m.ksvcs.find((x) => x.namespace === to)!;
+  const hops = pathHops(m, callerIn(from), k, via, variant);
+  for (let i = 0; ; i++) {
+    const r = checkRequest(hopRequest(hops[i]!), m.config, m.mesh);
+    if (r.decision !== 'ALLOW' || i === hops.length - 1)
+      return { variant, allowed: r.decision === 'ALLOW', hopIndex: i, decision: r.decision, policy: r.policy, reason: r.reason };
+  }
+}
+
+test('equivalence classes equal pair-by-pair evaluation on a mixed, asymmetric policy set', () => {
+  const ap = (namespace: string, name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name, namespace }, spec });
+  const extra: KubeObject[] = [
+    // one tenant namespace takes an extra ALLOW from another tenant's namespace
+    ap('b-1', 'allow-from-a-1', { rules: [{ from: [{ source: { namespaces: ['a-1'] } }] }] }),
+    // one namespace with a DENY policy: a wildcard and a principal, in different rules
+    ap('c-2', 'deny-some', { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['a-*'] } }] }, { from: [{ source: { principals: ['cluster.local/ns/c-1/sa/default'] } }] }] }),
+    // the activator lets one namespace of tenant c (by service account) reach tenant a's ksvcs in a-2
+    ap('knative-serving', 'allow-c-3-to-a-2', { selector: { matchLabels: { app: 'activator' } }, rules: [{ from: [{ source: { serviceAccounts: ['c-3/default'] } }], to: [{ operation: { hosts: ['*.a-2.svc.cluster.local'] } }] }] }),
+    // `namespaces: [sa]` is the regex `.*/ns/sa/.*`, which the principal of namespace `ns` (…/ns/ns/sa/default) matches
+    ap('a-1', 'allow-sa', { rules: [{ from: [{ source: { namespaces: ['sa'] } }] }] }),
+    // a client-side DestinationRule (exported to its own namespace only): b-1's sidecar sends plaintext, refused under STRICT
+    { apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata: { name: 'no-mtls', namespace: 'b-1' }, spec: { host: '*.svc.cluster.local', exportTo: ['.'], trafficPolicy: { tls: { mode: 'DISABLE' } } } },
+  ];
+  const m = renderedModel(
+    [
+      { name: 'a', namespaces: ['a-1', 'a-2'] },
+      { name: 'b', namespaces: ['b-1'] },
+      { name: 'c', namespaces: ['c-1', 'c-2', 'c-3'] },
+      { name: 'q', namespaces: ['ns'] },
+    ],
+    extra,
+  );
+  const rep = verifyModel(m);
+  const counted = verifyModel(m, { expandRows: false });
+  const v = new Verifier(m);
+  assert.equal(rep.paths.length, m.sources.length * m.ksvcs.length * 5);
+  const seen = new Set<string>();
+  let leaks = 0;
+  for (const row of rep.paths) {
+    const key = `${row.from}|${row.to}|${row.via}`;
+    assert.ok(!seen.has(key), `duplicate row ${key}`);
+    seen.add(key);
+    const k = m.ksvcs.find((x) => `${x.namespace}/${x.name}` === row.to)!;
+    const outs = variantsOf(row.via).map((variant) => pairOutcome(m, row.from, k.namespace, row.via, variant));
+    assert.deepEqual(row, toRow(v, row.from, k, row.via, outs), key);
+    if (row.allowed && (row.via === 'direct' || row.via === 'activator' || row.via === 'local-gateway') && m.tenantOf.get(row.from) !== m.tenantOf.get(k.namespace)) leaks++;
+  }
+  // Classes without expanded rows: every member's outcomes are exactly its own pair-by-pair outcomes.
+  for (const tp of counted.byTarget) {
+    const members = tp.classes.flatMap((c) => [...c.sources]);
+    assert.deepEqual([...members].sort(), [...m.sources].sort(), `${tp.target.namespace} ${tp.via}: classes partition the sources`);
+    assert.equal(tp.classes.reduce((n, c) => n + c.size, 0), m.sources.length);
+    for (const c of tp.classes)
+      for (const from of c.sources) {
+        assert.ok(c.has(from));
+        const outs = variantsOf(tp.via).map((variant) => pairOutcome(m, from, tp.target.namespace, tp.via, variant));
+        assert.deepEqual(c.outcomes, outs, `${from} → ${tp.target.namespace} via ${tp.via}`);
+      }
+  }
+  assert.equal(counted.violations, rep.violations);
+  assert.equal(rep.violations, leaks + rep.requiredEdges.filter((e) => !e.allowed).length);
+  // The set exercises what it claims to.
+  const row = (from: string, to: string, via: Via) => rep.paths.find((p) => p.from === from && p.to === `${to}/ksvc` && p.via === via)!;
+  assert.deepEqual([row('a-1', 'b-1', 'direct').allowed, row('a-1', 'b-1', 'direct').policy], [true, 'b-1/allow-from-a-1']);
+  assert.equal(row('a-2', 'b-1', 'direct').allowed, false);
+  assert.deepEqual([row('a-1', 'c-2', 'direct').allowed, row('a-1', 'c-2', 'direct').policy], [false, 'c-2/deny-some']);
+  assert.match(row('a-1', 'c-2', 'direct').reason, /rules\[0\]/);
+  assert.match(row('c-1', 'c-2', 'direct').reason, /rules\[1\]/);
+  assert.equal(row('c-3', 'c-2', 'direct').allowed, true);
+  assert.equal(row('c-3', 'a-2', 'activator').allowed, true);
+  assert.equal(row('c-3', 'a-1', 'activator').allowed, false);
+  assert.deepEqual([row('ns', 'a-1', 'direct').allowed, row('ns', 'a-1', 'direct').policy], [true, 'a-1/allow-sa']);
+  assert.match(row('b-1', 'a-1', 'direct').reason, /STRICT mTLS/);
+  assert.match(row('c-1', 'a-1', 'direct').reason, /RBAC: access denied/);
+  assert.ok(leaks >= 3);
 });
