@@ -343,12 +343,19 @@ export async function stopProcess(dir, name, signal = 'SIGTERM') {
   rmSync(pidFile, { force: true });
 }
 
-/** Starts a component stopped by stopProcess again with the same arguments and waits for /readyz. */
-export async function restartApiserver(dir) {
-  const { cmd, args } = JSON.parse(readFileSync(join(dir, 'kube-apiserver.cmd.json'), 'utf8'));
+/**
+ * Starts the apiserver stopped by stopProcess again with its original arguments (plus `extraArgs`, which
+ * override them: later flags win) and waits for /readyz.
+ */
+export async function restartApiserver(dir, extraArgs = []) {
+  const saved = JSON.parse(readFileSync(join(dir, 'kube-apiserver.cmd.json'), 'utf8'));
+  const original = saved.original ?? saved.args;
+  const { cmd } = saved;
+  const args = [...original, ...extraArgs];
   const env = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8'));
   const token = readFileSync(join(dir, 'tokens.csv'), 'utf8').split(',')[0];
   spawnDaemon('kube-apiserver', cmd, args, dir);
+  writeFileSync(join(dir, 'kube-apiserver.cmd.json'), JSON.stringify({ cmd, args, original }));
   await waitFor('kube-apiserver', async () => (await request(env.SERVERLESS_MESH_TEST_APISERVER, token, 'GET', '/readyz')).status === 200, 90000, join(dir, 'kube-apiserver.log'));
 }
 

@@ -44,7 +44,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Retries for 429/5xx/connection errors (default 5). */
   retries?: number;
+  /** Return the body as text instead of parsing JSON (e.g. /metrics). */
+  raw?: boolean;
 }
+
+const THROTTLE_BUDGET_MS = 60_000;
 
 const RETRY_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNABORTED']);
 
@@ -118,10 +122,11 @@ export class KubeClient {
     const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
     const retries = ro.retries ?? this.opts.retries;
     let lastNet = '';
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       let res: { status: number; headers: http.IncomingHttpHeaders; text: string };
       try {
-        res = await this.once(method, url, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000);
+        res = await this.once(method, url, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000, !!ro.raw);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
         lastNet = `${code || (e as Error).message}`.trim();
@@ -132,11 +137,16 @@ export class KubeClient {
         throw new UnreachableError(this.server, `${(e as Error).message}${attempt ? ` (after ${attempt + 1} attempts)` : ''}`);
       }
       if (res.status >= 200 && res.status < 300) {
+        if (ro.raw) return res.text as T;
         return (res.text ? JSON.parse(res.text) : {}) as T;
       }
-      if ((res.status === 429 || res.status >= 500) && attempt < retries && !isPermanent5xx(res.text)) {
+      // 429 means "later", not "broken": retry for up to a minute (honouring Retry-After, jittered so a
+      // throttled burst spreads out); 5xx only a few times.
+      const throttled = res.status === 429 && Date.now() - started < THROTTLE_BUDGET_MS;
+      if (throttled || (res.status >= 500 && attempt < retries && !isPermanent5xx(res.text))) {
         const ra = Number(res.headers['retry-after']);
-        await sleep(Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 10_000) : this.backoff(attempt));
+        const base = Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 10_000) : this.backoff(Math.min(attempt, 4));
+        await sleep(base * (1 + Math.random()));
         continue;
       }
       let status: Status;
@@ -161,6 +171,7 @@ export class KubeClient {
     body: string | undefined,
     contentType: string,
     timeoutMs: number,
+    raw = false,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -171,7 +182,7 @@ export class KubeClient {
           agent: this.agent,
           headers: {
             ...this.authHeaders,
-            accept: 'application/json',
+            accept: raw ? '*/*' : 'application/json',
             ...(body !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } : {}),
           },
         },

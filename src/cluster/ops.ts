@@ -101,7 +101,7 @@ export function describeError(e: unknown, verb: string, info: ResourceInfo | und
   const what = obj ? refOf(obj) : info ? info.plural : 'request';
   if (e instanceof UnreachableError) return `${what}: ${e.message}`;
   if (!(e instanceof ApiError)) return `${what}: ${e instanceof Error ? e.message : String(e)}`;
-  const msg = e.status.message ?? '';
+  const msg = (e.status.message ?? '').trim();
   const resource = info ? `${info.plural}${info.group ? `.${info.group}` : ''}` : 'resource';
   switch (e.code) {
     case 401:
