@@ -3,6 +3,9 @@
  * user runs it. Tests in this file run in order and share the cluster.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { contains, MANAGED_BY, SPEC_LABEL, withOwnership } from '../../src/cluster/plan.ts';
 import { resourcePath } from '../../src/cluster/ops.ts';
@@ -219,5 +222,36 @@ describe('apply against a real kube-apiserver', () => {
     }
     assert.ok(await get(c, R.ap, 'rd-alpha-1', 'not-ours'));
     assert.ok(await get(c, R.namespace, undefined, 'rd-alpha-1'));
+  });
+
+  it('--dry-run=server: the server admits everything it can check, nothing is stored', async () => {
+    const mesh = tenantsSpec('dryspec', [{ name: 'dr-alpha', namespaces: ['dr-alpha-1'] }]);
+    const res = await runCli(['apply', '-f', specFile(mesh), '--dry-run=server']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /accepted \(dry run\)/);
+    assert.match(res.stderr, /^dry run: \d+ applied/m);
+    // dr-alpha-1 does not exist, so its namespaced objects cannot be admitted: said, not failed.
+    assert.match(res.stderr, /not checked by the server \(their namespace does not exist yet\): [1-9]\d* objects/);
+    assert.equal(await get(c, R.namespace, undefined, 'dr-alpha-1'), undefined);
+    assert.deepEqual(await list(c, R.ap, `${SPEC_LABEL}=dryspec`), []);
+  });
+
+  it('kubeconfig handling: --context, a missing context, no kubeconfig at all, an unreachable cluster', async () => {
+    const ok = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--context', 'test-env']);
+    assert.ok(ok.code === 0 || ok.code === 1, ok.stderr);
+    const bad = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--context', 'nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^--context nope: no such context \(have: test-env\)$/m);
+    const none = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml'], { KUBECONFIG: '', HOME: mkdtempSync(join(tmpdir(), 'sm-home-')) });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^no kubeconfig: pass --kubeconfig, set \$KUBECONFIG, or create ~\/\.kube\/config$/m);
+    // A port nobody listens on.
+    const dead = join(mkdtempSync(join(tmpdir(), 'sm-kc-')), 'kubeconfig');
+    writeFileSync(dead, readFileSync(process.env.KUBECONFIG!, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'));
+    const t0 = Date.now();
+    const unreachable = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml', '--kubeconfig', dead]);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /^cluster https:\/\/127\.0\.0\.1:9 unreachable: connect ECONNREFUSED/m);
+    assert.ok(Date.now() - t0 < 20_000, 'took too long to give up');
   });
 });
