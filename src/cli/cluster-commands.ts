@@ -117,8 +117,14 @@ export function register(program: Command): void {
         // Only identities matter here; no certificate is generated or read.
         const objects = render(mesh, mesh.spec.tls.generate ? { tls: TLS_PLACEHOLDER } : {});
         const out = emptyOutcome();
-        await runSteps(deleteSteps(s, objects, { specName: mesh.metadata.name, deleteNamespaces: opts.deleteNamespaces }, out));
+        let thrown: unknown;
+        try {
+          await runSteps(deleteSteps(s, objects, { specName: mesh.metadata.name, deleteNamespaces: opts.deleteNamespaces }, out));
+        } catch (e) {
+          thrown = toUserError(e);
+        }
         process.stderr.write(`${summarize(out)}\n`);
+        if (thrown) throw thrown;
         const err = failure(out);
         if (err) throw err;
       });

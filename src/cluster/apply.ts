@@ -188,7 +188,11 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
           done++;
           if (done % 25 === 0) setOutput(`${done}/${phase.objects.length}`);
         });
-        if (out.failed.length) stop(`${out.failed.length} object(s) failed in "${phase.title}"`);
+        if (out.failed.length) {
+          stop(`${out.failed.length} object(s) failed in "${phase.title}"`);
+          // Thrown so the progress shows the step as failed; the caller still prints the summary.
+          throw new UserError(out.aborted!, 1);
+        }
         return `${applied} ${o.dryRun ? 'accepted (dry run)' : 'applied'}, ${unchanged} unchanged`;
       },
     });
@@ -205,7 +209,10 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
       run: async () => {
         const victims = selectPrune(bodies, [...live.values()], o.specName);
         await pruneObjects(s, victims, infos, concurrency, out, false);
-        if (out.failed.length) stop('prune failed');
+        if (out.failed.length) {
+          stop('prune failed');
+          throw new UserError(out.aborted!, 1);
+        }
         return `${out.pruned.length} deleted, ${out.released.length} namespaces released`;
       },
     });
@@ -230,7 +237,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
           if (e instanceof WaitTimeout) {
             out.failed.push({ ref: targets().map(refOf).join(', '), error: e.message });
             stop(e.message);
-            return 'timed out';
+            throw new UserError(e.message, 1);
           }
           throw e;
         }
@@ -284,6 +291,7 @@ export function deleteSteps(s: ClusterSession, objects: readonly KubeObject[], o
       title: 'Delete',
       run: async () => {
         await pruneObjects(s, victims, infos, concurrency, out, !!o.deleteNamespaces);
+        if (out.failed.length) throw new UserError(`${out.failed.length} object(s) could not be deleted`, 1);
         return `${out.pruned.length} deleted, ${out.released.length} namespaces released`;
       },
     },
