@@ -121,7 +121,6 @@ export class KubeClient {
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
     const retries = ro.retries ?? this.opts.retries;
-    let lastNet = '';
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       let res: { status: number; headers: http.IncomingHttpHeaders; text: string };
@@ -129,7 +128,6 @@ export class KubeClient {
         res = await this.once(method, url, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000, !!ro.raw);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
-        lastNet = `${code || (e as Error).message}`.trim();
         if ((RETRY_CODES.has(code) || /socket hang up|timeout/i.test((e as Error).message)) && attempt < retries) {
           await sleep(this.backoff(attempt));
           continue;
@@ -155,7 +153,6 @@ export class KubeClient {
       } catch {
         status = { message: res.text.slice(0, 500) || `HTTP ${res.status}`, code: res.status };
       }
-      void lastNet;
       throw new ApiError(res.status, status, method, url.pathname);
     }
   }

@@ -19,7 +19,7 @@ export async function diffSpec(s: ClusterSession, objects: readonly KubeObject[]
   const errors: string[] = [];
   const byKey = new Map<string, string>();
 
-  const results = await mapLimit(bodies, concurrency, async (b) => {
+  await mapLimit(bodies, concurrency, async (b) => {
     const info = await s.discovery.resolve(b.apiVersion, b.kind);
     if (!info) {
       try {
@@ -44,7 +44,6 @@ export async function diffSpec(s: ClusterSession, objects: readonly KubeObject[]
       errors.push(describeError(e, 'patch', info, b));
     }
   });
-  void results;
 
   // What prune would do.
   const owned: KubeObject[] = [];

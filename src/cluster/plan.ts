@@ -154,10 +154,9 @@ export function isUnchanged(desired: KubeObject, live: KubeObject | undefined): 
   if (!live) return false;
   if (live.metadata.annotations?.[APPLIED_HASH] !== desired.metadata.annotations?.[APPLIED_HASH]) return false;
   if ((live.metadata as { deletionTimestamp?: string }).deletionTimestamp) return false;
-  const { apiVersion: _a, ...rest } = desired; // live may come from a list at another served version
-  void _a;
+  // A list at another served version would compare different field layouts: just re-apply then.
   if (live.apiVersion !== desired.apiVersion) return false;
-  return contains(live, rest);
+  return contains(live, desired);
 }
 
 /** Label selector for everything this spec owns. */
