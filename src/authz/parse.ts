@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputErrors, UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { parseYamlDocs } from '../util/yaml-source.ts';
@@ -21,11 +22,31 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const ACTIONS: readonly Action[] = ['ALLOW', 'DENY', 'CUSTOM', 'AUDIT'];
 const MODES: readonly MtlsMode[] = ['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'];
 
-/** Reads YAML/JSON manifest files (multi-document; `kind: List` is flattened). */
-export function readManifests(files: readonly string[]): KubeObject[] {
+/** Files named on the command line; a directory stands for its .yaml/.yml/.json files, recursively (like `kubectl -f DIR -R`). */
+function expandPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      // unreadable paths are reported by the read below
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const entries = readdirSync(p).sort();
+    out.push(...expandPaths(entries.map((e) => join(p, e)).filter((f) => /\.(ya?ml|json)$/.test(f) || statSync(f).isDirectory())));
+  }
+  return out;
+}
+
+/** Reads YAML/JSON manifest files or directories of them (multi-document; `kind: List` is flattened). */
+export function readManifests(paths: readonly string[]): KubeObject[] {
   const out: KubeObject[] = [];
   const errors: string[] = [];
-  for (const file of files) {
+  for (const file of expandPaths(paths)) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

@@ -33,7 +33,7 @@ export function register(program: Command): void {
   program
     .command('authz')
     .description('decide one request at one workload from AuthorizationPolicy / PeerAuthentication / DestinationRule manifests (offline `istioctl x authz check`)')
-    .requiredOption('-m, --manifests <file>', 'manifest file (repeatable)', collect)
+    .requiredOption('-m, --manifests <file>', 'manifest file or directory (repeatable)', collect)
     .requiredOption('--request <json>', 'request JSON: {"source":{…},"destination":{…},"method","path","host","headers"}')
     .option('--root-namespace <ns>', 'mesh root namespace', DEFAULT_MESH.rootNamespace)
     .addOption(outputOption())
@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .command('verify')
     .description('who can reach which Knative Service, on every path (direct, activator, local gateway, external, no sidecar)')
     .option('-f, --filename <spec>', 'ServerlessMesh spec file')
-    .option('-m, --manifests <path>', 'manifest file (repeatable)', collect)
+    .option('-m, --manifests <path>', 'manifest file or directory (repeatable)', collect)
     .addOption(new Option('--flavor <flavor>', 'mesh flavour for -m (default: detected)').choices(['ossm2', 'ossm3', 'istio']))
     .option('--root-namespace <ns>', 'mesh root namespace (default: from the control plane)')
     .option('--from <ns>', 'explain one source namespace…')

@@ -107,3 +107,13 @@ test('verify --from/--to explains hop by hop', () => {
   assert.match(r.stdout, /1\. team-alpha-1\/client → knative-serving\/activator :8012: DENY/);
   assert.match(r.stdout, /not reached/);
 });
+
+test('verify -m DIR reads every manifest below it, like `render -o DIR` writes them', () => {
+  const out = mkdtempSync(join(tmpdir(), 'verify-dir-'));
+  const r = cli('render', '-f', 'examples/ossm2-tenants.yaml', '-o', out, '--certs-dir', join(out, 'certs'));
+  assert.equal(r.status, 0, r.stderr);
+  const fromDir = cli('verify', '-m', out, '-o', 'json');
+  const fromSpec = cli('verify', '-f', 'examples/ossm2-tenants.yaml', '-o', 'json');
+  assert.equal(fromDir.status, 0, fromDir.stderr);
+  assert.deepEqual(JSON.parse(fromDir.stdout), JSON.parse(fromSpec.stdout));
+});
