@@ -15,7 +15,7 @@ import { prepareTls } from '../src/certs/prepare.ts';
 import { render } from '../src/render/index.ts';
 import { toYaml } from '../src/render/serialize.ts';
 import { parseSpec } from '../src/spec/load.ts';
-import { adminClient, fakeOperators, cli } from '../test/integration/helpers.ts';
+import { adminClient, fakeOperators, cli, R } from '../test/integration/helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../scripts/test-env.mjs';
 
@@ -93,8 +93,9 @@ try {
 
   env = await freshApiserver(false);
   process.env.KUBECONFIG = env.KUBECONFIG;
-  // Our apply waits for KnativeServing Ready before the policies: play the operator, as fast as it can.
-  const stopOps = fakeOperators(adminClient(env.KUBECONFIG), undefined, 50);
+  // Our apply waits for KnativeServing Ready before the policies: play that operator only (10 small
+  // lists a second), so the stand-in costs the apiserver next to nothing.
+  const stopOps = fakeOperators(adminClient(env.KUBECONFIG), [R.ks], 100);
   try {
     results.oursFirst = await timeOurs(env);
     results.oursAgain = await timeOurs(env);
