@@ -78,7 +78,7 @@ describe('ownership and change detection', () => {
     const desired = withOwnership(ap('a', 'n'), 's');
     desired.spec = { action: 'ALLOW', rules: [{ to: [{ operation: { ports: ['8022'] } }] }] };
     const d = withOwnership(desired, 's');
-    const live = { ...structuredClone(d), metadata: { ...structuredClone(d.metadata), resourceVersion: '7', uid: 'u' }, status: {} };
+    const live: KubeObject = { ...structuredClone(d), metadata: { ...structuredClone(d.metadata), resourceVersion: '7', uid: 'u' }, status: {} };
     assert.ok(isUnchanged(d, live));
     assert.ok(!isUnchanged(d, undefined));
     const drifted = structuredClone(live);
