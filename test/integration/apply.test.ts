@@ -83,6 +83,16 @@ describe('apply against a real kube-apiserver', () => {
         assert.ok(managers.some((f) => f.manager === 'serverless-mesh'), `${o.kind} ${o.metadata.name}: not applied by field manager serverless-mesh`);
       }
 
+      // The stand-in operators write status (a new resourceVersion): let them finish before comparing.
+      await waitUntil('operator CRs Ready', async () => {
+        for (const info of [R.smcp, R.smmr, R.ks, R.ke, R.kk]) {
+          for (const o of await list(c, info)) {
+            const st = o.status as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
+            if (st?.observedGeneration !== (o.metadata as { generation?: number }).generation || !st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')) return false;
+          }
+        }
+        return true;
+      });
       const before = await versions(c, objects);
       const again = await runCli(['apply', '-f', path]);
       assert.equal(again.code, 0, again.stderr);
