@@ -4,7 +4,7 @@
  * Both run against the same apiserver binary, configuration and etcd, each right after a fresh apiserver
  * start on an emptied store (etcd keys of the bundle's kinds deleted in between), so neither inherits the
  * other's objects. Targets: ≥ 2× faster than kubectl first time, ≥ 5× unchanged.
- * Run: npm run bench:apply   (TENANTS=… to change the size)
+ * Run: node --import tsx bench/apply.ts   (TENANTS=… to change the size)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
