@@ -48,7 +48,9 @@ function localGatewayService(spec: ServerlessMeshSpec): KubeObject {
       spec: {
         type: 'ClusterIP',
         selector: { istio: 'ingressgateway' },
-        ports: [{ name: 'http2', port: 80, targetPort: 8081 }],
+        // protocol spelled out: it is a key of the ports list map, and server-side apply before
+      // Kubernetes 1.21 rejects an entry without it.
+      ports: [{ name: 'http2', port: 80, targetPort: 8081, protocol: 'TCP' }],
       },
   } satisfies V1Service;
   return service;
