@@ -18,22 +18,12 @@ import { parseSpec } from '../src/spec/load.ts';
 import { adminClient, fakeOperators, cli, R } from '../test/integration/helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../scripts/test-env.mjs';
+import { tenantSpecText } from './tenant-spec.ts';
 
 const TENANTS = Number(process.env.TENANTS ?? 300);
 const NAMESPACES = 3;
 
-const tenants = Array.from({ length: TENANTS }, (_, t) => {
-  const ns = Array.from({ length: NAMESPACES }, (_, n) => `tenant-${t}-ns-${n}`).join(', ');
-  return `    - {name: tenant-${t}, namespaces: [${ns}]}`;
-}).join('\n');
-const specText = `apiVersion: serverlessmesh.dev/v1alpha1
-kind: ServerlessMesh
-metadata: {name: bench}
-spec:
-  domain: apps.example.com
-  tenants:
-${tenants}
-`;
+const specText = tenantSpecText(TENANTS, NAMESPACES);
 
 const dir = mkdtempSync(join(tmpdir(), 'sm-bench-apply-'));
 const runDir = join(dir, 'env');

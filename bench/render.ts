@@ -4,6 +4,7 @@
  * Run: npm run bench:render
  */
 import { parseSpec } from '../src/spec/load.ts';
+import { tenantSpecText } from './tenant-spec.ts';
 import { render } from '../src/render/index.ts';
 import { toYaml } from '../src/render/serialize.ts';
 
@@ -11,19 +12,7 @@ const TENANTS = Number(process.env.TENANTS ?? 1000);
 const NAMESPACES = 3;
 const RUNS = Number(process.env.RUNS ?? 5);
 
-const tenants = Array.from({ length: TENANTS }, (_, t) => {
-  const ns = Array.from({ length: NAMESPACES }, (_, n) => `tenant-${t}-ns-${n}`).join(', ');
-  return `    - {name: tenant-${t}, namespaces: [${ns}]}`;
-}).join('\n');
-const specText = `apiVersion: serverlessmesh.dev/v1alpha1
-kind: ServerlessMesh
-metadata: {name: bench}
-spec:
-  domain: apps.example.com
-  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}
-  tenants:
-${tenants}
-`;
+const specText = tenantSpecText(TENANTS, NAMESPACES, '  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}\n');
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
