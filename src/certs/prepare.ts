@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { ServerlessMesh } from '../spec/types.ts';
 import type { TlsMaterial } from '../render/tls-secret.ts';
 import { UserError } from '../util/errors.ts';
-import { generateWildcardCerts } from './generate.ts';
 import { writeCertFiles } from './write.ts';
 
 /**
@@ -24,6 +23,8 @@ export async function prepareTls(mesh: ServerlessMesh, certsDir?: string): Promi
       return { certPem: readFileSync(crt, 'utf8'), keyPem: readFileSync(key, 'utf8') };
     }
   }
+  // Loaded on demand: the x509 stack costs start-up time that renders reusing certificates never need.
+  const { generateWildcardCerts } = await import('./generate.ts');
   const certs = await generateWildcardCerts(spec.domain as string);
   if (certsDir) writeCertFiles(certsDir, certs);
   return { certPem: certs.wildcardCertPem, keyPem: certs.wildcardKeyPem };

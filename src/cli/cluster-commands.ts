@@ -4,7 +4,9 @@ import { diffSpec } from '../cluster/diff-run.ts';
 import { parseDuration } from '../cluster/plan.ts';
 import { runSteps } from '../cluster/progress.ts';
 import { toUserError } from '../cluster/ops.ts';
-import { connect, tlsForApply } from '../cluster/session.ts';
+// session.ts loads @kubernetes/client-node (~0.8 s): imported when a cluster command runs, so
+// offline commands (render, verify, …) start fast.
+const session = () => import('../cluster/session.ts');
 import { render } from '../render/index.ts';
 import { loadSpecFile } from '../spec/load.ts';
 import type { ServerlessMesh } from '../spec/types.ts';
@@ -34,7 +36,7 @@ function duration(v: string): number {
 
 async function withSession<T>(cmd: Command, fn: (s: ClusterSession) => Promise<T>): Promise<T> {
   const g = cmd.optsWithGlobals<GlobalOpts>();
-  const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
+  const s = await (await session()).connect({ kubeconfig: g.kubeconfig, context: g.context });
   try {
     return await fn(s);
   } catch (e) {
@@ -45,7 +47,7 @@ async function withSession<T>(cmd: Command, fn: (s: ClusterSession) => Promise<T
 }
 
 async function renderFor(s: ClusterSession, mesh: ServerlessMesh): Promise<KubeObject[]> {
-  const tls = await tlsForApply(s, mesh);
+  const tls = await (await session()).tlsForApply(s, mesh);
   return render(mesh, tls ? { tls } : {});
 }
 

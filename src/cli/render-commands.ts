@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { generateWildcardCerts } from '../certs/generate.ts';
 import { prepareTls } from '../certs/prepare.ts';
 import { writeCertFiles } from '../certs/write.ts';
 import { render } from '../render/index.ts';
@@ -72,6 +71,7 @@ export function register(program: Command): void {
       if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(opts.domain)) {
         throw new UserError(`--domain: invalid domain "${opts.domain}"`, 2);
       }
+      const { generateWildcardCerts } = await import('../certs/generate.ts');
       const certs = await generateWildcardCerts(opts.domain, { organization: opts.organization, days: opts.days });
       const paths = writeCertFiles(opts.outputDir, certs);
       // Paths only: key material never goes to the terminal.
