@@ -272,11 +272,12 @@ export type Variant = 'serve' | 'proxy';
 
 const asClient = (w: Workload): Caller => ({ namespace: w.namespace, serviceAccount: w.serviceAccount, sidecar: w.sidecar, name: w.name });
 
-function toPod(m: KnativeModel, k: Ksvc, client: Caller, host: string): Hop {
+/** A request for ksvc `k` from `client` to `dest` on the queue-proxy / activator port (8012). */
+function hopTo(k: Ksvc, client: Caller, dest: Workload, destLabel: string, host: string): Hop {
   return {
-    label: `${client.namespace}/${client.name} → ${k.namespace}/${k.revision} (queue-proxy :${QUEUE_PORT})`,
+    label: `${client.namespace}/${client.name} → ${destLabel}`,
     client,
-    dest: k.pod,
+    dest,
     port: QUEUE_PORT,
     host,
     path: '/',
@@ -287,20 +288,13 @@ function toPod(m: KnativeModel, k: Ksvc, client: Caller, host: string): Hop {
   };
 }
 
+function toPod(m: KnativeModel, k: Ksvc, client: Caller, host: string): Hop {
+  return hopTo(k, client, k.pod, `${k.namespace}/${k.revision} (queue-proxy :${QUEUE_PORT})`, host);
+}
+
+// The public revision Service's endpoints are the activator pods in Proxy mode.
 function toActivator(m: KnativeModel, k: Ksvc, client: Caller, host: string): Hop {
-  return {
-    label: `${client.namespace}/${client.name} → ${m.activator.namespace}/activator :${QUEUE_PORT}`,
-    client,
-    dest: m.activator,
-    port: QUEUE_PORT,
-    host,
-    path: '/',
-    method: 'GET',
-    headers: {},
-    // The public revision Service's endpoints are the activator pods in Proxy mode.
-    service: `${k.revision}.${k.namespace}.svc.cluster.local`,
-    serviceNamespace: k.namespace,
-  };
+  return hopTo(k, client, m.activator, `${m.activator.namespace}/activator :${QUEUE_PORT}`, host);
 }
 
 /** Forwarding from the activator: the original caller's identity is not carried (§6.3). */

@@ -1,9 +1,9 @@
 // The apply / delete engine: ordered phases, bounded parallelism, readiness waits, prune.
 import { UserError } from '../util/errors.ts';
-import type { KubeObject } from '../util/kube.ts';
+import { objectRef, type KubeObject } from '../util/kube.ts';
 import { ApiError, UnreachableError, sleep, type KubeClient } from './client.ts';
 import type { Discovery, ResourceInfo } from './discovery.ts';
-import { deleteObject, describeError, getObject, listAll, refOf, serverSideApply } from './ops.ts';
+import { deleteObject, describeError, getObject, listAll, serverSideApply } from './ops.ts';
 import {
   hasReadyCondition,
   isKnativeServing,
@@ -83,7 +83,7 @@ async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, ob
     last = new Map();
     for (const { o, st } of states) {
       if (st.ready) pending.delete(objectKey(o));
-      else last.set(refOf(o), st.summary);
+      else last.set(objectRef(o), st.summary);
     }
     if (!pending.size) return;
     setOutput(`waiting for ${[...last.keys()].join(', ')}`);
@@ -111,7 +111,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
   let infos = new Map<string, ResourceInfo>();
   let live = new Map<string, KubeObject>();
   let stopped = false;
-  const remaining = new Set(bodies.map(refOf));
+  const remaining = new Set(bodies.map(objectRef));
   // Namespaces this apply creates (filled after the snapshot, for dry runs).
   const newNamespaces = new Set<string>();
 
@@ -164,7 +164,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
         await mapLimit(phase.objects, concurrency, async (b) => {
           if (stopped) return;
           const info = infos.get(`${b.apiVersion}/${b.kind}`)!;
-          const ref = refOf(b);
+          const ref = objectRef(b);
           try {
             if (!o.dryRun && !o.force && isUnchanged(b, live.get(objectKey(b)))) {
               unchanged++;
@@ -235,7 +235,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
           await waitReady(s, infos, targets(), timeoutMs, pollMs, setOutput);
         } catch (e) {
           if (e instanceof WaitTimeout) {
-            out.failed.push({ ref: targets().map(refOf).join(', '), error: e.message });
+            out.failed.push({ ref: targets().map(objectRef).join(', '), error: e.message });
             stop(e.message);
             throw new UserError(e.message, 1);
           }
@@ -260,13 +260,13 @@ async function pruneObjects(s: ClusterSession, victims: KubeObject[], infos: Map
         if (v.kind === 'Namespace' && v.apiVersion === 'v1' && !deleteNamespaces) {
           // A namespace holds things we never created (tenant workloads): give it back instead of deleting.
           await serverSideApply(s.client, info, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: v.metadata.name } });
-          out.released.push(refOf(v));
+          out.released.push(objectRef(v));
         } else {
           await deleteObject(s.client, info, v.metadata.namespace, v.metadata.name);
-          out.pruned.push(refOf(v));
+          out.pruned.push(objectRef(v));
         }
       } catch (e) {
-        out.failed.push({ ref: refOf(v), error: describeError(e, 'delete', info, v) });
+        out.failed.push({ ref: objectRef(v), error: describeError(e, 'delete', info, v) });
       }
     });
   }

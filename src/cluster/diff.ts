@@ -28,7 +28,8 @@ export function toDiffYaml(o: KubeObject | undefined): string {
   return o ? yaml.dump(o, { lineWidth: -1, noRefs: true, sortKeys: false }) : '';
 }
 
-export function refOf(o: KubeObject): string {
+/** Diff header name: apiVersion included, as two versions of a kind may both be applied. */
+function diffRef(o: KubeObject): string {
   const ns = o.metadata.namespace ? `${o.metadata.namespace}/` : '';
   return `${o.apiVersion}/${o.kind}/${ns}${o.metadata.name}`;
 }
@@ -41,7 +42,7 @@ export function diffObject(live: KubeObject | undefined, next: KubeObject | unde
   const a = toDiffYaml(normalizeForDiff(live));
   const b = toDiffYaml(normalizeForDiff(next));
   if (a === b) return '';
-  const ref = refOf((next ?? live)!);
+  const ref = diffRef((next ?? live)!);
   const patch = createTwoFilesPatch(live ? `live/${ref}` : '/dev/null', next ? `applied/${ref}` : '/dev/null', a, b, '', '', {
     context: 3,
   });

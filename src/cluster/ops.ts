@@ -1,6 +1,6 @@
 // REST operations on single objects and lists, and one-line error messages for them.
 import { UserError } from '../util/errors.ts';
-import type { KubeObject } from '../util/kube.ts';
+import { objectRef, type KubeObject } from '../util/kube.ts';
 import { ApiError, UnreachableError, type KubeClient } from './client.ts';
 import type { ResourceInfo } from './discovery.ts';
 import { FIELD_MANAGER } from './plan.ts';
@@ -88,17 +88,13 @@ export function toUserError(e: unknown): unknown {
   return e;
 }
 
-export function refOf(o: Pick<KubeObject, 'kind' | 'metadata'>): string {
-  return o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
-}
-
 /**
  * One readable line for a failed request: unreachable, 401, 403 (verb and resource), SSA conflict
  * (fields and the other manager), webhook denial, invalid object.
  */
 export function describeError(e: unknown, verb: string, info: ResourceInfo | undefined, obj?: Pick<KubeObject, 'kind' | 'metadata'>): string {
   if (!info && e instanceof ApiError) info = infoFromPath(e.path);
-  const what = obj ? refOf(obj) : info ? info.plural : 'request';
+  const what = obj ? objectRef(obj) : info ? info.plural : 'request';
   if (e instanceof UnreachableError) return `${what}: ${e.message}`;
   if (!(e instanceof ApiError)) return `${what}: ${e instanceof Error ? e.message : String(e)}`;
   const msg = (e.status.message ?? '').trim();

@@ -25,10 +25,12 @@ export interface SchemaViolation {
   message: string;
 }
 
-function makeAjv(): Ajv {
+/** Ajv set up for Kubernetes schemas (CRD openAPIV3Schema and the apiserver's /openapi/v2). */
+export function makeAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
   addFormats(ajv);
   ajv.addFormat('string', true); // `format: string` occurs in real CRDs
+  ajv.addFormat('quantity', true); // /openapi/v2: resource.Quantity
   for (const keyword of [
     'x-kubernetes-preserve-unknown-fields',
     'x-kubernetes-int-or-string',
@@ -44,10 +46,11 @@ function makeAjv(): Ajv {
 }
 
 /**
- * Structural schema → JSON Schema that rejects unknown fields, as the apiserver does with
- * fieldValidation=Strict; int-or-string becomes an explicit anyOf.
+ * Kubernetes schema (CRD structural schema or /openapi/v2 definitions) → JSON Schema that rejects
+ * unknown fields, as the apiserver does with fieldValidation=Strict; int-or-string becomes an
+ * explicit anyOf.
  */
-function strictify(s: unknown): unknown {
+export function strictify(s: unknown): unknown {
   if (Array.isArray(s)) return s.map(strictify);
   if (!s || typeof s !== 'object') return s;
   const o: Record<string, unknown> = {};
@@ -57,7 +60,8 @@ function strictify(s: unknown): unknown {
         ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)]))
         : strictify(v);
   }
-  if (o.type === 'object' && o.properties && o.additionalProperties === undefined && !o['x-kubernetes-preserve-unknown-fields']) {
+  if (o.format === 'int-or-string') return { anyOf: [{ type: 'integer' }, { type: 'string' }] };
+  if (o.properties && o.additionalProperties === undefined && !o['x-kubernetes-preserve-unknown-fields']) {
     o.additionalProperties = false;
   }
   if (o['x-kubernetes-int-or-string']) {

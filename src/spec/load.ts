@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InputErrors } from '../util/errors.ts';
 import {
   formatError,
@@ -12,8 +12,10 @@ import {
 import { specSchema } from './schema.ts';
 import { KNATIVE_SYSTEM_NAMESPACES, type ServerlessMesh } from './types.ts';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false });
-const validateSchema = ajv.compile(specSchema);
+// Compiled on first use, not at import: every CLI command imports this module.
+let validateSchema: ValidateFunction | undefined;
+const specValidator = () =>
+  (validateSchema ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false }).compile(specSchema));
 
 /** Reads, parses, validates and defaults a ServerlessMesh spec file. Throws InputErrors (exit 2). */
 export function loadSpecFile(file: string): ServerlessMesh {
@@ -39,8 +41,9 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
   }
   const src = docs[0] as SourceDoc;
   const value = structuredClone(src.value);
-  if (!validateSchema(value)) {
-    throw new InputErrors(schemaErrors(src, validateSchema.errors ?? []));
+  const validate = specValidator();
+  if (!validate(value)) {
+    throw new InputErrors(schemaErrors(src, validate.errors ?? []));
   }
   const spec = value as unknown as ServerlessMesh;
   fillDerivedDefaults(spec);

@@ -19,7 +19,7 @@ export function gvk(obj: Pick<KubeObject, 'apiVersion' | 'kind'>): string {
 }
 
 /** Stable human reference: `Kind/namespace/name` or `Kind/name`. */
-export function objectRef(obj: KubeObject): string {
+export function objectRef(obj: Pick<KubeObject, 'kind' | 'metadata'>): string {
   return obj.metadata.namespace
     ? `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`
     : `${obj.kind}/${obj.metadata.name}`;

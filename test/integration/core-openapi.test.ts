@@ -5,31 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsImport from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { KubeClient } from '../../src/cluster/client.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { render } from '../../src/render/index.ts';
+import { makeAjv, strictify } from '../../src/rules/crd-schemas.ts';
 import { gvk, objectRef } from '../../src/util/kube.ts';
 import { example, TEST_TLS } from '../helpers/shared.ts';
 
-const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
-
 interface Swagger {
   definitions: Record<string, any>;
-}
-
-/** Swagger definitions → JSON Schema that rejects unknown fields, int-or-string as either. */
-function strictify(s: any): any {
-  if (Array.isArray(s)) return s.map(strictify);
-  if (!s || typeof s !== 'object') return s;
-  const o: any = {};
-  for (const [k, v] of Object.entries(s)) {
-    o[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)])) : strictify(v);
-  }
-  if (o.format === 'int-or-string') return { anyOf: [{ type: 'integer' }, { type: 'string' }] };
-  if (o.properties && o.additionalProperties === undefined) o.additionalProperties = false;
-  return o;
 }
 
 describe('core kinds validate against the apiserver OpenAPI v2 schema', () => {
@@ -40,9 +25,7 @@ describe('core kinds validate against the apiserver OpenAPI v2 schema', () => {
     assert.ok(process.env.KUBECONFIG, 'KUBECONFIG must point at the test apiserver (run through npm test)');
     client = new KubeClient(loadKubeConfig());
     const swagger = await client.request<Swagger>('GET', '/openapi/v2');
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    addFormats(ajv);
-    for (const f of ['int32', 'int64', 'double', 'byte', 'date-time', 'quantity']) if (!ajv.formats[f]) ajv.addFormat(f, true);
+    const ajv = makeAjv();
     const definitions = strictify(swagger.definitions);
     for (const [name, def] of Object.entries<any>(swagger.definitions)) {
       for (const g of def['x-kubernetes-group-version-kind'] ?? []) {
