@@ -7,7 +7,7 @@
  * Run: node --import tsx bench/apply.ts   (TENANTS=… to change the size)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withOwnership } from '../src/cluster/plan.ts';
@@ -45,7 +45,7 @@ async function freshApiserver(first: boolean): Promise<Record<string, string>> {
   if (first) return testEnv.start({ dir: runDir, controllerManager: false });
   // Empty the store of everything the bundle created, then restart the apiserver so its caches agree.
   await testEnv.stopProcess(runDir, 'kube-apiserver');
-  const etcd = JSON.parse((await import('node:fs')).readFileSync(join(runDir, 'etcd.cmd.json'), 'utf8')) as { args: string[] };
+  const etcd = JSON.parse(readFileSync(join(runDir, 'etcd.cmd.json'), 'utf8')) as { args: string[] };
   const client = etcd.args[etcd.args.indexOf('--listen-client-urls') + 1]!;
   for (const prefix of ['/registry/namespaces/', '/registry/secrets/', '/registry/services/', '/registry/networkpolicies/', '/registry/maistra.io/', '/registry/networking.istio.io/', '/registry/security.istio.io/', '/registry/operator.knative.dev/', '/registry/operator.serverless.openshift.io/']) {
     const key = Buffer.from(prefix);
@@ -55,7 +55,30 @@ async function freshApiserver(first: boolean): Promise<Record<string, string>> {
     if (!r.ok) throw new Error(`etcd deleterange ${prefix}: ${r.status}`);
   }
   await testEnv.restartApiserver(runDir);
-  return JSON.parse((await import('node:fs')).readFileSync(join(runDir, 'env.json'), 'utf8'));
+  return JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8'));
+}
+
+// CPU seconds (user + system) of a test-env process, from /proc: shows who is busy while an apply runs.
+function cpuSeconds(name: string): number {
+  try {
+    const pid = readFileSync(join(runDir, `${name}.pid`), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+const cpu: Record<string, string> = {};
+function measured<T>(label: string, run: () => T): T {
+  const before = { api: cpuSeconds('kube-apiserver'), etcd: cpuSeconds('etcd') };
+  const out = run();
+  const after = () => {
+    cpu[label] = `apiserver ${(cpuSeconds('kube-apiserver') - before.api).toFixed(1)} s, etcd ${(cpuSeconds('etcd') - before.etcd).toFixed(1)} s CPU`;
+  };
+  if (out instanceof Promise) return out.finally(after) as T;
+  after();
+  return out;
 }
 
 function timeKubectl(env: Record<string, string>): number {
@@ -78,8 +101,8 @@ async function timeOurs(env: Record<string, string>): Promise<number> {
 const results: Record<string, number> = {};
 try {
   let env = await freshApiserver(true);
-  results.kubectlFirst = timeKubectl(env);
-  results.kubectlAgain = timeKubectl(env);
+  results.kubectlFirst = measured('kubectlFirst', () => timeKubectl(env));
+  results.kubectlAgain = measured('kubectlAgain', () => timeKubectl(env));
 
   env = await freshApiserver(false);
   process.env.KUBECONFIG = env.KUBECONFIG;
@@ -87,8 +110,8 @@ try {
   // lists a second), so the stand-in costs the apiserver next to nothing.
   const stopOps = fakeOperators(adminClient(env.KUBECONFIG), [R.ks], 100);
   try {
-    results.oursFirst = await timeOurs(env);
-    results.oursAgain = await timeOurs(env);
+    results.oursFirst = await measured('oursFirst', () => timeOurs(env));
+    results.oursAgain = await measured('oursAgain', () => timeOurs(env));
   } finally {
     await stopOps();
   }
@@ -102,4 +125,6 @@ const first = results.kubectlFirst! / results.oursFirst!;
 const again = results.kubectlAgain! / results.oursAgain!;
 console.log(`objects: ${objects.length}`);
 console.log(`first apply:     serverless-mesh ${s(results.oursFirst!)}  kubectl ${s(results.kubectlFirst!)}  → ${first.toFixed(1)}× (target ≥ 2×)`);
+console.log(`  CPU during first apply:     serverless-mesh run: ${cpu.oursFirst}; kubectl run: ${cpu.kubectlFirst}`);
 console.log(`unchanged apply: serverless-mesh ${s(results.oursAgain!)}  kubectl ${s(results.kubectlAgain!)}  → ${again.toFixed(1)}× (target ≥ 5×)`);
+console.log(`  CPU during unchanged apply: serverless-mesh run: ${cpu.oursAgain}; kubectl run: ${cpu.kubectlAgain}`);

@@ -4,8 +4,8 @@ import { diffSpec } from '../cluster/diff-run.ts';
 import { parseDuration } from '../cluster/plan.ts';
 import { runSteps } from '../cluster/progress.ts';
 import { toUserError } from '../cluster/ops.ts';
-// session.ts loads @kubernetes/client-node (~0.8 s): imported when a cluster command runs, so
-// offline commands (render, verify, …) start fast.
+// The cluster layer (HTTP client, kubeconfig, certificate generation) is imported when a cluster
+// command runs, so offline commands (render, verify, …) do not load it.
 const session = () => import('../cluster/session.ts');
 import { render } from '../render/index.ts';
 import { loadSpecFile } from '../spec/load.ts';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess, Credentials } from './kubeconfig.ts';
 
 /** metav1.Status as returned in error bodies. */
 export interface Status {
@@ -61,7 +61,7 @@ export interface ClientOptions {
 }
 
 /**
- * Raw JSON client over node:https with client-node's kubeconfig handling for auth and TLS.
+ * Raw JSON client over node:https; kubeconfig.ts supplies the server and credentials.
  * client-node's typed and generic clients re-serialize bodies through generated models, which drops
  * fields of custom kinds whose Version+Kind matches a core model (Knative Service) and unknown fields
  * of built-ins (ts-ecosystem §3.2), so requests here carry our JSON verbatim.
@@ -69,44 +69,35 @@ export interface ClientOptions {
 export class KubeClient {
   readonly server: string;
   private agent: https.Agent | http.Agent | undefined;
-  private authHeaders: Record<string, string> = {};
+  private tls: Credentials | undefined;
+  private authHeaders: Record<string, string | string[]> = {};
   private authAt = 0;
   private readonly opts: Required<ClientOptions>;
 
   constructor(
-    readonly kc: KubeConfig,
+    readonly access: ClusterAccess,
     opts: ClientOptions = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.server = access.server;
     this.opts = { maxSockets: opts.maxSockets ?? 32, backoffMs: opts.backoffMs ?? 250, retries: opts.retries ?? 5 };
   }
 
   private async prepare(): Promise<void> {
     // Re-read credentials now and then: exec plugins and token files rotate.
     if (this.agent && Date.now() - this.authAt < 60_000) return;
-    const o: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(o);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-    if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
-    this.authHeaders = headers;
+    const c = await this.access.credentials();
+    this.authHeaders = c.headers;
+    // A plugin may hand out a new client certificate: connections made with the old one are dropped.
+    if (this.agent && !sameTls(this.tls!, c)) {
+      this.agent.destroy();
+      this.agent = undefined;
+    }
     if (!this.agent) {
       const common = { keepAlive: true, maxSockets: this.opts.maxSockets };
       this.agent = this.server.startsWith('https:')
-        ? new https.Agent({
-            ...common,
-            ca: o.ca,
-            cert: o.cert,
-            key: o.key,
-            pfx: o.pfx,
-            passphrase: o.passphrase,
-            servername: o.servername,
-            ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
-            ...(this.kc.getCurrentCluster()?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
-          })
+        ? new https.Agent({ ...common, ca: c.ca, cert: c.cert, key: c.key, servername: c.servername, rejectUnauthorized: c.rejectUnauthorized })
         : new http.Agent(common);
+      this.tls = c;
     }
     this.authAt = Date.now();
   }
@@ -202,6 +193,11 @@ export class KubeClient {
 // heal by retrying; "internal error" without such a hint might.
 function isPermanent5xx(text: string): boolean {
   return /failed calling webhook|failed to create typed patch object|conversion webhook/.test(text);
+}
+
+function sameTls(a: Credentials, b: Credentials): boolean {
+  const eq = (x?: Buffer, y?: Buffer) => (x && y ? x.equals(y) : x === y);
+  return eq(a.ca, b.ca) && eq(a.cert, b.cert) && eq(a.key, b.key) && a.servername === b.servername && a.rejectUnauthorized === b.rejectUnauthorized;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

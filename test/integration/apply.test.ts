@@ -246,6 +246,30 @@ describe('apply against a real kube-apiserver', () => {
     assert.deepEqual(await list(c, R.ap, `${SPEC_LABEL}=dryspec`), []);
   });
 
+  it('kubeconfig credentials from a tokenFile and from an exec plugin (handed to client-node) authenticate', async () => {
+    const text = readFileSync(process.env.KUBECONFIG!, 'utf8');
+    const token = /token: (\S+)/.exec(text)![1]!;
+    const d = mkdtempSync(join(tmpdir(), 'sm-kc-'));
+    writeFileSync(join(d, 'token'), `${token}\n`, { mode: 0o600 });
+    writeFileSync(join(d, 'plugin.mjs'), `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));`);
+    const variants = {
+      tokenFile: '      tokenFile: token',
+      exec: `      exec:\n        apiVersion: client.authentication.k8s.io/v1beta1\n        command: ${process.execPath}\n        args: [${join(d, 'plugin.mjs')}]`,
+      wrong: '      token: not-a-valid-token',
+    };
+    for (const [name, user] of Object.entries(variants)) {
+      const kc = join(d, `kubeconfig-${name}`);
+      writeFileSync(kc, text.replace(/ {6}token: \S+/, user));
+      const res = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--kubeconfig', kc]);
+      if (name === 'wrong') {
+        assert.equal(res.code, 1, res.stderr);
+        assert.match(res.stderr, /401|Unauthorized|unauthori[sz]ed/i);
+      } else {
+        assert.ok(res.code === 0 || res.code === 1, `${name}: ${res.stderr}`);
+      }
+    }
+  });
+
   it('kubeconfig handling: --context, a missing context, no kubeconfig at all, an unreachable cluster', async () => {
     const ok = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--context', 'test-env']);
     assert.ok(ok.code === 0 || ok.code === 1, ok.stderr);
