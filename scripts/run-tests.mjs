@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Runs every test file with Node's own test runner (Node 20 does not expand globs, so the list is
 // built here). Integration tests get a real kube-apiserver from scripts/test-env (started once per run).
+// The CLI bundle (scripts/build.mjs) is rebuilt first, so CLI tests run the current sources through it.
 //   node scripts/run-tests.mjs [substring…]   only files whose path contains one of the substrings
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from './build.mjs';
 
 function findTests(dir) {
   const out = [];
@@ -41,6 +43,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 let status = 1;
 try {
+  await build();
   if (needsCluster) {
     // Never skip-and-pass: if the apiserver cannot be built or started, the run fails.
     testEnv = await import('./test-env.mjs');
