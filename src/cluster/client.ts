@@ -68,6 +68,9 @@ export interface ClientOptions {
  */
 export class KubeClient {
   readonly server: string;
+  private readonly base: URL;
+  /** A server URL may carry a path prefix (e.g. behind a proxy): requests go below it. */
+  private readonly basePath: string;
   private agent: https.Agent | http.Agent | undefined;
   private tls: Credentials | undefined;
   private authHeaders: Record<string, string | string[]> = {};
@@ -79,6 +82,8 @@ export class KubeClient {
     opts: ClientOptions = {},
   ) {
     this.server = access.server;
+    this.base = new URL(access.server);
+    this.basePath = this.base.pathname.replace(/\/+$/, '');
     this.opts = { maxSockets: opts.maxSockets ?? 32, backoffMs: opts.backoffMs ?? 250, retries: opts.retries ?? 5 };
   }
 
@@ -108,15 +113,17 @@ export class KubeClient {
 
   async request<T = unknown>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
     await this.prepare();
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    // The server URL is parsed once; per request only path and query are built (thousands per apply).
+    let query = '';
+    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) query += `${query ? '&' : '?'}${k}=${encodeURIComponent(String(v))}`;
+    const target = this.basePath + path + query;
     const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
     const retries = ro.retries ?? this.opts.retries;
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       let res: { status: number; headers: http.IncomingHttpHeaders; text: string };
       try {
-        res = await this.once(method, url, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000, !!ro.raw);
+        res = await this.once(method, target, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000, !!ro.raw);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
         if ((RETRY_CODES.has(code) || /socket hang up|timeout/i.test((e as Error).message)) && attempt < retries) {
@@ -144,7 +151,7 @@ export class KubeClient {
       } catch {
         status = { message: res.text.slice(0, 500) || `HTTP ${res.status}`, code: res.status };
       }
-      throw new ApiError(res.status, status, method, url.pathname);
+      throw new ApiError(res.status, status, method, this.basePath + path);
     }
   }
 
@@ -155,17 +162,20 @@ export class KubeClient {
 
   private once(
     method: string,
-    url: URL,
+    target: string,
     body: string | undefined,
     contentType: string,
     timeoutMs: number,
     raw = false,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
-    const mod = url.protocol === 'https:' ? https : http;
+    const mod = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request(
-        url,
         {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: this.base.port,
+          path: target,
           method,
           agent: this.agent,
           headers: {

@@ -65,6 +65,10 @@ describe('ownership and change detection', () => {
   it('fills Service port protocol (SSA before 1.21 rejects a list-map key without it)', () => {
     const svc: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n' }, spec: { ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] } };
     assert.deepEqual((withOwnership(svc, 'x').spec as { ports: unknown[] }).ports, [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }]);
+    assert.deepEqual(svc.spec, { ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] }, 'input mutated');
+    const ks: KubeObject = { apiVersion: 'operator.knative.dev/v1beta1', kind: 'KnativeServing', metadata: { name: 'k', namespace: 'knative-serving' }, spec: {} };
+    assert.equal(withOwnership(ks, 'x').spec, undefined);
+    assert.deepEqual(ks.spec, {}, 'input mutated');
   });
 
   it('contains: subset of maps, same-length lists', () => {
