@@ -217,17 +217,22 @@ function pluginCredentials(m: Merged, contextName: string, cluster: Named<RawClu
     } catch (e) {
       throw new UserError(`kubeconfig user "${user.name}": ${firstLine(e)}`);
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String) : String(v);
-    if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
-    return {
-      headers,
-      ca: o.ca as Buffer | undefined,
-      cert: o.cert as Buffer | undefined,
-      key: o.key as Buffer | undefined,
-      ...(o.servername ? { servername: o.servername } : {}),
-      rejectUnauthorized: o.rejectUnauthorized !== false && cluster.value['insecure-skip-tls-verify'] !== true,
-    };
+    return fromRequestOptions(o, cluster.value['insecure-skip-tls-verify'] === true);
+  };
+}
+
+/** client-node's https.RequestOptions (headers, basic auth, TLS) as Credentials. */
+export function fromRequestOptions(o: import('node:https').RequestOptions, insecure = false): Credentials {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String) : String(v);
+  if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+  return {
+    headers,
+    ca: o.ca as Buffer | undefined,
+    cert: o.cert as Buffer | undefined,
+    key: o.key as Buffer | undefined,
+    ...(o.servername ? { servername: o.servername } : {}),
+    rejectUnauthorized: o.rejectUnauthorized !== false && !insecure,
   };
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig, type Credentials } from '../../src/cluster/kubeconfig.ts';
+import { fromRequestOptions, loadKubeConfig, type Credentials } from '../../src/cluster/kubeconfig.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { TEST_TLS } from '../helpers/shared.ts';
 
@@ -47,17 +47,7 @@ async function clientNodeView(path: string): Promise<Credentials> {
   kc.loadFromFile(path);
   const o: import('node:https').RequestOptions = {};
   await kc.applyToHTTPSOptions(o);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o.headers ?? {})) headers[k] = String(v);
-  if (o.auth) headers.Authorization = `Basic ${b64(o.auth)}`;
-  return {
-    headers,
-    ca: o.ca as Buffer | undefined,
-    cert: o.cert as Buffer | undefined,
-    key: o.key as Buffer | undefined,
-    ...(o.servername ? { servername: o.servername } : {}),
-    rejectUnauthorized: o.rejectUnauthorized !== false,
-  };
+  return fromRequestOptions(o);
 }
 
 const strip = (c: Credentials) => JSON.parse(JSON.stringify(c)) as unknown;
