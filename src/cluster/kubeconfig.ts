@@ -175,19 +175,23 @@ function staticCredentials(cluster: Named<RawCluster>, user: Named<RawUser>): ()
   };
 }
 
-/** The service account's own token and CA, as client-go's rest.InClusterConfig. */
-function inCluster(contextFlag?: string): ClusterAccess {
+/**
+ * The service account's own token and CA, as client-go's rest.InClusterConfig. `saDir` and `env` are
+ * parameters so tests can point them at a fake mount.
+ */
+export function inCluster(contextFlag?: string, saDir = SA_DIR, env: NodeJS.ProcessEnv = process.env): ClusterAccess {
   if (contextFlag) throw new UserError(`--context ${contextFlag}: no kubeconfig found, only the in-cluster service account`);
-  const host = process.env.KUBERNETES_SERVICE_HOST!;
-  const port = process.env.KUBERNETES_SERVICE_PORT || '443';
+  const host = env.KUBERNETES_SERVICE_HOST;
+  if (!host) throw new UserError('in-cluster configuration: KUBERNETES_SERVICE_HOST is not set');
+  const port = env.KUBERNETES_SERVICE_PORT || '443';
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
-  const named = (value: object) => ({ name: 'in-cluster', file: join(SA_DIR, 'x'), value });
-  const nsFile = join(SA_DIR, 'namespace');
+  const named = (value: object) => ({ name: 'in-cluster', file: join(saDir, 'token'), value });
+  const nsFile = join(saDir, 'namespace');
   return {
     server,
     context: 'in-cluster',
     ...(existsSync(nsFile) ? { namespace: readFileSync(nsFile, 'utf8').trim() } : {}),
-    credentials: staticCredentials(named({ server, 'certificate-authority': join(SA_DIR, 'ca.crt') }), named({ tokenFile: join(SA_DIR, 'token') })),
+    credentials: staticCredentials(named({ server, 'certificate-authority': 'ca.crt' }), named({ tokenFile: 'token' })),
   };
 }
 

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { fromRequestOptions, loadKubeConfig, type Credentials } from '../../src/cluster/kubeconfig.ts';
+import { fromRequestOptions, inCluster, loadKubeConfig, type Credentials } from '../../src/cluster/kubeconfig.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { TEST_TLS } from '../helpers/shared.ts';
 
@@ -103,6 +103,32 @@ describe('kubeconfig: kubectl rules', () => {
     writeFileSync(join(dir, 'token'), 'from-file\n');
     const access = loadKubeConfig({ kubeconfig: kubeconfig('config', { server: 'https://x' }, { tokenFile: 'token' }) });
     assert.equal((await access.credentials()).headers.Authorization, 'Bearer from-file');
+  });
+
+  it('in-cluster: service account token, CA and namespace; IPv6 host bracketed; a rotated token is re-read after a minute', async () => {
+    const sa = join(dir, 'sa');
+    mkdirSync(sa);
+    writeFileSync(join(sa, 'token'), 'first-token\n');
+    writeFileSync(join(sa, 'ca.crt'), TEST_TLS.certPem);
+    writeFileSync(join(sa, 'namespace'), 'serverless-mesh-system');
+    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    try {
+      const access = inCluster(undefined, sa, { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' });
+      assert.equal(access.server, 'https://[fd00::1]:443');
+      assert.equal(access.namespace, 'serverless-mesh-system');
+      const c = await access.credentials();
+      assert.equal(c.headers.Authorization, 'Bearer first-token');
+      assert.equal(c.ca?.toString(), TEST_TLS.certPem);
+      writeFileSync(join(sa, 'token'), 'rotated-token\n');
+      mock.timers.tick(30_000);
+      assert.equal((await access.credentials()).headers.Authorization, 'Bearer first-token');
+      mock.timers.tick(31_000);
+      assert.equal((await access.credentials()).headers.Authorization, 'Bearer rotated-token');
+    } finally {
+      mock.timers.reset();
+    }
+    assert.throws(() => inCluster('prod', sa, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), /^UserError: --context prod: no kubeconfig found/);
+    assert.equal(inCluster(undefined, sa, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).server, 'https://10.0.0.1:443');
   });
 
   it('impersonation: as and as-groups become Impersonate-* headers', async () => {
