@@ -38,6 +38,16 @@ describe('interrupted apply converges', () => {
   let c: KubeClient;
   let stopOperators: () => Promise<void>;
 
+  /** Starts `apply` of an 80-tenant spec and returns once it has written some policies. */
+  async function applyUnderway(name: string) {
+    const mesh = bigSpec(name, 80);
+    const path = specFile(mesh);
+    const expected = render(mesh, { tls: TEST_TLS }).filter((o) => o.kind === 'AuthorizationPolicy' || o.kind === 'Namespace').length;
+    const run = cli(['apply', '-f', path], { KUBECONFIG: env.KUBECONFIG });
+    await waitUntil('some policies applied', async () => (await list(c, R.ap, `${SPEC_LABEL}=${name}`)).length > 20, 60_000);
+    return { path, expected, run };
+  }
+
   before(async () => {
     requireCluster(); // the run's own apiserver proves the toolchain is installed
     env = await testEnv.start({ dir, controllerManager: false });
@@ -52,11 +62,7 @@ describe('interrupted apply converges', () => {
   });
 
   it('apiserver stopped mid-apply: clear error and summary; re-run converges', async () => {
-    const mesh = bigSpec('outage', 80);
-    const path = specFile(mesh);
-    const expected = render(mesh, { tls: TEST_TLS }).filter((o) => o.kind === 'AuthorizationPolicy' || o.kind === 'Namespace').length;
-    const run = cli(['apply', '-f', path], { KUBECONFIG: env.KUBECONFIG });
-    await waitUntil('some policies applied', async () => (await list(c, R.ap, `${SPEC_LABEL}=outage`)).length > 20, 60_000);
+    const { path, expected, run } = await applyUnderway('outage');
     await testEnv.stopProcess(dir, 'kube-apiserver');
     const res = await run.done;
     assert.equal(res.code, 1, res.stderr);
@@ -73,11 +79,7 @@ describe('interrupted apply converges', () => {
   });
 
   it('CLI killed with SIGKILL mid-apply: re-run converges with nothing lost', async () => {
-    const mesh = bigSpec('killed', 80);
-    const path = specFile(mesh);
-    const expected = render(mesh, { tls: TEST_TLS }).filter((o) => o.kind === 'AuthorizationPolicy' || o.kind === 'Namespace').length;
-    const run = cli(['apply', '-f', path], { KUBECONFIG: env.KUBECONFIG });
-    await waitUntil('some policies applied', async () => (await list(c, R.ap, `${SPEC_LABEL}=killed`)).length > 20, 60_000);
+    const { path, expected, run } = await applyUnderway('killed');
     run.child.kill('SIGKILL');
     const res = await run.done;
     assert.equal(res.signal, 'SIGKILL');
