@@ -149,7 +149,7 @@ function fromMerged(m: Merged, contextFlag?: string): ClusterAccess {
   const user = (ctx.value.user && m.users.get(ctx.value.user)) || { name: '', file: cluster.file, value: {} as RawUser };
   const server = cluster.value.server.replace(/\/+$/, '');
   const base = { server, context: contextName, ...(ctx.value.namespace ? { namespace: ctx.value.namespace } : {}) };
-  if (user.value.exec || user.value['auth-provider']) return { ...base, credentials: pluginCredentials(m, contextName, cluster, user) };
+  if (user.value.exec || user.value['auth-provider']) return { ...base, credentials: pluginCredentials(contextName, ctx.value, cluster, user) };
   return { ...base, credentials: staticCredentials(cluster, user) };
 }
 
@@ -196,7 +196,7 @@ export function inCluster(contextFlag?: string, saDir = SA_DIR, env: NodeJS.Proc
 }
 
 /** exec and auth-provider users: client-node runs the plugin (loaded only for these kubeconfigs). */
-function pluginCredentials(m: Merged, contextName: string, cluster: Named<RawCluster>, user: Named<RawUser>): () => Promise<Credentials> {
+function pluginCredentials(contextName: string, context: RawContext, cluster: Named<RawCluster>, user: Named<RawUser>): () => Promise<Credentials> {
   // Hand client-node just this context, with file paths made absolute against the file that named them.
   const abs = (n: Named<object>, keys: string[]) =>
     Object.fromEntries(Object.entries(n.value).map(([k, v]) => [k, keys.includes(k) && typeof v === 'string' ? resolvePath(n.file, v) : v]));
@@ -205,7 +205,7 @@ function pluginCredentials(m: Merged, contextName: string, cluster: Named<RawClu
     kind: 'Config',
     clusters: [{ name: cluster.name, cluster: abs(cluster, ['certificate-authority']) }],
     users: [{ name: user.name, user: abs(user, ['client-certificate', 'client-key']) }],
-    contexts: [{ name: contextName, context: { ...m.contexts.get(contextName)!.value, cluster: cluster.name, user: user.name } }],
+    contexts: [{ name: contextName, context: { ...context, cluster: cluster.name, user: user.name } }],
     'current-context': contextName,
   };
   let kc: Promise<import('@kubernetes/client-node').KubeConfig> | undefined;
