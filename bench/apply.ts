@@ -15,7 +15,7 @@ import { withOwnership } from '../src/cluster/plan.ts';
 import { prepareTls } from '../src/certs/prepare.ts';
 import { render } from '../src/render/index.ts';
 import { toYaml } from '../src/render/serialize.ts';
-import { parseSpec } from '../src/spec/load.ts';
+import { parseSpec } from '../src/api/load.ts';
 import { adminClient, fakeOperators, cli, R } from '../test/integration/helpers.ts';
 // @ts-expect-error plain ESM script without types
 import { build } from '../scripts/build.mjs';

@@ -3,7 +3,7 @@
  * YAML serialisation of the same objects. Target: render < 1 s and ≤ 1.5× the floor.
  * Run: npm run bench:render
  */
-import { parseSpec } from '../src/spec/load.ts';
+import { parseSpec } from '../src/api/load.ts';
 import { tenantSpecText } from './tenant-spec.ts';
 import { render } from '../src/render/index.ts';
 import { toYaml } from '../src/render/serialize.ts';

@@ -1,5 +1,5 @@
-import { parseSpec } from '../src/spec/load.ts';
-import type { ServerlessMesh } from '../src/spec/types.ts';
+import { parseSpec } from '../src/api/load.ts';
+import type { ServerlessMesh } from '../src/api/types.ts';
 
 /**
  * The benchmarks' spec: `tenants` tenants named tenant-<t>, each owning `namespacesPerTenant`

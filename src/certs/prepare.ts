@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerlessMesh } from '../spec/types.ts';
+import type { ServerlessMesh } from '../api/types.ts';
 import type { TlsMaterial } from '../render/tls-secret.ts';
 import { UserError } from '../util/errors.ts';
 import { writeCertFiles } from './write.ts';

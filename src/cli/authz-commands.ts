@@ -5,7 +5,7 @@ import { parseRequest, readManifests, securityConfigFrom } from '../authz/parse.
 import { DEFAULT_MESH } from '../authz/types.ts';
 import { explain, verifyModel } from '../authz/verify.ts';
 import { render } from '../render/index.ts';
-import { loadSpecFile } from '../spec/load.ts';
+import { loadSpecFile } from '../api/load.ts';
 import { UserError } from '../util/errors.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

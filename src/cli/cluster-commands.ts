@@ -8,8 +8,8 @@ import { toUserError } from '../cluster/ops.ts';
 // command runs, so offline commands (render, verify, …) do not load it.
 const session = () => import('../cluster/session.ts');
 import { render } from '../render/index.ts';
-import { loadSpecFile } from '../spec/load.ts';
-import type { ServerlessMesh } from '../spec/types.ts';
+import { loadSpecFile } from '../api/load.ts';
+import type { ServerlessMesh } from '../api/types.ts';
 import { UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 

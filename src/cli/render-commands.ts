@@ -7,8 +7,8 @@ import { render } from '../render/index.ts';
 import { meshReadyKsvc } from '../render/ksvc.ts';
 import { meshify } from '../render/meshify.ts';
 import { fileNameFor, toJson, toYaml } from '../render/serialize.ts';
-import { DNS1123_LABEL } from '../spec/schema.ts';
-import { loadSpecFile } from '../spec/load.ts';
+import { DNS1123_LABEL } from '../api/schema.ts';
+import { loadSpecFile } from '../api/load.ts';
 import { InputErrors, UserError } from '../util/errors.ts';
 
 const formatOption = () =>

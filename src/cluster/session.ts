@@ -1,4 +1,4 @@
-import type { ServerlessMesh } from '../spec/types.ts';
+import type { ServerlessMesh } from '../api/types.ts';
 import type { TlsMaterial } from '../render/tls-secret.ts';
 import { prepareTls } from '../certs/prepare.ts';
 import { UserError } from '../util/errors.ts';

@@ -1,4 +1,4 @@
-import type { ServerlessMeshSpec } from '../spec/types.ts';
+import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { EVENTING_NS, SERVING_NS } from './constants.ts';
 

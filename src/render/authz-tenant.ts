@@ -1,4 +1,4 @@
-import type { ServerlessMeshSpec, Tenant } from '../spec/types.ts';
+import type { ServerlessMeshSpec, Tenant } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { CLUSTER_DOMAIN, EVENTING_NS, SERVING_INGRESS_NS, SERVING_NS } from './constants.ts';
 import { securityApiVersion } from './authz-system.ts';

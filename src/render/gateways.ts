@@ -1,5 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
-import type { ServerlessMeshSpec } from '../spec/types.ts';
+import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { SERVING_NS } from './constants.ts';
 

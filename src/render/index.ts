@@ -1,4 +1,4 @@
-import type { ServerlessMesh } from '../spec/types.ts';
+import type { ServerlessMesh } from '../api/types.ts';
 import { UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { systemAuthorizationPolicies } from './authz-system.ts';

@@ -1,5 +1,5 @@
-import { splitHostPort } from '../spec/load.ts';
-import type { ServerlessMeshSpec } from '../spec/types.ts';
+import { splitHostPort } from '../api/load.ts';
+import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import {
   DISABLE_NETPOL,

@@ -1,5 +1,5 @@
 import type { V1Namespace } from '@kubernetes/client-node';
-import type { ServerlessMeshSpec } from '../spec/types.ts';
+import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { EVENTING_NS, PART_OF, SERVING_INGRESS_NS, SERVING_NS, TENANT_LABEL } from './constants.ts';
 

@@ -7,7 +7,7 @@ import { callerIn, modelFromObjects, pathHops, type KnativeModel, type Via } fro
 import { checkRequest } from '../../src/authz/evaluate.ts';
 import { hopRequest, toRow, Verifier, verifyModel, variantsOf, type PathOutcome } from '../../src/authz/verify.ts';
 import { render } from '../../src/render/index.ts';
-import { parseSpec } from '../../src/spec/load.ts';
+import { parseSpec } from '../../src/api/load.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 
 const SECURITY = new Set(['AuthorizationPolicy', 'PeerAuthentication', 'ServiceMeshControlPlane', 'Namespace']);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSpecFile } from '../../src/spec/load.ts';
-import type { ServerlessMesh } from '../../src/spec/types.ts';
+import { loadSpecFile } from '../../src/api/load.ts';
+import type { ServerlessMesh } from '../../src/api/types.ts';
 
 /** Repository root and the `../shared` folder beside it (read in place, never copied). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

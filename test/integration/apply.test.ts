@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { contains, MANAGED_BY, SPEC_LABEL, withOwnership } from '../../src/cluster/plan.ts';
 import { resourcePath } from '../../src/cluster/ops.ts';
 import { render } from '../../src/render/index.ts';
-import type { ServerlessMesh } from '../../src/spec/types.ts';
+import type { ServerlessMesh } from '../../src/api/types.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { example, TEST_TLS } from '../helpers/shared.ts';
 import { adminClient, cli, type CliResult, fakeOperators, get, list, markReady, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';

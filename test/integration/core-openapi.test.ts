@@ -9,7 +9,7 @@ import type { ValidateFunction } from 'ajv';
 import { KubeClient } from '../../src/cluster/client.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { render } from '../../src/render/index.ts';
-import { makeAjv, strictify } from '../../src/rules/crd-schemas.ts';
+import { makeAjv, strictify } from '../../src/crd/schema-validation.ts';
 import { gvk, objectRef } from '../../src/util/kube.ts';
 import { example, TEST_TLS } from '../helpers/shared.ts';
 

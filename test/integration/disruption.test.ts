@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/cluster/client.ts';
 import { SPEC_LABEL } from '../../src/cluster/plan.ts';
 import { render } from '../../src/render/index.ts';
-import type { ServerlessMesh } from '../../src/spec/types.ts';
+import type { ServerlessMesh } from '../../src/api/types.ts';
 import { example, TEST_TLS } from '../helpers/shared.ts';
 import { resourcePath } from '../../src/cluster/ops.ts';
 import { adminClient, cli, fakeOperators, get, list, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';

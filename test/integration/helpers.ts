@@ -8,7 +8,7 @@ import { KubeClient, sleep } from '../../src/cluster/client.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { resourcePath } from '../../src/cluster/ops.ts';
 import type { ResourceInfo } from '../../src/cluster/discovery.ts';
-import type { ServerlessMesh } from '../../src/spec/types.ts';
+import type { ServerlessMesh } from '../../src/api/types.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { ROOT } from '../helpers/shared.ts';
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { render } from '../../src/render/index.ts';
 import { meshReadyKsvc } from '../../src/render/ksvc.ts';
-import type { ServerlessMesh } from '../../src/spec/types.ts';
+import type { ServerlessMesh } from '../../src/api/types.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { example, readShared, TEST_TLS } from '../helpers/shared.ts';
 

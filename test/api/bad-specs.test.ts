@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSpec } from '../../src/spec/load.ts';
+import { parseSpec } from '../../src/api/load.ts';
 import { InputErrors } from '../../src/util/errors.ts';
 
 const HEAD = 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata:\n  name: default\n';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { render } from '../../src/render/index.ts';
-import { CrdSchemas } from '../../src/rules/crd-schemas.ts';
+import { CrdSchemas } from '../../src/crd/schema-validation.ts';
 import { gvk, objectRef } from '../../src/util/kube.ts';
 import { example, sharedFile, TEST_TLS } from '../helpers/shared.ts';
 
