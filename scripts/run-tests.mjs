@@ -3,7 +3,7 @@
 // built here). Integration tests get a real kube-apiserver from scripts/test-env (started once per run).
 // The CLI bundle (scripts/build.mjs) is rebuilt first, so CLI tests run the current sources through it.
 //   node scripts/run-tests.mjs [substring…]   only files whose path contains one of the substrings
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,8 +41,21 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/** Type-check and lint first: tsx strips types, so without this a type error would never fail CI. */
+function staticChecks() {
+  for (const [what, args] of [
+    ['type check (tsc --noEmit)', ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit']],
+    ['lint (eslint)', ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench']],
+  ]) {
+    process.stderr.write(`run-tests: ${what}\n`);
+    const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${what} failed`);
+  }
+}
+
 let status = 1;
 try {
+  if (filter.length === 0 || process.env.SERVERLESS_MESH_STATIC_CHECKS === '1') staticChecks();
   await build();
   if (needsCluster) {
     // Never skip-and-pass: if the apiserver cannot be built or started, the run fails.

@@ -9,8 +9,11 @@ import {
   type PathSegment,
   type SourceDoc,
 } from '../util/yaml-source.ts';
+import { profileFor } from '../flavors/index.ts';
+import { splitHostPort } from '../model/host-port.ts';
 import { specSchema } from './schema.ts';
-import { KNATIVE_SYSTEM_NAMESPACES, type ServerlessMesh } from './types.ts';
+import { KNATIVE_SYSTEM_NAMESPACES } from '../model/constants.ts';
+import type { ServerlessMesh } from './types.ts';
 
 // Compiled on first use, not at import: every CLI command imports this module.
 let validateSchema: ValidateFunction | undefined;
@@ -45,7 +48,7 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
   if (!validate(value)) {
     throw new InputErrors(schemaErrors(src, validate.errors ?? []));
   }
-  const spec = value as unknown as ServerlessMesh;
+  const spec = value as ServerlessMesh;
   fillDerivedDefaults(spec);
   const semantic = semanticErrors(spec).map((e) => formatError(file, positionOf(src, e.path), e.path, e.message));
   if (semantic.length > 0) throw new InputErrors(semantic);
@@ -54,17 +57,13 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
 
 /** Defaults that depend on other fields (JSON Schema defaults are constants). */
 function fillDerivedDefaults(mesh: ServerlessMesh): void {
+  mesh.spec.mesh.controlPlane ??= profileFor(mesh.spec.mesh.flavor).defaultControlPlane;
   const kafka = mesh.spec.kafka;
   if (kafka && kafka.ports === undefined) {
     kafka.ports = [...new Set(kafka.bootstrapServers.map((s) => splitHostPort(s).port))];
   }
 }
 
-/** `host:port` → parts; Kafka's conventional port 9092 when none is given. */
-export function splitHostPort(server: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(server);
-  return m ? { host: m[1] as string, port: Number(m[2]) } : { host: server, port: 9092 };
-}
 
 function schemaErrors(src: SourceDoc, errors: ErrorObject[]): string[] {
   const lines: string[] = [];
@@ -169,6 +168,12 @@ export function semanticErrors(mesh: ServerlessMesh): SemanticError[] {
       path: ['spec', 'tenants'],
       message: 'tenant isolation needs ingress: istio (with Kourier the Knative data path is outside the mesh)',
     });
+  }
+  const profile = profileFor(s.mesh.flavor);
+  const versionProblem = s.mesh.version === undefined ? undefined : profile.versionProblem(s.mesh.version);
+  if (versionProblem) out.push({ path: ['spec', 'mesh', 'version'], message: versionProblem });
+  if (s.ingress === 'kourier' && !profile.kourier) {
+    out.push({ path: ['spec', 'ingress'], message: `ingress: kourier is supported with flavor ossm2 only (${profile.title} runs Knative's own gateway)` });
   }
   if (s.kafka?.enabled && !s.eventing.enabled) {
     out.push({ path: ['spec', 'kafka'], message: 'Knative Kafka needs eventing.enabled: true' });

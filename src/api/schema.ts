@@ -55,13 +55,23 @@ export const specSchema = {
             namespace: { ...namespaceName, default: 'istio-system', description: 'Control plane namespace.' },
             controlPlane: {
               ...namespaceName,
-              default: 'basic',
-              description: 'Name of the ServiceMeshControlPlane (ossm2) or Istio resource.',
+              description:
+                'Name of the ServiceMeshControlPlane (ossm2, default "basic") or sail-operator Istio resource (ossm3, default "default").',
             },
             version: {
               type: 'string',
               pattern: '^v[0-9]+\\.[0-9]+(\\.[0-9]+)?(-latest)?$',
-              description: 'Control plane version (e.g. v2.6); the operator default when omitted.',
+              description: 'Control plane version (ossm2: e.g. v2.6, at least v2.2; ossm3: e.g. v1.27-latest); the operator default when omitted.',
+            },
+            revision: {
+              ...namespaceName,
+              description:
+                'Istio revision namespaces select with istio.io/rev (ossm3, istio). Default: none for an Istio CR named "default" (istio-injection: enabled), else its name.',
+            },
+            longRunningRequests: {
+              type: 'boolean',
+              default: false,
+              description: 'ossm3/istio: a mesh-wide EnvoyFilter lifting Envoy\'s 300 s stream idle timeout (requests that stay silent longer).',
             },
           },
         },

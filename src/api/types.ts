@@ -17,6 +17,10 @@ export interface ServerlessMeshSpec {
     controlPlane: string;
     /** Control plane version, e.g. `v2.6`; omitted means "the operator's default". */
     version?: string;
+    /** Istio revision selected by `istio.io/rev` (ossm3, istio); undefined: derived from the control plane name. */
+    revision?: string;
+    /** ossm3/istio: render the EnvoyFilter that disables Envoy's stream idle timeout. */
+    longRunningRequests: boolean;
   };
   ingress: 'istio' | 'kourier';
   /** Cluster apps domain: the wildcard certificate is issued for `*.<domain>`. */
@@ -49,11 +53,3 @@ export interface ServerlessMesh {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: ServerlessMeshSpec;
 }
-
-/** Namespaces owned by Knative / the mesh: never allowed as a tenant or member namespace. */
-export const KNATIVE_SYSTEM_NAMESPACES = [
-  'knative-serving',
-  'knative-serving-ingress',
-  'knative-eventing',
-  'openshift-serverless',
-] as const;

@@ -146,7 +146,9 @@ function claimValues(claims: Record<string, unknown> | undefined, key: string): 
   let cur: unknown = claims;
   for (const n of names) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[n] : undefined;
   if (cur === undefined || cur === null) return [];
-  return Array.isArray(cur) ? cur.map(String) : [String(cur)];
+  // Only scalar claim values reach Envoy's string matchers; a nested object matches nothing.
+  const scalar = (v: unknown) => (typeof v === 'object' && v !== null ? [] : [String(v)]);
+  return Array.isArray(cur) ? cur.flatMap(scalar) : scalar(cur);
 }
 
 /** One `when` entry: values OR, notValues NOT-OR (conditions reference page). */

@@ -2,12 +2,26 @@
  * The Knative data-path model (research istio-semantics.md §6.1–§6.4, serverless-operator.md §4–§6):
  * which workloads a request crosses on each path and who each hop sees as the caller.
  */
+import type { MeshFlavor } from '../api/types.ts';
+import { detectFlavor, profileFor, type FlavorProfile, type ListenerTls } from '../flavors/index.ts';
+import {
+  ADMIN_PORT,
+  AUTOSCALER_WS_PORT,
+  EXCLUDE_INBOUND_PORTS,
+  INJECT,
+  METRICS_PORT,
+  QUEUE_PORT,
+  SERVING_NS,
+  svcHost,
+  TENANT_LABEL,
+} from '../model/constants.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { securityConfigFrom } from './parse.ts';
 import type { MeshOptions, SecurityConfig } from './types.ts';
 import { DEFAULT_MESH } from './types.ts';
 
-export type Flavor = 'ossm2' | 'ossm3' | 'istio';
+export type Flavor = MeshFlavor;
+export { ADMIN_PORT, METRICS_PORT, QUEUE_PORT };
 export type Via = 'direct' | 'activator' | 'local-gateway' | 'external' | 'no-sidecar';
 export const VIAS: readonly Via[] = ['direct', 'activator', 'local-gateway', 'external', 'no-sidecar'];
 /** In-mesh paths: the caller has a sidecar, so tenant isolation must hold. */
@@ -22,7 +36,7 @@ export interface Workload {
   excludedPorts: number[];
 }
 
-export type ListenerTls = 'ISTIO_MUTUAL' | 'SIMPLE' | 'PLAINTEXT';
+export type { ListenerTls };
 
 export interface GatewayModel extends Workload {
   external: { port: number; tls: ListenerTls };
@@ -42,6 +56,7 @@ export interface Ksvc {
 
 export interface KnativeModel {
   flavor: Flavor;
+  profile: FlavorProfile;
   mesh: MeshOptions;
   config: SecurityConfig;
   activator: Workload;
@@ -55,45 +70,27 @@ export interface KnativeModel {
   domain: string;
 }
 
-const SERVING = 'knative-serving';
-const INGRESS_NS = 'knative-serving-ingress';
-export const QUEUE_PORT = 8012;
-export const METRICS_PORT = 9090;
-export const ADMIN_PORT = 8022;
-const AUTOSCALER_WS_PORT = 8080;
+const SERVING = SERVING_NS;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const TENANT_LABEL = 'serverlessmesh.dev/tenant';
 
 /**
- * Per-flavour system workloads. OSSM 2: Maistra gateway in the control-plane namespace, local
- * gateway HTTPS ISTIO_MUTUAL on 8081 (docs §1.4.2). OSSM 3: own gateway in knative-serving-ingress
- * running as SA `default`, local gateway plain HTTP on 8080 (serverless-operator.md §4.1).
- * Upstream Istio: net-istio defaults, HTTP 8080 / 8081 (istio-semantics.md §6.1–6.2).
+ * The gateway pods as the flavour's profile places them. OSSM 2: Maistra gateway in the control-plane
+ * namespace, local gateway HTTPS ISTIO_MUTUAL on 8081 (docs §1.4.2). OSSM 3 and Istio: Knative's own
+ * gateway in knative-serving-ingress running as SA `default`, local gateway plain HTTP on 8080
+ * (serverless-operator.md §4.1). Hops name container ports: that is what a policy's `ports` matches.
  */
-function gatewayFor(flavor: Flavor, root: string, excluded: number[]): GatewayModel {
-  if (flavor === 'ossm3')
-    return {
-      name: 'knative-istio-ingressgateway',
-      namespace: INGRESS_NS,
-      serviceAccount: 'default',
-      labels: { knative: 'ingressgateway', 'knative-ingress-gateway': 'ingressgateway', 'knative-local-gateway': 'ingressgateway' },
-      sidecar: true,
-      excludedPorts: excluded,
-      external: { port: 8443, tls: 'SIMPLE' },
-      local: { port: 8080, tls: 'PLAINTEXT' },
-    };
-  const labels: Record<string, string> = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
-  if (flavor === 'ossm2') labels.knative = 'ingressgateway';
+function gatewayFor(profile: FlavorProfile, root: string, excluded: number[]): GatewayModel {
+  const g = profile.gateway;
   return {
-    name: 'istio-ingressgateway',
-    namespace: root,
-    serviceAccount: 'istio-ingressgateway-service-account',
-    labels,
+    name: g.workload.name,
+    namespace: g.namespace(root),
+    serviceAccount: g.workload.serviceAccount,
+    labels: { ...g.workload.labels },
     sidecar: true,
     excludedPorts: excluded,
-    external: flavor === 'ossm2' ? { port: 8443, tls: 'SIMPLE' } : { port: 8080, tls: 'PLAINTEXT' },
-    local: flavor === 'ossm2' ? { port: 8081, tls: 'ISTIO_MUTUAL' } : { port: 8081, tls: 'PLAINTEXT' },
+    external: { port: g.external.containerPort, tls: g.external.tls },
+    local: { port: g.local.containerPort, tls: g.local.tls },
   };
 }
 
@@ -117,7 +114,8 @@ function parsePorts(v: unknown): number[] {
 export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOptions = {}): KnativeModel {
   const smcp = objects.find((o) => o.kind === 'ServiceMeshControlPlane');
   const istioCr = objects.find((o) => o.kind === 'Istio' && o.apiVersion.startsWith('sailoperator.io/'));
-  const flavor: Flavor = opts.flavor ?? (smcp ? 'ossm2' : istioCr ? 'ossm3' : 'istio');
+  const profile = opts.flavor ? profileFor(opts.flavor) : detectFlavor(new Set(objects.map((o) => o.apiVersion.split('/')[0] ?? '')));
+  const flavor = profile.flavor;
   const istioSpec = istioCr && isObj(istioCr.spec) ? istioCr.spec : {};
   const root =
     opts.rootNamespace ??
@@ -159,7 +157,7 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
   const ksvcs: Ksvc[] = [];
   for (const o of objects) {
     if (o.kind !== 'Service' || !o.apiVersion.startsWith('serving.knative.dev/')) continue;
-    ksvcs.push(ksvcFromManifest(o, flavor, excluded));
+    ksvcs.push(ksvcFromManifest(o, profile, excluded));
   }
   if (ksvcs.length === 0) {
     for (const ns of [...new Set(tenantOf.keys())].sort()) ksvcs.push(makeKsvc(ns, 'ksvc', {}, {}, 'default', true, excluded, true));
@@ -180,11 +178,12 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
   });
   return {
     flavor,
+    profile,
     mesh,
     config,
     activator: sys('activator', 'activator', { app: 'activator', role: 'activator', 'app.kubernetes.io/component': 'activator', 'app.kubernetes.io/name': 'knative-serving' }),
     autoscaler: sys('autoscaler', 'controller', { app: 'autoscaler', 'app.kubernetes.io/component': 'autoscaler', 'app.kubernetes.io/name': 'knative-serving' }),
-    gateway: gatewayFor(flavor, root, excluded),
+    gateway: gatewayFor(profile, root, excluded),
     ksvcs,
     sources: [...sources].sort(),
     tenantOf,
@@ -203,12 +202,12 @@ function makeKsvc(
   representative: boolean,
 ): Ksvc {
   const revision = `${name}-00001`;
-  const extra = parsePorts(annotations['traffic.sidecar.istio.io/excludeInboundPorts']);
+  const extra = parsePorts(annotations[EXCLUDE_INBOUND_PORTS]);
   return {
     namespace,
     name,
     revision,
-    host: `${name}.${namespace}.svc.cluster.local`,
+    host: svcHost(name, namespace),
     representative,
     pod: {
       name: `${revision}-deployment`,
@@ -228,16 +227,16 @@ function makeKsvc(
   };
 }
 
-function ksvcFromManifest(o: KubeObject, flavor: Flavor, excluded: number[]): Ksvc {
+function ksvcFromManifest(o: KubeObject, profile: FlavorProfile, excluded: number[]): Ksvc {
   const spec = isObj(o.spec) ? o.spec : {};
   const tmpl = isObj(spec.template) ? spec.template : {};
   const meta = isObj(tmpl.metadata) ? tmpl.metadata : {};
   const labels = (isObj(meta.labels) ? meta.labels : {}) as Record<string, string>;
   const annotations = (isObj(meta.annotations) ? meta.annotations : {}) as Record<string, string>;
   const podSpec = isObj(tmpl.spec) ? tmpl.spec : {};
-  const inject = labels['sidecar.istio.io/inject'] ?? annotations['sidecar.istio.io/inject'];
+  const inject = labels[INJECT] ?? annotations[INJECT];
   // OSSM 2 injects only on opt-in; upstream / OSSM 3 tenant namespaces are injection-labelled.
-  const sidecar = flavor === 'ossm2' ? inject === 'true' : inject !== 'false';
+  const sidecar = profile.injection.mode === 'pod-opt-in' ? inject === 'true' : inject !== 'false';
   const sa = typeof podSpec.serviceAccountName === 'string' ? podSpec.serviceAccountName : 'default';
   return makeKsvc(o.metadata.namespace ?? 'default', o.metadata.name, labels, annotations, sa, sidecar, excluded, false);
 }
@@ -283,7 +282,7 @@ function hopTo(k: Ksvc, client: Caller, dest: Workload, destLabel: string, host:
     path: '/',
     method: 'GET',
     headers: {},
-    service: `${k.revision}.${k.namespace}.svc.cluster.local`,
+    service: svcHost(k.revision, k.namespace),
     serviceNamespace: k.namespace,
   };
 }
@@ -299,7 +298,7 @@ function toActivator(m: KnativeModel, k: Ksvc, client: Caller, host: string): Ho
 
 /** Forwarding from the activator: the original caller's identity is not carried (§6.3). */
 function behindActivator(m: KnativeModel, k: Ksvc, host: string): Hop {
-  return { ...toPod(m, k, asClient(m.activator), host), service: `${k.revision}-private.${k.namespace}.svc.cluster.local` };
+  return { ...toPod(m, k, asClient(m.activator), host), service: svcHost(`${k.revision}-private`, k.namespace) };
 }
 
 export const externalHost = (m: KnativeModel, k: Ksvc) => `${k.name}-${k.namespace}.${m.domain}`;
@@ -332,7 +331,7 @@ export function pathHops(m: KnativeModel, caller: Caller, k: Ksvc, via: Via, var
       return throughGateway(gatewayHop(m, { ...caller, sidecar: false }, 'local', host));
     case 'external': {
       // OpenShift Route → ingress gateway: the router is outside the mesh (no identity).
-      const router: Caller = m.flavor === 'istio' ? { namespace: 'external', serviceAccount: '-', sidecar: false, name: 'client' } : { namespace: 'openshift-ingress', serviceAccount: 'router', sidecar: false, name: 'router' };
+      const router: Caller = { ...m.profile.authz.externalCaller, sidecar: false };
       return throughGateway(gatewayHop(m, router, 'external', externalHost(m, k)));
     }
   }
@@ -350,7 +349,7 @@ function gatewayHop(m: KnativeModel, client: Caller, which: 'local' | 'external'
     path: '/',
     method: 'GET',
     headers: {},
-    service: `${which === 'local' ? 'knative-local-gateway' : m.gateway.name}.${m.gateway.namespace}.svc.cluster.local`,
+    service: svcHost(which === 'local' ? 'knative-local-gateway' : m.gateway.name, m.gateway.namespace),
     serviceNamespace: m.gateway.namespace,
   };
 }
@@ -372,7 +371,7 @@ export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
     const base = { ...toPod(m, k, asClient(client), `${k.revision}-private.${k.namespace}`), port, path, headers };
     base.label = `${client.namespace}/${client.name} → ${k.namespace}/${k.revision} :${port} ${path}`;
     return [
-      { label: `via ${k.revision}-private Service (mTLS)`, hops: [{ ...base, service: `${k.revision}-private.${k.namespace}.svc.cluster.local` }] },
+      { label: `via ${k.revision}-private Service (mTLS)`, hops: [{ ...base, service: svcHost(`${k.revision}-private`, k.namespace) }] },
       { label: 'pod IP (plaintext passthrough)', hops: [{ ...base, podIpFallback: true }] },
     ];
   };
@@ -438,11 +437,11 @@ export function systemEdges(m: KnativeModel): RequiredEdge[] {
               client: asClient(m.activator),
               dest: m.autoscaler,
               port: AUTOSCALER_WS_PORT,
-              host: `autoscaler.${SERVING}.svc.cluster.local:${AUTOSCALER_WS_PORT}`,
+              host: `${svcHost('autoscaler', SERVING)}:${AUTOSCALER_WS_PORT}`,
               path: '/',
               method: 'GET',
               headers: {},
-              service: `autoscaler.${SERVING}.svc.cluster.local`,
+              service: svcHost('autoscaler', SERVING),
               serviceNamespace: SERVING,
             },
           ],

@@ -1,8 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { InputErrors, UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { parseYamlDocs } from '../util/yaml-source.ts';
 import type {
   Action,
   AuthzPolicy,
@@ -21,54 +18,6 @@ const NETWORKING_GROUP = 'networking.istio.io/';
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ACTIONS: readonly Action[] = ['ALLOW', 'DENY', 'CUSTOM', 'AUDIT'];
 const MODES: readonly MtlsMode[] = ['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'];
-
-/** Files named on the command line; a directory stands for its .yaml/.yml/.json files, recursively (like `kubectl -f DIR -R`). */
-function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const p of paths) {
-    let isDir = false;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch {
-      // unreadable paths are reported by the read below
-    }
-    if (!isDir) {
-      out.push(p);
-      continue;
-    }
-    const entries = readdirSync(p).sort();
-    out.push(...expandPaths(entries.map((e) => join(p, e)).filter((f) => /\.(ya?ml|json)$/.test(f) || statSync(f).isDirectory())));
-  }
-  return out;
-}
-
-/** Reads YAML/JSON manifest files or directories of them (multi-document; `kind: List` is flattened). */
-export function readManifests(paths: readonly string[]): KubeObject[] {
-  const out: KubeObject[] = [];
-  const errors: string[] = [];
-  for (const file of expandPaths(paths)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UserError(`${file}: cannot read: ${(e as Error).message}`, 2);
-    }
-    const { docs, errors: errs } = parseYamlDocs(file, text);
-    errors.push(...errs);
-    for (const d of docs) collect(d.value, out);
-  }
-  if (errors.length) throw new InputErrors(errors);
-  return out;
-}
-
-function collect(v: unknown, out: KubeObject[]): void {
-  if (!isObj(v)) return;
-  if (v.kind === 'List' && Array.isArray(v.items)) {
-    for (const i of v.items) collect(i, out);
-    return;
-  }
-  if (typeof v.apiVersion === 'string' && typeof v.kind === 'string' && isObj(v.metadata)) out.push(v as KubeObject);
-}
 
 const ns = (o: KubeObject) => o.metadata.namespace ?? 'default';
 
@@ -134,7 +83,7 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
       config.destRules.push({
         namespace: ns(o),
         name: o.metadata.name,
-        host: String(spec.host ?? ''),
+        host: typeof spec.host === 'string' ? spec.host : '',
         exportTo: Array.isArray(spec.exportTo) ? (spec.exportTo as string[]).map((e) => (e === '.' ? ns(o) : e)) : undefined,
         tls: isObj(tp.tls) && typeof tp.tls.mode === 'string' ? (tp.tls.mode as ClientTlsMode) : undefined,
         portTls,
@@ -163,7 +112,7 @@ export function parseRequest(json: string): AuthzRequest {
   if (dst) {
     if (typeof dst.namespace !== 'string') errs.push('--request: destination.namespace is required');
     if (!Number.isInteger(dst.port)) errs.push('--request: destination.port must be an integer (the workload port)');
-    if (dst.protocol !== undefined && !['http', 'http2', 'grpc', 'tcp'].includes(String(dst.protocol)))
+    if (dst.protocol !== undefined && (typeof dst.protocol !== 'string' || !['http', 'http2', 'grpc', 'tcp'].includes(dst.protocol)))
       errs.push('--request: destination.protocol must be http, http2, grpc or tcp');
   }
   if (errs.length) throw new InputErrors(errs);

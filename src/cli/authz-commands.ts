@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { checkRequest } from '../authz/evaluate.ts';
 import { modelFromObjects, VIAS, type Flavor, type KnativeModel, type Via } from '../authz/knative.ts';
-import { parseRequest, readManifests, securityConfigFrom } from '../authz/parse.ts';
+import { parseRequest, securityConfigFrom } from '../authz/parse.ts';
+import { readManifests } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
 import { explain, verifyModel } from '../authz/verify.ts';
 import { render } from '../render/index.ts';

@@ -74,15 +74,14 @@ export function register(program: Command): void {
           { specName: mesh.metadata.name, dryRun, force: opts.forceConflicts, wait: !!opts.wait, waitTimeoutMs, prune: opts.prune, concurrency: opts.concurrency },
           out,
         );
-        let thrown: unknown;
+        let thrown: Error | undefined;
         try {
           await runSteps(steps);
         } catch (e) {
-          thrown = e;
+          thrown = toUserError(e);
         } finally {
           finish();
         }
-        thrown = thrown === undefined ? undefined : toUserError(thrown);
         if (thrown instanceof UserError) out.aborted ??= thrown.message;
         else if (thrown) throw thrown;
         process.stderr.write(`${summarize(out, dryRun)}\n`);
@@ -119,7 +118,7 @@ export function register(program: Command): void {
         // Only identities matter here; no certificate is generated or read.
         const objects = render(mesh, mesh.spec.tls.generate ? { tls: TLS_PLACEHOLDER } : {});
         const out = emptyOutcome();
-        let thrown: unknown;
+        let thrown: Error | undefined;
         try {
           await runSteps(deleteSteps(s, objects, { specName: mesh.metadata.name, deleteNamespaces: opts.deleteNamespaces }, out));
         } catch (e) {

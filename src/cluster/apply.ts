@@ -74,7 +74,7 @@ async function ownedSnapshot(s: ClusterSession, desired: readonly KubeObject[], 
 async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, objects: KubeObject[], timeoutMs: number, pollMs: number, setOutput: (t: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Map(objects.map((o) => [objectKey(o), o]));
-  let last = new Map<string, string>();
+  let last: Map<string, string>;
   let interval = Math.min(100, pollMs); // operators often finish within a second: look early, then back off
   while (pending.size) {
     const states = await Promise.all(

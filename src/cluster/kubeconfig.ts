@@ -146,7 +146,7 @@ function fromMerged(m: Merged, contextFlag?: string): ClusterAccess {
   if (!cluster) throw new UserError(`kubeconfig context "${contextName}" names ${ctx.value.cluster ? `cluster "${ctx.value.cluster}", which is not defined` : 'no cluster'}`);
   if (!cluster.value.server) throw new UserError(`kubeconfig cluster "${cluster.name}" has no server`);
   // kubectl treats a context without a user, or naming a missing one, as anonymous.
-  const user = (ctx.value.user && m.users.get(ctx.value.user)) || { name: '', file: cluster.file, value: {} as RawUser };
+  const user = (ctx.value.user && m.users.get(ctx.value.user)) || { name: '', file: cluster.file, value: {} };
   const server = cluster.value.server.replace(/\/+$/, '');
   const base = { server, context: contextName, ...(ctx.value.namespace ? { namespace: ctx.value.namespace } : {}) };
   if (user.value.exec || user.value['auth-provider']) return { ...base, credentials: pluginCredentials(contextName, ctx.value, cluster, user) };
@@ -169,9 +169,9 @@ function staticCredentials(cluster: Named<RawCluster>, user: Named<RawUser>): ()
   if (u['as-groups']?.length) headers['Impersonate-Group'] = u['as-groups'];
   const tokenFile = u.tokenFile ?? u['token-file'];
   const token = u.token ? () => u.token : tokenFile ? rereadEvery(resolvePath(user.file, tokenFile), `user "${user.name}" tokenFile`) : undefined;
-  return async () => {
+  return () => {
     const t = token?.();
-    return { ...tls, headers: t ? { ...headers, Authorization: `Bearer ${t}` } : headers };
+    return Promise.resolve({ ...tls, headers: t ? { ...headers, Authorization: `Bearer ${t}` } : headers });
   };
 }
 

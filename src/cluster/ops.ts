@@ -81,11 +81,11 @@ export function verbOf(method: string, path: string): string {
 }
 
 /** Any error from the cluster layer as a UserError with one readable line. */
-export function toUserError(e: unknown): unknown {
+export function toUserError(e: unknown): Error {
   if (e instanceof UserError) return e;
   if (e instanceof ApiError) return new UserError(describeError(e, verbOf(e.method, e.path), undefined), 1);
   if (e instanceof UnreachableError) return new UserError(e.message, 1);
-  return e;
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 /**

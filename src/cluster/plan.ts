@@ -1,5 +1,6 @@
 // Pure planning logic of the cluster layer: phases, ownership labels, change detection, prune selection.
 import { createHash } from 'node:crypto';
+import { PROFILES, type GroupKind } from '../flavors/index.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { splitApiVersion } from './discovery.ts';
 
@@ -28,13 +29,21 @@ const PHASE_TITLES: Record<PhaseId, string> = {
 };
 export const PHASE_ORDER: PhaseId[] = ['namespaces', 'control-plane', 'member-roll', 'gateways', 'knative', 'policies', 'workloads'];
 
+const groupKind = (o: Pick<KubeObject, 'apiVersion' | 'kind'>) => `${splitApiVersion(o.apiVersion).group}/${o.kind}`;
+const groupKinds = (pick: (p: (typeof PROFILES)[keyof typeof PROFILES]) => GroupKind[]) =>
+  new Set(Object.values(PROFILES).flatMap((p) => pick(p).map(groupKind)));
+// Objects do not say which flavour rendered them: a kind is control plane if any flavour says so.
+const CONTROL_PLANE_KINDS = groupKinds((p) => p.apply.controlPlaneKinds);
+const MEMBERSHIP_KINDS = groupKinds((p) => p.apply.membershipKinds);
+const READY_KINDS = groupKinds((p) => p.apply.readyKinds);
+
 /** Which phase an object belongs to (research §3/§4: the documented install order). */
 export function phaseOf(o: Pick<KubeObject, 'apiVersion' | 'kind'>): PhaseId {
   const { group } = splitApiVersion(o.apiVersion);
   if (group === '' && o.kind === 'Namespace') return 'namespaces';
-  if (group === 'maistra.io' && o.kind === 'ServiceMeshControlPlane') return 'control-plane';
-  if (group === 'sailoperator.io') return 'control-plane';
-  if (group === 'maistra.io') return 'member-roll';
+  const gk = groupKind(o);
+  if (CONTROL_PLANE_KINDS.has(gk)) return 'control-plane';
+  if (MEMBERSHIP_KINDS.has(gk)) return 'member-roll';
   if (group === 'operator.knative.dev' || group === 'operator.serverless.openshift.io') return 'knative';
   // Deny-by-default policies before sidecars know the ALLOW ones break activator→autoscaler (§9.10).
   if (group === 'security.istio.io' && o.kind === 'AuthorizationPolicy') return 'policies';
@@ -63,12 +72,7 @@ export function planPhases(objects: readonly KubeObject[]): Phase[] {
 /** Kinds whose status carries a Ready condition the operator sets. */
 export function hasReadyCondition(o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean {
   const { group } = splitApiVersion(o.apiVersion);
-  return (
-    (group === 'maistra.io' && (o.kind === 'ServiceMeshControlPlane' || o.kind === 'ServiceMeshMemberRoll')) ||
-    (group === 'sailoperator.io' && (o.kind === 'Istio' || o.kind === 'IstioCNI')) ||
-    group === 'operator.knative.dev' ||
-    group === 'operator.serverless.openshift.io'
-  );
+  return READY_KINDS.has(groupKind(o)) || group === 'operator.knative.dev' || group === 'operator.serverless.openshift.io';
 }
 
 export function isKnativeServing(o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean {
@@ -201,17 +205,17 @@ export const PRUNABLE_KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-  { apiVersion: 'maistra.io/v2', kind: 'ServiceMeshControlPlane' },
-  { apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMemberRoll' },
-  { apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMember' },
-  { apiVersion: 'sailoperator.io/v1', kind: 'Istio' },
-  { apiVersion: 'sailoperator.io/v1', kind: 'IstioCNI' },
+  ...Object.values(PROFILES).flatMap((p) => p.apply.pruneKinds),
   { apiVersion: 'networking.istio.io/v1beta1', kind: 'Gateway' },
   { apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule' },
   { apiVersion: 'networking.istio.io/v1beta1', kind: 'ServiceEntry' },
   { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService' },
   { apiVersion: 'networking.istio.io/v1beta1', kind: 'Sidecar' },
+  { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter' },
   { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy' },
   { apiVersion: 'security.istio.io/v1beta1', kind: 'PeerAuthentication' },
   { apiVersion: 'operator.knative.dev/v1beta1', kind: 'KnativeServing' },

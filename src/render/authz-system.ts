@@ -1,13 +1,9 @@
 import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { EVENTING_NS, SERVING_NS } from './constants.ts';
+import type { FlavorProfile } from '../flavors/index.ts';
+import { EVENTING_NS, principal, SERVING_NS } from '../model/constants.ts';
 
-/** security.istio.io version per flavour: OSSM 2.x serves AuthorizationPolicy v1beta1 as storage. */
-export function securityApiVersion(spec: ServerlessMeshSpec): string {
-  return spec.mesh.flavor === 'ossm2' ? 'security.istio.io/v1beta1' : 'security.istio.io/v1';
-}
-
-const sa = (ns: string, name: string) => `cluster.local/ns/${ns}/sa/${name}`;
+const sa = principal;
 
 function policy(apiVersion: string, namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
   return { apiVersion, kind: 'AuthorizationPolicy', metadata: { name, namespace }, spec };
@@ -31,8 +27,8 @@ function eventingAllow(apiVersion: string, name: string, component: string, from
  * The system policies of docs chapter 2.3 step 2: deny everything in knative-serving and
  * knative-eventing that is not explicitly allowed, then open the Knative-internal paths.
  */
-export function systemAuthorizationPolicies(spec: ServerlessMeshSpec): KubeObject[] {
-  const v = securityApiVersion(spec);
+export function systemAuthorizationPolicies(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject[] {
+  const v = profile.api.security;
   const out: KubeObject[] = [];
   // `spec: {}` is an ALLOW policy with no rules: it matches nothing, so every request to the
   // namespace is denied unless another ALLOW policy matches (Istio authorization-policy reference).
@@ -54,13 +50,29 @@ export function systemAuthorizationPolicies(spec: ServerlessMeshSpec): KubeObjec
       policy(v, SERVING_NS, 'allow-traffic-to-activator', {
         selector: { matchLabels: { app: 'activator' } },
         action: 'ALLOW',
-        // The gateways (in the mesh namespace on OSSM 2.x) forward to the activator.
-        rules: [{ from: [{ source: { namespaces: [SERVING_NS, spec.mesh.namespace] } }] }],
+        // The gateways (in the mesh namespace on OSSM 2.x, knative-serving-ingress otherwise) forward to the activator.
+        rules: [{ from: [{ source: { namespaces: [SERVING_NS, ...profile.authz.gatewaySourceNamespaces(spec)] } }] }],
       }),
       policy(v, SERVING_NS, 'allow-traffic-to-autoscaler', {
         selector: { matchLabels: { app: 'autoscaler' } },
         action: 'ALLOW',
         rules: [{ from: [{ source: { namespaces: [SERVING_NS] } }] }],
+      }),
+    );
+  }
+  if (spec.serving.enabled && profile.authz.ingressGatewayPolicy) {
+    // The gateway's own namespace is under no deny-all, but the tested setup pins down who may call
+    // it: the Knative namespaces, and anyone on the listener ports (research §5, §9.3: cross-tenant
+    // calls through the local gateway are stopped later, at the activator or the target).
+    const g = profile.gateway;
+    out.push(
+      policy(v, g.namespace(spec.mesh.namespace), 'allow-traffic-to-ingress-gateway', {
+        selector: { matchLabels: { knative: 'ingressgateway' } },
+        action: 'ALLOW',
+        rules: [
+          { from: [{ source: { namespaces: [SERVING_NS, g.namespace(spec.mesh.namespace)] } }] },
+          { to: [{ operation: { ports: [String(g.local.containerPort), String(g.external.containerPort)] } }] },
+        ],
       }),
     );
   }

@@ -1,7 +1,7 @@
 import type { ServerlessMeshSpec, Tenant } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { CLUSTER_DOMAIN, EVENTING_NS, SERVING_INGRESS_NS, SERVING_NS } from './constants.ts';
-import { securityApiVersion } from './authz-system.ts';
+import type { FlavorProfile } from '../flavors/index.ts';
+import { CLUSTER_DOMAIN, EVENTING_NS, principal as principalOf, SERVING_NS } from '../model/constants.ts';
 
 /** Eventing receivers a tenant may send to (chart values `eventing.receivers`: name → shortName). */
 const EVENTING_RECEIVERS: ReadonlyArray<[string, string]> = [
@@ -23,7 +23,7 @@ const EVENTING_SENDERS = [
   'knative-kafka-channel-data-plane',
 ];
 
-const principal = (name: string) => `cluster.local/ns/${EVENTING_NS}/sa/${name}`;
+const principal = (name: string) => principalOf(EVENTING_NS, name);
 
 /**
  * Per-tenant AuthorizationPolicies: a re-implementation of the `redhat-knative-istio-authz` Helm
@@ -33,8 +33,8 @@ const principal = (name: string) => `cluster.local/ns/${EVENTING_NS}/sa/${name}`
  * activator are authorised at the activator by Host; eventing calls by path or Host plus the
  * `Kn-Namespace` header set by the eventing data plane.
  */
-export function tenantAuthorizationPolicies(spec: ServerlessMeshSpec, tenant: Tenant): KubeObject[] {
-  const v = securityApiVersion(spec);
+export function tenantAuthorizationPolicies(spec: ServerlessMeshSpec, profile: FlavorProfile, tenant: Tenant): KubeObject[] {
+  const v = profile.api.security;
   const ns = tenant.namespaces;
   const serving = spec.serving.enabled;
   const eventing = spec.eventing.enabled;
@@ -53,7 +53,7 @@ export function tenantAuthorizationPolicies(spec: ServerlessMeshSpec, tenant: Te
 
   // #1 common-allow-knative-to-ns: one per namespace, no selector (whole namespace).
   // OSSM 3 variant (§6.7) drops the control-plane namespace: the gateways live in knative-serving-ingress.
-  const systemSources = spec.mesh.flavor === 'ossm2' ? [SERVING_NS, SERVING_INGRESS_NS, spec.mesh.namespace] : [SERVING_NS, SERVING_INGRESS_NS];
+  const systemSources = profile.authz.tenantSystemSources(spec);
   for (const n of ns) {
     const rules: unknown[] = [];
     if (serving) rules.push({ from: [{ source: { namespaces: [...ns, ...systemSources] } }] });

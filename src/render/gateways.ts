@@ -1,57 +1,90 @@
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Role, V1RoleBinding, V1Service } from '@kubernetes/client-node';
 import type { ServerlessMeshSpec } from '../api/types.ts';
+import type { FlavorProfile, GatewayListener } from '../flavors/index.ts';
+import { revisionOf } from '../flavors/label-injected.ts';
+import { DISABLE_PORT_TRANSLATION, INJECT, INJECT_TEMPLATES, ISTIO_REV, SERVING_NS } from '../model/constants.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { SERVING_NS } from './constants.ts';
 
-/** networking.istio.io version served by each flavour (OSSM 2.x serves only v1alpha3/v1beta1). */
-export function networkingApiVersion(spec: ServerlessMeshSpec): string {
-  return spec.mesh.flavor === 'ossm2' ? 'networking.istio.io/v1alpha3' : 'networking.istio.io/v1';
+type ServicePorts = Array<{ name: string; port: number; targetPort: number }>;
+
+function server(l: GatewayListener, credentialName: string | undefined): Record<string, unknown> {
+  const tls = l.tls === 'PLAINTEXT' ? undefined : l.tls === 'SIMPLE' ? { mode: 'SIMPLE', credentialName } : { mode: l.tls };
+  return { port: { number: l.port, name: l.name, protocol: l.protocol }, hosts: ['*'], ...(tls ? { tls } : {}) };
+}
+
+function service(name: string, namespace: string, selector: Record<string, string>, ports: ServicePorts, labels?: Record<string, string>): KubeObject {
+  const svc = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: labels ? { name, namespace, labels } : { name, namespace },
+    // protocol spelled out: it is a key of the ports list map, and server-side apply before
+    // Kubernetes 1.21 rejects an entry without it.
+    spec: { type: 'ClusterIP', selector, ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
+  } satisfies V1Service;
+  return svc;
 }
 
 /**
- * The two Knative gateways (docs §1.4.2 step 4) and the cluster-local Service in front of the
- * local one. The local gateway serves ISTIO_MUTUAL on 8081, so only in-mesh clients can use it.
+ * The two Knative gateways (docs §1.4.2 step 4) and the Services in front of them. The local gateway
+ * Service keeps the Gateway's port number (port translation disabled): Service port 80 maps to the
+ * listener's container port. Where the flavour has no control-plane gateway (OSSM 3, Istio), the
+ * gateway Deployment itself, injected with Istio's `gateway` template, and the Role that lets it
+ * read its TLS Secret through SDS (research serverless-operator.md §4.1).
  */
-export function knativeGateways(spec: ServerlessMeshSpec): KubeObject[] {
-  const gateway = (name: string, server: Record<string, unknown>): KubeObject => ({
-    apiVersion: networkingApiVersion(spec),
+export function knativeGateways(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject[] {
+  const g = profile.gateway;
+  const ns = g.namespace(spec.mesh.namespace);
+  const gateway = (name: string, selector: Record<string, string>, l: GatewayListener): KubeObject => ({
+    apiVersion: profile.api.networking,
     kind: 'Gateway',
     metadata: { name, namespace: SERVING_NS },
-    spec: { selector: { knative: 'ingressgateway' }, servers: [server] },
+    spec: { selector, servers: [server(l, spec.tls.secretName)] },
   });
-  return [
-    gateway('knative-ingress-gateway', {
-      port: { number: 443, name: 'https', protocol: 'HTTPS' },
-      hosts: ['*'],
-      tls: { mode: 'SIMPLE', credentialName: spec.tls.secretName },
-    }),
-    gateway('knative-local-gateway', {
-      port: { number: 8081, name: 'https', protocol: 'HTTPS' },
-      tls: { mode: 'ISTIO_MUTUAL' },
-      hosts: ['*'],
-    }),
-    localGatewayService(spec),
-  ];
+  const out: KubeObject[] = [];
+  if (g.managedDeployment) out.push(...gatewayDeployment(spec, profile));
+  if (!('external' in g.ingressService)) {
+    out.push(service(g.ingressService.name, ns, g.ingressService.selector, g.ingressService.ports));
+  }
+  out.push(
+    gateway('knative-ingress-gateway', g.ingressSelector, g.external),
+    gateway('knative-local-gateway', g.localSelector, g.local),
+    service('knative-local-gateway', ns, g.localService.selector, g.localService.ports, { [DISABLE_PORT_TRANSLATION]: 'true' }),
+  );
+  return out;
 }
 
-function localGatewayService(spec: ServerlessMeshSpec): KubeObject {
-  const service = {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: 'knative-local-gateway',
-        namespace: spec.mesh.namespace,
-        // Port 80 of this Service maps to gateway port 8081; without this label Istio would
-        // translate the Gateway's port number to the Service port and miss the listener.
-        labels: { 'experimental.istio.io/disable-gateway-port-translation': 'true' },
+function gatewayDeployment(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject[] {
+  const g = profile.gateway;
+  const ns = g.namespace(spec.mesh.namespace);
+  const rev = revisionOf(spec);
+  // A pod label picks the injector: the default revision answers `sidecar.istio.io/inject`, another one `istio.io/rev`.
+  const injectLabel: Record<string, string> = rev ? { [ISTIO_REV]: rev } : { [INJECT]: 'true' };
+  const selectorKey = Object.keys(g.localService.selector)[0] as string;
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: g.workload.name, namespace: ns },
+    spec: {
+      selector: { matchLabels: { [selectorKey]: g.workload.labels[selectorKey] as string } },
+      template: {
+        metadata: { annotations: { [INJECT_TEMPLATES]: 'gateway' }, labels: { ...g.workload.labels, ...injectLabel } },
+        // `image: auto` is replaced by the injector with the proxy image of the revision.
+        spec: { containers: [{ name: 'istio-proxy', image: 'auto' }] },
       },
-      spec: {
-        type: 'ClusterIP',
-        selector: { istio: 'ingressgateway' },
-        // protocol spelled out: it is a key of the ports list map, and server-side apply before
-      // Kubernetes 1.21 rejects an entry without it.
-      ports: [{ name: 'http2', port: 80, targetPort: 8081, protocol: 'TCP' }],
-      },
-  } satisfies V1Service;
-  return service;
+    },
+  } satisfies V1Deployment;
+  const role = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'istio-ingressgateway-sds', namespace: ns },
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }],
+  } satisfies V1Role;
+  const binding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'istio-ingressgateway-sds', namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'istio-ingressgateway-sds' },
+    subjects: [{ kind: 'ServiceAccount', name: g.workload.serviceAccount, namespace: ns }],
+  } satisfies V1RoleBinding;
+  return [deployment, role, binding];
 }

@@ -1,11 +1,10 @@
 import type { ServerlessMesh } from '../api/types.ts';
-import { UserError } from '../util/errors.ts';
+import { profileFor } from '../flavors/index.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { systemAuthorizationPolicies } from './authz-system.ts';
 import { tenantAuthorizationPolicies } from './authz-tenant.ts';
 import { knativeGateways } from './gateways.ts';
 import { kafkaServiceEntry, knativeEventing, knativeKafka, knativeServing } from './knative.ts';
-import { serviceMeshControlPlane, serviceMeshMemberRoll } from './mesh-ossm2.ts';
 import { namespaces } from './namespaces.ts';
 import { kourierMemberNetworkPolicies, monitoringNetworkPolicy } from './network-policies.ts';
 import { tlsSecret, type TlsMaterial } from './tls-secret.ts';
@@ -23,41 +22,38 @@ export interface RenderInputs {
 
 /**
  * spec → every object the documented procedure creates, in the order the procedure applies them:
- * namespaces, TLS secret, control plane, member roll, gateways, Knative CRs, Kafka ServiceEntry,
- * NetworkPolicies, then AuthorizationPolicies (system set, then each tenant). Pure: no I/O.
+ * namespaces, TLS secret, control plane, member roll, gateways, mesh-wide policies, Knative CRs,
+ * Kafka ServiceEntry, NetworkPolicies, then AuthorizationPolicies (system set, then each tenant).
+ * What differs between mesh flavours comes from the flavour's profile. Pure: no I/O.
  */
 export function render(mesh: ServerlessMesh, inputs: RenderInputs = {}): KubeObject[] {
   const spec = mesh.spec;
-  if (spec.mesh.flavor !== 'ossm2') {
-    throw new UserError(
-      `spec.mesh.flavor: rendering for "${spec.mesh.flavor}" is not available in this version; only "ossm2" is`,
-      2,
-    );
-  }
+  const profile = profileFor(spec.mesh.flavor);
   if (spec.tls.generate && !inputs.tls) {
     throw new Error('render: spec.tls.generate is set but no TLS material was passed');
   }
-  const out: KubeObject[] = [...namespaces(spec)];
+  const out: KubeObject[] = [...namespaces(spec, profile)];
   const istio = spec.ingress === 'istio';
 
-  if (istio && inputs.tls) out.push(tlsSecret(spec, inputs.tls));
-  out.push(serviceMeshControlPlane(spec), serviceMeshMemberRoll(spec));
-  if (istio && spec.serving.enabled) out.push(...knativeGateways(spec));
-  if (spec.serving.enabled) out.push(knativeServing(spec));
-  if (spec.eventing.enabled) out.push(knativeEventing(spec));
-  const kafka = knativeKafka(spec);
+  if (istio && inputs.tls) out.push(tlsSecret(spec, profile, inputs.tls));
+  out.push(...profile.controlPlane(spec), ...profile.membership(spec));
+  if (istio && spec.serving.enabled) out.push(...knativeGateways(spec, profile));
+  if (istio) out.push(...profile.meshPolicies(spec));
+  if (spec.serving.enabled) out.push(knativeServing(spec, profile));
+  if (spec.eventing.enabled) out.push(knativeEventing(spec, profile));
+  const kafka = knativeKafka(spec, profile);
   if (kafka) out.push(kafka);
-  const serviceEntry = kafkaServiceEntry(spec);
+  const serviceEntry = kafkaServiceEntry(spec, profile);
   if (serviceEntry) out.push(serviceEntry);
 
-  if (spec.metrics.enabled && spec.serving.enabled) out.push(monitoringNetworkPolicy(spec));
+  if (profile.monitoringNetworkPolicy && spec.metrics.enabled && spec.serving.enabled) out.push(monitoringNetworkPolicy(spec));
   if (!istio) out.push(...kourierMemberNetworkPolicies(spec));
 
   if (istio && spec.tenants.length > 0) {
     // Without tenants nothing is isolated, and the deny-all system policies would only cut
     // non-tenant members off from the activator.
-    out.push(...systemAuthorizationPolicies(spec));
-    for (const tenant of spec.tenants) out.push(...tenantAuthorizationPolicies(spec, tenant));
+    out.push(...systemAuthorizationPolicies(spec, profile));
+    for (const tenant of spec.tenants) out.push(...tenantAuthorizationPolicies(spec, profile, tenant));
   }
   return out;
 }

@@ -1,21 +1,49 @@
-import { splitHostPort } from '../api/load.ts';
+import { splitHostPort } from '../model/host-port.ts';
 import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
+import type { FlavorProfile } from '../flavors/index.ts';
 import {
   DISABLE_NETPOL,
   EVENTING_INJECTED,
+  EVENTING_NOT_INJECTED,
   EVENTING_NS,
   KAFKA_INJECTED,
+  KAFKA_NOT_INJECTED,
   SECRET_FILTERING_ENV,
   SERVING_INJECTED,
+  SERVING_NOT_INJECTED,
   SERVING_NS,
-  injectedWorkload,
-} from './constants.ts';
-import { networkingApiVersion } from './gateways.ts';
+  svcHost,
+} from '../model/constants.ts';
 
-/** Annotation that stops the Serverless operator from generating its NetworkPolicies (§2.2). */
-function netpolAnnotations(spec: ServerlessMeshSpec): Record<string, string> | undefined {
-  return spec.networkPolicies === 'disabled' ? { [DISABLE_NETPOL]: 'true' } : undefined;
+/**
+ * Annotation that stops the Serverless operator from generating its NetworkPolicies (§2.2). Where the
+ * control plane does not manage NetworkPolicies (OSSM 3, Istio) they are never generated: every
+ * OSSM 3 source sets it (research §8), and a generated catch-all would deny paths we cannot know (seed 000).
+ */
+function netpolAnnotations(spec: ServerlessMeshSpec, profile: FlavorProfile): Record<string, string> | undefined {
+  return spec.networkPolicies === 'disabled' || !profile.monitoringNetworkPolicy ? { [DISABLE_NETPOL]: 'true' } : undefined;
+}
+
+interface WorkloadOverride {
+  name: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  env?: unknown[];
+}
+
+/** Workload overrides: sidecar opt-ins, then (namespace-label injection) opt-outs for what must stay out of the mesh. */
+function injectionOverrides(profile: FlavorProfile, injected: readonly string[], notInjected: readonly string[]): WorkloadOverride[] {
+  const { optIn, optOut } = profile.injection;
+  const out: WorkloadOverride[] = injected.map((name) => ({
+    name,
+    labels: { ...optIn.labels },
+    ...(optIn.annotations ? { annotations: { ...optIn.annotations } } : {}),
+  }));
+  if (profile.injection.labelSystemNamespaces && optOut) {
+    for (const name of notInjected) out.push({ name, labels: { ...optOut.labels } });
+  }
+  return out;
 }
 
 function withAnnotations(meta: KubeObject['metadata'], annotations: Record<string, string> | undefined) {
@@ -28,8 +56,8 @@ function withAnnotations(meta: KubeObject['metadata'], annotations: Record<strin
  */
 const observability = { 'metrics.backend-destination': 'prometheus', 'metrics-protocol': 'prometheus' };
 
-export function knativeServing(spec: ServerlessMeshSpec): KubeObject {
-  const metadata = withAnnotations({ name: 'knative-serving', namespace: SERVING_NS }, netpolAnnotations(spec));
+export function knativeServing(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject {
+  const metadata = withAnnotations({ name: 'knative-serving', namespace: SERVING_NS }, netpolAnnotations(spec, profile));
   const config: Record<string, Record<string, string>> = {};
   if (spec.metrics.enabled) config.observability = observability;
 
@@ -41,35 +69,36 @@ export function knativeServing(spec: ServerlessMeshSpec): KubeObject {
       spec: { ingress: { kourier: { enabled: true } }, ...(spec.metrics.enabled ? { config } : {}) },
     };
   }
-  const meshNs = spec.mesh.namespace;
+  const g = profile.gateway;
+  const gatewayNs = g.namespace(spec.mesh.namespace);
   config.istio = {
-    'gateway.knative-serving.knative-ingress-gateway': `istio-ingressgateway.${meshNs}.svc.cluster.local`,
-    'local-gateway.knative-serving.knative-local-gateway': `knative-local-gateway.${meshNs}.svc.cluster.local`,
+    'gateway.knative-serving.knative-ingress-gateway': svcHost(g.ingressService.name, gatewayNs),
+    'local-gateway.knative-serving.knative-local-gateway': svcHost('knative-local-gateway', gatewayNs),
   };
+  // net-istio-controller probes the gateways in plaintext: it must stay outside the mesh (§9.16).
+  const netIstio: WorkloadOverride = {
+    name: 'net-istio-controller',
+    env: [{ container: 'controller', envVars: [{ name: SECRET_FILTERING_ENV, value: String(spec.secretFiltering) }] }],
+  };
+  const overrides = injectionOverrides(profile, SERVING_INJECTED, SERVING_NOT_INJECTED);
+  const netIstioOptOut = overrides.find((o) => o.name === netIstio.name);
+  const workloads = netIstioOptOut ? overrides.map((o) => (o === netIstioOptOut ? { ...o, env: netIstio.env } : o)) : [...overrides, netIstio];
+  // Opt-ins as `deployments` (the docs' field); everything else as `workloads`, where the env override lives.
+  const deployments = workloads.filter((w) => (SERVING_INJECTED as readonly string[]).includes(w.name));
   return {
     apiVersion: 'operator.knative.dev/v1beta1',
     kind: 'KnativeServing',
     metadata,
     spec: {
       ingress: { istio: { enabled: true }, kourier: { enabled: false } },
-      deployments: SERVING_INJECTED.map(injectedWorkload),
+      deployments,
       config,
-      workloads: [
-        {
-          name: 'net-istio-controller',
-          env: [
-            {
-              container: 'controller',
-              envVars: [{ name: SECRET_FILTERING_ENV, value: String(spec.secretFiltering) }],
-            },
-          ],
-        },
-      ],
+      workloads: workloads.filter((w) => !deployments.includes(w)),
     },
   };
 }
 
-export function knativeEventing(spec: ServerlessMeshSpec): KubeObject {
+export function knativeEventing(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject {
   const meta = { name: 'knative-eventing', namespace: EVENTING_NS };
   const config: Record<string, Record<string, string>> = {};
   if (spec.metrics.enabled) config.observability = { 'metrics.backend-destination': 'prometheus' };
@@ -86,13 +115,13 @@ export function knativeEventing(spec: ServerlessMeshSpec): KubeObject {
   return {
     apiVersion: 'operator.knative.dev/v1beta1',
     kind: 'KnativeEventing',
-    metadata: withAnnotations(meta, netpolAnnotations(spec)),
-    spec: { config, workloads: EVENTING_INJECTED.map(injectedWorkload) },
+    metadata: withAnnotations(meta, netpolAnnotations(spec, profile)),
+    spec: { config, workloads: injectionOverrides(profile, EVENTING_INJECTED, EVENTING_NOT_INJECTED) },
   };
 }
 
 /** KnativeKafka (docs §1.4.3 step 5). `sink` sits at spec level, as in the real CRD. */
-export function knativeKafka(spec: ServerlessMeshSpec): KubeObject | undefined {
+export function knativeKafka(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject | undefined {
   const k = spec.kafka;
   if (!k?.enabled) return undefined;
   const servers = k.bootstrapServers.join(',');
@@ -115,7 +144,7 @@ export function knativeKafka(spec: ServerlessMeshSpec): KubeObject | undefined {
           }
         : { enabled: false },
       sink: { enabled: k.sink },
-      ...(inMesh ? { workloads: KAFKA_INJECTED.map(injectedWorkload) } : {}),
+      ...(inMesh ? { workloads: injectionOverrides(profile, KAFKA_INJECTED, KAFKA_NOT_INJECTED) } : {}),
     },
   };
 }
@@ -134,12 +163,12 @@ const KAFKA_PORT_NAMES: Record<number, string> = {
  * Port names are unique: Istio's ServiceEntry validation rejects a repeated name
  * ("service entry port name %q already defined", pkg/config/validation), which the docs' example repeats.
  */
-export function kafkaServiceEntry(spec: ServerlessMeshSpec): KubeObject | undefined {
+export function kafkaServiceEntry(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject | undefined {
   const k = spec.kafka;
   if (!k?.enabled || spec.ingress !== 'istio') return undefined;
   const hosts = [...new Set(k.bootstrapServers.map((s) => splitHostPort(s).host))];
   return {
-    apiVersion: networkingApiVersion(spec),
+    apiVersion: profile.api.networking,
     kind: 'ServiceEntry',
     metadata: { name: 'kafka-cluster', namespace: EVENTING_NS },
     spec: {

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../util/kube.ts';
-import { INJECT, PASSTHROUGH, REWRITE_PROBES } from './constants.ts';
+import { INJECT, PASSTHROUGH, REWRITE_PROBES } from '../model/constants.ts';
 
 export interface KsvcOptions {
   name: string;

@@ -1,7 +1,7 @@
 import { isMap, isScalar, parseAllDocuments, type Document, YAMLMap } from 'yaml';
 import { InputErrors } from '../util/errors.ts';
 import { parseYamlDocs } from '../util/yaml-source.ts';
-import { INJECT, PASSTHROUGH, REWRITE_PROBES } from './constants.ts';
+import { INJECT, PASSTHROUGH, REWRITE_PROBES } from '../model/constants.ts';
 
 export interface MeshifyResult {
   text: string;

@@ -1,6 +1,6 @@
 import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { PART_OF, SERVING_NS } from './constants.ts';
+import { PART_OF, SERVING_NS } from '../model/constants.ts';
 
 // Not typed with client-node's V1NetworkPolicy: its model names the `from` field `_from`
 // (a serialisation detail of its typed path), which is not the wire format we emit.

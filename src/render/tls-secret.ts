@@ -1,7 +1,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ServerlessMeshSpec } from '../api/types.ts';
+import type { FlavorProfile } from '../flavors/index.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { CERT_UID } from './constants.ts';
+import { CERT_UID } from '../model/constants.ts';
 
 export interface TlsMaterial {
   /** PEM certificate chain served by the ingress gateway. */
@@ -14,13 +15,14 @@ export interface TlsMaterial {
  * The `kubernetes.io/tls` Secret the ingress gateway serves (docs §1.3 step 4). It carries the
  * certificate-uid label so that net-istio still sees it when secret filtering is on (docs §1.7).
  */
-export function tlsSecret(spec: ServerlessMeshSpec, tls: TlsMaterial): KubeObject {
+export function tlsSecret(spec: ServerlessMeshSpec, profile: FlavorProfile, tls: TlsMaterial): KubeObject {
   const secret = {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
       name: spec.tls.secretName,
-      namespace: spec.mesh.namespace,
+      // The gateway reads credentialName Secrets from its own namespace.
+      namespace: profile.gateway.namespace(spec.mesh.namespace),
       labels: { [CERT_UID]: spec.tls.secretName },
     },
     type: 'kubernetes.io/tls',

@@ -130,7 +130,7 @@ describe('bad specs produce exact, positioned errors', () => {
   it('a minimal spec gets every default', () => {
     const mesh = parseSpec('s.yaml', HEAD);
     assert.deepEqual(mesh.spec, {
-      mesh: { flavor: 'ossm2', namespace: 'istio-system', controlPlane: 'basic' },
+      mesh: { flavor: 'ossm2', namespace: 'istio-system', controlPlane: 'basic', longRunningRequests: false },
       ingress: 'istio',
       tls: { secretName: 'wildcard-certs', generate: false },
       serving: { enabled: true },
@@ -141,6 +141,12 @@ describe('bad specs produce exact, positioned errors', () => {
       networkPolicies: 'generate',
       secretFiltering: true,
     });
+  });
+
+  it('the control plane name defaults per flavour: SMCP basic, sail-operator Istio default', () => {
+    assert.equal(parseSpec('s.yaml', `${HEAD}spec:\n  mesh: {flavor: ossm3}\n`).spec.mesh.controlPlane, 'default');
+    assert.equal(parseSpec('s.yaml', `${HEAD}spec:\n  mesh: {flavor: istio}\n`).spec.mesh.controlPlane, 'default');
+    assert.equal(parseSpec('s.yaml', `${HEAD}spec:\n  mesh: {flavor: ossm3, controlPlane: prod}\n`).spec.mesh.controlPlane, 'prod');
   });
 
   it('kafka ports default to the ports of the bootstrap servers', () => {

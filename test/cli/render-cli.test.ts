@@ -76,14 +76,14 @@ describe('serverless-mesh render', () => {
     assert.equal(res.stderr.trim(), 'nope.yaml: cannot read spec file (ENOENT)');
   });
 
-  it('a flavour without a renderer yet is refused, not half-rendered', () => {
+  it('a flavour that does not support a setting is refused with its position, nothing rendered', () => {
     const dir = tmp();
     const spec = join(dir, 'o3.yaml');
-    writeFileSync(spec, 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: x}\nspec:\n  mesh: {flavor: ossm3}\n');
+    writeFileSync(spec, 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: x}\nspec:\n  mesh: {flavor: ossm3}\n  ingress: kourier\n');
     const res = run('render', '-f', spec);
     assert.equal(res.status, 2);
     assert.equal(res.stdout, '');
-    assert.match(res.stderr, /spec\.mesh\.flavor: rendering for "ossm3" is not available/);
+    assert.match(res.stderr, /o3\.yaml:6:12: spec\.ingress: ingress: kourier is supported with flavor ossm2 only/);
   });
 
   it('usage errors exit 2', () => {

@@ -156,7 +156,7 @@ describe('diff formatting', () => {
     assert.equal(diffObject(live, structuredClone(live)), '');
     const d = diffObject(live, next);
     assert.match(d, /^--- live\/security\.istio\.io\/v1beta1\/AuthorizationPolicy\/n\/a\n\+\+\+ applied\//);
-    assert.match(d, /\n-  action: ALLOW\n\+  action: DENY\n/);
+    assert.match(d, /\n- {2}action: ALLOW\n\+ {2}action: DENY\n/);
     assert.doesNotMatch(d, /resourceVersion|managedFields/);
     assert.match(diffObject(undefined, next), /^--- \/dev\/null/);
     assert.match(diffObject(live, undefined), /\+\+\+ \/dev\/null/);

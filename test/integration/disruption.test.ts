@@ -17,8 +17,7 @@ import { SPEC_LABEL } from '../../src/cluster/plan.ts';
 import { render } from '../../src/render/index.ts';
 import type { ServerlessMesh } from '../../src/api/types.ts';
 import { example, TEST_TLS } from '../helpers/shared.ts';
-import { resourcePath } from '../../src/cluster/ops.ts';
-import { adminClient, cli, fakeOperators, get, list, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';
+import { adminClient, cli, fakeOperators, list, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../../scripts/test-env.mjs';
 
@@ -169,7 +168,7 @@ async function metricsText(c: KubeClient): Promise<string> {
   try {
     return await c.request<string>('GET', '/metrics', { raw: true });
   } catch (e) {
-    throw new Error(`reading /metrics: ${(e as Error).message}`);
+    throw new Error(`reading /metrics: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { tenantAuthorizationPolicies } from '../../src/render/authz-tenant.ts';
+import { ossm2 } from '../../src/flavors/ossm2.ts';
 import { render } from '../../src/render/index.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { example, readShared, TEST_TLS } from '../helpers/shared.ts';
@@ -46,7 +47,7 @@ describe('per-tenant policies equal the chart (research §6.6, team-alpha)', () 
   it('the chart example has 13 policies (2n+9 for n=2)', () => assert.equal(expected.length, 13));
 
   it('render produces the same policies, same order, field for field', () => {
-    assert.deepEqual(tenantAuthorizationPolicies(mesh.spec, alpha), expected);
+    assert.deepEqual(tenantAuthorizationPolicies(mesh.spec, ossm2, alpha), expected);
   });
 
   it('the full render contains them for each tenant, 2n+9 each', () => {
@@ -62,7 +63,7 @@ describe('per-tenant policies equal the chart (research §6.6, team-alpha)', () 
   it('eventing disabled drops the eventing policies and rules (chart eventing.enabled=false)', () => {
     const m = example('ossm2-tenants');
     m.spec.eventing.enabled = false;
-    const out = tenantAuthorizationPolicies(m.spec, alpha);
+    const out = tenantAuthorizationPolicies(m.spec, ossm2, alpha);
     assert.deepEqual(
       out.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
       [
@@ -79,7 +80,7 @@ describe('per-tenant policies equal the chart (research §6.6, team-alpha)', () 
   it('a control plane outside istio-system is the namespace the tenant admits', () => {
     const m = example('ossm2-tenants');
     m.spec.mesh.namespace = 'mesh-cp';
-    const [first] = tenantAuthorizationPolicies(m.spec, alpha) as any[];
+    const [first] = tenantAuthorizationPolicies(m.spec, ossm2, alpha) as any[];
     assert.deepEqual(first.spec.rules[0].from[0].source.namespaces, [
       'team-alpha-1',
       'team-alpha-2',
