@@ -136,7 +136,7 @@ export const urlLibrary = [
 export const kubernetesCelEnv: CelEnv = celEnv({ funcs: [...strings, ...urlLibrary] });
 
 /** Operators the @bufbuild/cel planner implements itself, not through the function resolver. */
-const PLANNER_OPERATORS = new Set(['_?_:_', '_&&_', '_||_', '@not_strictly_false', '__not_strictly_false__']);
+const PLANNER_OPERATORS = new Set(['_[_]', '_?_:_', '_&&_', '_||_', '@not_strictly_false', '__not_strictly_false__']);
 
 /** Whether a call to `name` can resolve at run time (the library reports unknown names only then). */
 export function isKnownFunction(name: string): boolean {

@@ -84,9 +84,10 @@ function checkExpr(e: Expr | undefined, scope: Scope, facts: ExprFacts, depth: n
       return operand ? fieldSchema(operand, k.value.field) : null;
     }
     case 'callExpr': {
-      if (!isKnownFunction(k.value.function)) throw new Error(`undeclared reference to '${k.value.function}'`);
+      // Inner expressions first, so the first error is the leftmost, as cel-go reports it.
       checkExpr(k.value.target, scope, facts, depth);
       for (const arg of k.value.args) checkExpr(arg, scope, facts, depth);
+      if (!isKnownFunction(k.value.function)) throw new Error(`undeclared reference to '${k.value.function}'`);
       return null;
     }
     case 'listExpr':

@@ -138,7 +138,19 @@ function objectValue(value: Record<string, unknown>, s: KubeSchema): CelMap {
       out.set(key, toCelValue(v, extra));
     }
   }
-  return celMap(out);
+  return nullAwareMap(out);
+}
+
+/**
+ * A CEL map whose `has` counts keys bound to null: @bufbuild/cel 0.6.1 implements `has` as
+ * `get(key) != undefined`, which makes `has(self.x)` and `'x' in self` false for a nullable field
+ * set to null (CEL and cel-go say true).
+ */
+function nullAwareMap(entries: Map<string, CelInput>): CelMap {
+  const map = celMap(entries);
+  const has = map.has.bind(map);
+  Object.defineProperty(map, 'has', { value: (key: unknown) => (typeof key === 'string' ? entries.has(key) : has(key as string)) });
+  return map;
 }
 
 /** Size of the largest list or map in `value`: what bounds the work of a comprehension. */
