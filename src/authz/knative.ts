@@ -3,7 +3,7 @@
  * which workloads a request crosses on each path and who each hop sees as the caller.
  */
 import type { KubeObject } from '../util/kube.ts';
-import { securityConfigFrom } from './parse.ts';
+import { meshConfigFromObjects, meshOptionsFromMeshConfig, securityConfigFrom } from './parse.ts';
 import type { MeshOptions, SecurityConfig } from './types.ts';
 import { DEFAULT_MESH } from './types.ts';
 
@@ -122,7 +122,12 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
   const root =
     opts.rootNamespace ??
     (smcp?.metadata.namespace ?? (typeof istioSpec.namespace === 'string' ? istioSpec.namespace : undefined) ?? DEFAULT_MESH.rootNamespace);
-  const mesh: MeshOptions = { ...DEFAULT_MESH, rootNamespace: root };
+  // Mesh config (istio ConfigMap / Istio CR / SMCP) among the objects: normalization, trust domain, providers.
+  const meshConfig = meshConfigFromObjects(objects);
+  const mesh: MeshOptions = {
+    ...(meshConfig ? meshOptionsFromMeshConfig(meshConfig) : DEFAULT_MESH),
+    rootNamespace: opts.rootNamespace ?? (typeof meshConfig?.rootNamespace === 'string' ? meshConfig.rootNamespace : root),
+  };
 
   const synthetic: KubeObject[] = [];
   let excluded: number[] = [];
