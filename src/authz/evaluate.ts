@@ -430,6 +430,10 @@ export function checkRequest(
     if (pa.mode === 'DISABLE' && mtls)
       return { decision: 'BLOCKED', policy: null, rule: null, reason: `mTLS ${by} is DISABLE but the client sends Istio mTLS (${t.why})` };
   }
+  // "%00: the request will always be rejected with HTTP code 400"
+  // (https://istio.io/latest/docs/reference/config/security/normalization/).
+  if (d.protocol === 'http' && req.path !== undefined && /%00/.test(req.path.split('?')[0] ?? ''))
+    return { decision: 'BLOCKED', policy: null, rule: null, reason: 'the path contains %00: the proxy rejects the request with 400' };
   // jwt_authn runs before RBAC in the HTTP filter chain (authn filter, then authz filters).
   const jwt = authenticateJwt(req, config, mesh);
   if (jwt.status === 'rejected') return { decision: 'BLOCKED', policy: null, rule: null, reason: jwt.reason };
