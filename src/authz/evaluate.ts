@@ -6,9 +6,10 @@ import {
   matchPrincipal,
   matchServiceAccount,
   matchString,
+  matchTrustDomain,
   normalizePath,
-  trustDomainOf,
 } from './match.ts';
+import { authenticateJwt, remoteIpOf } from './request.ts';
 import type {
   AuthzPolicy,
   AuthzRequest,
@@ -49,11 +50,33 @@ const isEmptySelector = (s: Record<string, string> | undefined) => !s || Object.
 const selects = (s: Record<string, string> | undefined, labels: Record<string, string>) =>
   isEmptySelector(s) || Object.entries(s!).every(([k, v]) => labels[k] === v);
 
+/** Pod label naming the Gateway API Gateway a deployment serves (label.IoK8sNetworkingGatewayGatewayName). */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
 /**
- * Policies enforced at a sidecar / classic gateway: root namespace (no selector = mesh-wide,
- * selector = matching workloads in every namespace) plus the workload's own namespace; targetRef
- * policies never attach to these workloads; dry-run ones go to shadow rules
- * (pilot/pkg/model/authorization.go, policyattachment.go ShouldAttachPolicy; builder.go isDryRun).
+ * pilot/pkg/model/policyattachment.go ShouldAttachPolicy for sidecars and gateways (waypoints are
+ * not modelled): a workload that is not a Gateway API gateway takes selector policies and ignores
+ * every targetRef policy; a Gateway API gateway (pod label gateway.networking.k8s.io/gateway-name)
+ * takes policies whose targetRef(s) name its Gateway (group gateway.networking.k8s.io, kind
+ * Gateway) in its own namespace, and selector policies without targetRefs
+ * (features.EnableSelectorBasedK8sGatewayPolicy, default true). Service / ServiceEntry /
+ * GatewayClass refs attach to waypoints only, so never here.
+ */
+export function attaches(p: { namespace: string; selector?: Record<string, string>; targetRef: boolean; targetRefs?: readonly { group: string; kind: string; name: string; namespace: string }[] }, namespace: string, labels: Record<string, string>): boolean {
+  const gateway = labels[GATEWAY_NAME_LABEL];
+  if (gateway === undefined) return !p.targetRef && selects(p.selector, labels);
+  if (!p.targetRef) return selects(p.selector, labels);
+  if (p.namespace !== namespace) return false;
+  return (p.targetRefs ?? []).some(
+    (r) => r.group === 'gateway.networking.k8s.io' && r.kind === 'Gateway' && r.name === gateway && r.namespace === namespace,
+  );
+}
+
+/**
+ * Policies enforced at a sidecar / gateway: root namespace (no selector = mesh-wide, selector =
+ * matching workloads in every namespace) plus the workload's own namespace; attachment by selector
+ * or targetRef as in `attaches`; dry-run ones go to shadow rules (pilot/pkg/model/authorization.go,
+ * policyattachment.go ShouldAttachPolicy; builder.go isDryRun).
  */
 export function policiesFor(
   policies: readonly AuthzPolicy[],
@@ -64,15 +87,15 @@ export function policiesFor(
   return policies.filter(
     (p) =>
       (p.namespace === mesh.rootNamespace || p.namespace === namespace) &&
-      !p.targetRef &&
       !p.dryRun &&
-      selects(p.selector, labels),
+      attaches(p, namespace, labels),
   );
 }
 
 // Keys accepted by model.New (pilot/pkg/security/authz/model/model.go); anything else = rule skipped.
 const HTTP_ONLY_KEY = /^(request\.headers\[.+\]|request\.experimental\.inline\.headers\[.+\]|request\.auth\.(principal|audiences|presenter|claims(\[[^\]]+\])+))$/;
-const TCP_KEY = /^(source\.ip|remote\.ip|source\.namespace|source\.principal|source\.serviceAccount|destination\.ip|destination\.port|connection\.sni|experimental\.envoy\.filters\..+)$/;
+// source.trustDomain: model.go attrSrcTrustDomain (principal side, HTTP and TCP).
+const TCP_KEY = /^(source\.ip|remote\.ip|source\.namespace|source\.principal|source\.serviceAccount|source\.trustDomain|destination\.ip|destination\.port|connection\.sni|experimental\.envoy\.filters\..+)$/;
 const knownKey = (k: string) => HTTP_ONLY_KEY.test(k) || TCP_KEY.test(k);
 
 const SOURCE_HTTP_ONLY: Array<keyof Source> = ['requestPrincipals', 'notRequestPrincipals'];
@@ -123,7 +146,7 @@ export function sourceMatches(s: Source | undefined, ctx: EvalContext, policyNs:
     matchField(s.principals, s.notPrincipals, (v) => matchPrincipal(v, p, mesh)) &&
     matchField(s.namespaces, s.notNamespaces, (v) => matchNamespace(v, p)) &&
     matchField(s.serviceAccounts, s.notServiceAccounts, (v) => matchServiceAccount(v, p, policyNs)) &&
-    matchField(s.trustDomains, s.notTrustDomains, (v) => matchString(v, trustDomainOf(p))) &&
+    matchField(s.trustDomains, s.notTrustDomains, (v) => matchTrustDomain(v, p, mesh)) &&
     matchField(s.requestPrincipals, s.notRequestPrincipals, (v) => matchString(v, ctx.requestPrincipal)) &&
     matchField(s.ipBlocks, s.notIpBlocks, (v) => matchCidr(v, ctx.sourceIp)) &&
     matchField(s.remoteIpBlocks, s.notRemoteIpBlocks, (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp))
@@ -164,6 +187,7 @@ export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: strin
   else if (k === 'source.namespace') test = (v) => matchNamespace(v, ctx.principal);
   else if (k === 'source.principal') test = (v) => matchPrincipal(v, ctx.principal, mesh);
   else if (k === 'source.serviceAccount') test = (v) => matchServiceAccount(v, ctx.principal, policyNs);
+  else if (k === 'source.trustDomain') test = (v) => matchTrustDomain(v, ctx.principal, mesh);
   else if (k === 'request.auth.principal') test = (v) => matchString(v, ctx.requestPrincipal);
   else if (k === 'request.auth.audiences') test = (v) => claimValues(ctx.jwtClaims, '[aud]').some((x) => matchString(v, x));
   else if (k === 'request.auth.presenter') test = (v) => claimValues(ctx.jwtClaims, '[azp]').some((x) => matchString(v, x));
@@ -216,13 +240,22 @@ export function evaluateAuthz(
   let custom: { p: AuthzPolicy; rule: number } | undefined;
   for (const p of applicable) {
     if (p.action !== 'CUSTOM') continue;
-    // An HTTP-only ext-authz provider is not applied on TCP chains; we cannot tell the provider
-    // type offline, so a CUSTOM match is reported as conditional on the provider.
-    const rule = matchingRule(p, ctx, mesh);
-    if (rule !== null) {
-      custom = { p, rule };
-      break;
+    const providers = mesh.extensionProviders;
+    const provider = providers && p.provider !== undefined ? providers[p.provider] : undefined;
+    // Mesh config known and the provider undefined there: istiod turns the policy's rules into
+    // DENY rules (builder.go: getExtAuthz fails → "will generate deny configs",
+    // getBadCustomDenyRules), so a request matching them is denied.
+    if (providers && !provider) {
+      const rule = matchingRule({ ...p, action: 'DENY' }, ctx, mesh);
+      if (rule !== null)
+        return { decision: 'DENY', policy: ref(p), rule, reason: `CUSTOM policy ${ref(p)} names extension provider "${p.provider ?? ''}" which meshConfig.extensionProviders does not define: istiod generates deny rules for it` };
+      continue;
     }
+    // An HTTP-only ext-authz provider is not applied on TCP chains (builder.go "ignored CUSTOM
+    // action with HTTP provider on TCP filter chain"); without mesh config the type is unknown.
+    if (provider && !provider.tcp && ctx.protocol === 'tcp') continue;
+    const rule = matchingRule(p, ctx, mesh);
+    if (rule !== null && !custom) custom = { p, rule };
   }
   for (const p of applicable) {
     if (p.action !== 'DENY') continue;
@@ -233,14 +266,15 @@ export function evaluateAuthz(
   const customNote = custom
     ? ` — only if ext-authz provider "${custom.p.provider ?? '?'}" allows it (CUSTOM policy ${ref(custom.p)})`
     : '';
+  const dependsOn = custom ? { dependsOn: custom.p.provider ?? '?' } : {};
   if (allows.length === 0 && allAllowNames.length === 0) {
-    if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `no ALLOW policy applies${customNote}` };
+    if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `no ALLOW policy applies${customNote}`, ...dependsOn };
     return { decision: 'ALLOW', policy: null, rule: null, reason: 'no ALLOW policy applies to the workload and no DENY policy matched' };
   }
   for (const p of allows) {
     const rule = matchingRule(p, ctx, mesh);
     if (rule !== null) {
-      if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `ALLOW policy ${ref(p)} rules[${rule}] matched${customNote}` };
+      if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `ALLOW policy ${ref(p)} rules[${rule}] matched${customNote}`, ...dependsOn };
       return { decision: 'ALLOW', policy: ref(p), rule, reason: `allowed by ALLOW policy ${ref(p)} rules[${rule}]` };
     }
   }
@@ -308,7 +342,9 @@ export function clientTransport(
   const dr = service
     ? findDestinationRule(config, req.source.namespace ?? '', service, req.destination.serviceNamespace ?? req.destination.namespace, mesh)
     : undefined;
-  const tls = dr ? (dr.portTls[String(req.destination.port)] ?? dr.tls) : undefined;
+  // portLevelSettings are keyed by the Service port the client calls (destination_rule.proto
+  // PortTrafficPolicy.port: "the port on the destination service"), not the workload port.
+  const tls = dr ? (dr.portTls[String(req.destination.servicePort ?? req.destination.port)] ?? dr.tls) : undefined;
   if (dr && tls) {
     if (tls === 'ISTIO_MUTUAL') return { mode: 'mtls', why: `DestinationRule ${ref(dr)} sets ISTIO_MUTUAL` };
     if (tls === 'DISABLE') return { mode: 'plaintext', why: `DestinationRule ${ref(dr)} sets tls DISABLE` };
@@ -348,7 +384,10 @@ export function findDestinationRule(
   return undefined;
 }
 
-/** Default SNI of Istio mTLS: `outbound_.<port>_._.<fqdn>` (used by `connection.sni`). */
+/**
+ * Default SNI of Istio mTLS: `outbound_.<service port>_._.<fqdn>`, the outbound cluster name
+ * (pilot/pkg/model/service.go BuildSubsetKey with the Service port; used by `connection.sni`).
+ */
 const defaultSni = (host: string | undefined, port: number) =>
   host ? `outbound_.${port}_._.${host.split(':')[0]}` : undefined;
 
@@ -393,12 +432,19 @@ export function checkRequest(
     if (pa.mode === 'DISABLE' && mtls)
       return { decision: 'BLOCKED', policy: null, rule: null, reason: `mTLS ${by} is DISABLE but the client sends Istio mTLS (${t.why})` };
   }
+  // "%00: the request will always be rejected with HTTP code 400"
+  // (https://istio.io/latest/docs/reference/config/security/normalization/).
+  if (d.protocol === 'http' && req.path !== undefined && /%00/.test(req.path.split('?')[0] ?? ''))
+    return { decision: 'BLOCKED', policy: null, rule: null, reason: 'the path contains %00: the proxy rejects the request with 400' };
+  // jwt_authn runs before RBAC in the HTTP filter chain (authn filter, then authz filters).
+  const jwt = authenticateJwt(req, config, mesh);
+  if (jwt.status === 'rejected') return { decision: 'BLOCKED', policy: null, rule: null, reason: jwt.reason };
   const ctx: EvalContext = {
     principal: mtls ? principalOf(req, mesh) : undefined,
-    requestPrincipal: d.protocol === 'http' ? req.requestPrincipal : undefined,
-    jwtClaims: req.jwtClaims,
+    requestPrincipal: d.protocol === 'http' ? (jwt.status === 'ok' ? jwt.requestPrincipal : req.requestPrincipal) : undefined,
+    jwtClaims: jwt.status === 'ok' ? jwt.claims : req.jwtClaims,
     sourceIp: req.source.ip,
-    remoteIp: req.remoteIp,
+    remoteIp: remoteIpOf(req, mesh),
     destIp: d.ip,
     port: d.port,
     protocol: d.protocol,
@@ -406,7 +452,7 @@ export function checkRequest(
     path: req.path === undefined ? undefined : normalizePath(req.path, mesh.pathNormalization),
     host: req.host,
     headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-    sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.port) : undefined),
+    sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.servicePort ?? d.port) : undefined),
   };
   const res = pre
     ? evaluateAuthz(pre.policies, ctx, mesh, pre.allAllowNames)

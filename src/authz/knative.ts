@@ -16,7 +16,7 @@ import {
   TENANT_LABEL,
 } from '../model/constants.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { securityConfigFrom } from './parse.ts';
+import { meshConfigFromObjects, meshOptionsFromMeshConfig, securityConfigFrom } from './parse.ts';
 import type { MeshOptions, SecurityConfig } from './types.ts';
 import { DEFAULT_MESH } from './types.ts';
 
@@ -120,7 +120,12 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
   const root =
     opts.rootNamespace ??
     (smcp?.metadata.namespace ?? (typeof istioSpec.namespace === 'string' ? istioSpec.namespace : undefined) ?? DEFAULT_MESH.rootNamespace);
-  const mesh: MeshOptions = { ...DEFAULT_MESH, rootNamespace: root };
+  // Mesh config (istio ConfigMap / Istio CR / SMCP) among the objects: normalization, trust domain, providers.
+  const meshConfig = meshConfigFromObjects(objects);
+  const mesh: MeshOptions = {
+    ...(meshConfig ? meshOptionsFromMeshConfig(meshConfig) : DEFAULT_MESH),
+    rootNamespace: opts.rootNamespace ?? (typeof meshConfig?.rootNamespace === 'string' ? meshConfig.rootNamespace : root),
+  };
 
   const synthetic: KubeObject[] = [];
   let excluded: number[] = [];

@@ -1,6 +1,38 @@
 import type { MeshOptions } from './types.ts';
 
 /**
+ * A least-recently-used map with a fixed capacity: the module-level memo tables below are keyed by
+ * policy values and request paths, so a long-running process (watching a cluster) must not let
+ * them grow without limit. `Map` keeps insertion order; a hit is re-inserted to mark it recent.
+ */
+export class LruCache<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(readonly capacity: number) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: K, value: V): void {
+    if (this.map.has(key)) this.map.delete(key);
+    else if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value as K);
+    this.map.set(key, value);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** Capacity of each memo table (a few MB at most). */
+export const CACHE_CAPACITY = 4096;
+
+/**
  * Istio string forms (authorization-policy reference, "Rule"): exact, prefix `abc*`, suffix `*abc`,
  * presence `*` (non-empty). A `*` elsewhere is literal (pilot/pkg/security/authz/matcher/string.go).
  */
@@ -30,23 +62,64 @@ export function matchField(
 }
 
 /**
- * Policy principals naming the default trust domain `cluster.local` mean "the local trust domain"
- * (pilot/pkg/security/trustdomain/bundle.go), so they are rewritten to the mesh's trust domain.
+ * The trust-domain bundle: the mesh trust domain first, then its aliases
+ * (pilot/pkg/security/trustdomain/bundle.go NewBundle).
  */
-function localizePrincipal(pattern: string, mesh: MeshOptions): string {
-  if (mesh.trustDomain === 'cluster.local') return pattern;
+export const trustBundle = (mesh: MeshOptions): string[] => [mesh.trustDomain, ...(mesh.trustDomainAliases ?? [])];
+
+/**
+ * Policy principals as istiod rewrites them (bundle.go ReplaceTrustDomainAliases): a principal of
+ * five `/`-parts whose trust domain is not `*` and is `cluster.local` (meaning "the local trust
+ * domain") or a member of the bundle is expanded to every trust domain of the bundle; one whose
+ * trust domain suffix-matches a bundle member (`*-td`) is kept for it. Anything else stays as is.
+ */
+export function principalPatterns(pattern: string, mesh: MeshOptions): string[] {
+  const aliases = mesh.trustDomainAliases ?? [];
+  if (mesh.trustDomain === 'cluster.local' && aliases.length === 0) return [pattern];
   const parts = pattern.split('/');
-  if (parts.length === 5 && parts[0] === 'cluster.local') return [mesh.trustDomain, ...parts.slice(1)].join('/');
-  return pattern;
+  if (parts.length !== 5 || parts[0] === '*') return [pattern];
+  const td = parts[0]!;
+  const bundle = trustBundle(mesh);
+  // bundle.go stringMatch: exact, or a `*` prefix/suffix on the policy's trust domain.
+  const tdMatches = (b: string) => b === td || (td.startsWith('*') && b.endsWith(td.slice(1))) || (td.endsWith('*') && b.startsWith(td.slice(0, -1)));
+  if (!(bundle.some(tdMatches) || td === 'cluster.local')) return [pattern];
+  const out: string[] = [];
+  for (const b of bundle) {
+    // replaceTrustDomains: suffixMatch(td, fromPrincipal) keeps the principal as-is.
+    const np = td.startsWith('*') && b.endsWith(td.slice(1)) ? pattern : [b, ...parts.slice(1)].join('/');
+    if (!out.includes(np)) out.push(np);
+  }
+  return out;
 }
 
 /** `principals`: matched against `spiffe://<principal>` of the mTLS peer; never matches plaintext. */
 export function matchPrincipal(pattern: string, principal: string | undefined, mesh: MeshOptions): boolean {
   if (!principal) return false;
-  return matchString(localizePrincipal(pattern, mesh), principal);
+  return principalPatterns(pattern, mesh).some((p) => matchString(p, principal));
 }
 
-const regexCache = new Map<string, RegExp>();
+/**
+ * `trustDomains` and the `source.trustDomain` condition (generator.go srcTrustDomainGenerator):
+ * `*` = any authenticated peer; no `*` = exact; otherwise the value is split at its first `*` into
+ * prefix + `[^/]*` + suffix, so one `*` may stand anywhere. Values naming a bundle member match
+ * every trust domain of the bundle (model.go MigrateTrustDomain → bundle.go ExpandTrustDomainAliases).
+ */
+export function matchTrustDomain(pattern: string, principal: string | undefined, mesh: MeshOptions): boolean {
+  if (!principal) return false;
+  const td = trustDomainOf(principal) ?? '';
+  const bundle = trustBundle(mesh);
+  const values = bundle.length > 1 && bundle.includes(pattern) ? bundle : [pattern];
+  return values.some((v) => {
+    if (v === '*') return true;
+    const star = v.indexOf('*');
+    if (star < 0) return td === v;
+    const pre = v.slice(0, star);
+    const post = v.slice(star + 1);
+    return td.length >= pre.length + post.length && td.startsWith(pre) && td.endsWith(post);
+  });
+}
+
+const regexCache = new LruCache<string, RegExp>(CACHE_CAPACITY);
 function cachedRegex(src: string): RegExp {
   let re = regexCache.get(src);
   if (!re) {
@@ -61,7 +134,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * `namespaces`: regex `.*\/ns/<v, every * → .*>/.*` over the principal (generator.go
  * srcNamespaceGenerator), so it needs mTLS and ignores the trust domain.
  */
-const nsRegexCache = new Map<string, RegExp>();
+const nsRegexCache = new LruCache<string, RegExp>(CACHE_CAPACITY);
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 export function matchNamespace(pattern: string, principal: string | undefined): boolean {
   if (!principal) return false;
@@ -79,18 +152,16 @@ export function matchNamespace(pattern: string, principal: string | undefined): 
 }
 
 /** `serviceAccounts`: `ns/sa` or `sa` (policy namespace); regex from generator.go, no wildcards. */
-/** policy namespace → pattern → regex (the namespace matters only for patterns without `/`). */
-const saRegexCache = new Map<string, Map<string, RegExp>>();
+/** `scope|pattern` → regex (the policy namespace matters only for patterns without `/`). */
+const saRegexCache = new LruCache<string, RegExp>(CACHE_CAPACITY);
 export function matchServiceAccount(pattern: string, principal: string | undefined, policyNs: string): boolean {
   if (!principal) return false;
-  const scope = pattern.includes('/') ? '' : policyNs;
-  let byPattern = saRegexCache.get(scope);
-  if (!byPattern) saRegexCache.set(scope, (byPattern = new Map()));
-  let re = byPattern.get(pattern);
+  const key = `${pattern.includes('/') ? '' : policyNs}|${pattern}`;
+  let re = saRegexCache.get(key);
   if (!re) {
     const [ns, sa] = pattern.includes('/') ? pattern.split('/', 2) : [policyNs, pattern];
     re = cachedRegex(`^spiffe://.+/ns/${escapeRe(ns ?? '')}/(.+/|)sa/${escapeRe(sa ?? '')}(/.+)?$`);
-    byPattern.set(pattern, re);
+    saRegexCache.set(key, re);
   }
   return re.test(`spiffe://${principal}`);
 }
@@ -138,19 +209,20 @@ const UNRESERVED = /^[-.0-9A-Z_a-z~]$/;
  * Path as the authorization filter sees it: query dropped, then the mesh's normalization
  * (BASE = RFC 3986 dot segments + backslash → slash; MERGE_SLASHES adds `//` → `/`).
  */
-const normalizedCache = new Map<string, Map<string, string>>();
+const normalizedCache = new LruCache<string, string>(CACHE_CAPACITY);
 export function normalizePath(raw: string, mode: MeshOptions['pathNormalization']): string {
-  // Pure in (raw, mode): memoized, bounded so long-running callers do not grow it forever.
-  let byRaw = normalizedCache.get(mode);
-  if (!byRaw) normalizedCache.set(mode, (byRaw = new Map()));
-  let out = byRaw.get(raw);
+  // Pure in (raw, mode): memoized in a bounded LRU.
+  const key = `${mode}|${raw}`;
+  let out = normalizedCache.get(key);
   if (out === undefined) {
-    if (byRaw.size >= 4096) byRaw.clear();
     out = normalizeUncached(raw, mode);
-    byRaw.set(raw, out);
+    normalizedCache.set(key, out);
   }
   return out;
 }
+
+/** Sizes of the memo tables (tests check they stay bounded). */
+export const cacheSizes = () => ({ regex: regexCache.size, namespace: nsRegexCache.size, serviceAccount: saRegexCache.size, normalized: normalizedCache.size });
 
 function normalizeUncached(raw: string, mode: MeshOptions['pathNormalization']): string {
   let path = raw.split('?')[0] ?? '';
@@ -160,7 +232,9 @@ function normalizeUncached(raw: string, mode: MeshOptions['pathNormalization']):
     const ch = String.fromCharCode(parseInt(hex, 16));
     if (UNRESERVED.test(ch)) return ch;
     if (mode === 'DECODE_AND_MERGE_SLASHES' && (ch === '/' || ch === '\\')) return ch;
-    return m.toUpperCase();
+    // Escapes it does not decode are passed on as they came (the normalization reference page lists
+    // only decodings; no case change of %hh is done), so `paths: ["/app/%2f"]` still matches.
+    return m;
   });
   path = path.replace(/\\/g, '/');
   if (!path.startsWith('/')) path = `/${path}`;

@@ -51,10 +51,40 @@ export interface AuthzPolicy {
   selector?: Record<string, string>;
   /** targetRef/targetRefs: such a policy never applies to a sidecar or classic gateway. */
   targetRef: boolean;
+  /** The targetRef/targetRefs entries (kind, name, namespace defaulting to the policy's). */
+  targetRefs?: PolicyTargetRef[];
   /** undefined = no `rules` field. A null entry is a skipped rule. */
   rules?: Array<Rule | null>;
   provider?: string;
   dryRun: boolean;
+}
+
+/** `targetRef` / `targetRefs` entry (istio/api type/v1beta1/selector.proto PolicyTargetReference). */
+export interface PolicyTargetRef {
+  group: string;
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+/** One `jwtRules` entry of a RequestAuthentication (security/v1beta1/request_authentication.proto). */
+export interface JwtRule {
+  issuer: string;
+  audiences?: string[];
+  /** Claims Envoy splits at spaces besides `scope` and `permission` (JWTRule.space_delimited_claims). */
+  spaceDelimitedClaims?: string[];
+  /** Header names the token is read from; default `Authorization: Bearer`. */
+  fromHeaders?: Array<{ name: string; prefix?: string }>;
+  fromParams?: string[];
+}
+
+export interface RequestAuthn {
+  namespace: string;
+  name: string;
+  selector?: Record<string, string>;
+  targetRef: boolean;
+  targetRefs?: PolicyTargetRef[];
+  jwtRules: JwtRule[];
 }
 
 export interface PeerAuthn {
@@ -85,6 +115,8 @@ export interface SecurityConfig {
   policies: AuthzPolicy[];
   peerAuthns: PeerAuthn[];
   destRules: DestRule[];
+  /** RequestAuthentication objects (absent in older callers = none). */
+  requestAuthns?: RequestAuthn[];
 }
 
 export interface MeshOptions {
@@ -93,6 +125,16 @@ export interface MeshOptions {
   /** meshConfig.enableAutoMtls (default true). */
   autoMtls: boolean;
   pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+  /** meshConfig.trustDomainAliases (pilot/pkg/security/trustdomain/bundle.go NewBundle). */
+  trustDomainAliases?: string[];
+  /**
+   * meshConfig.extensionProviders that CUSTOM policies may name: name → whether it can authorize
+   * TCP (envoyExtAuthzGrpc) or only HTTP (envoyExtAuthzHttp). undefined = the mesh config is not
+   * known, so any provider name is assumed to exist.
+   */
+  extensionProviders?: Record<string, { tcp: boolean }>;
+  /** meshConfig.defaultConfig.gatewayTopology.numTrustedProxies (gateways only; default 0). */
+  numTrustedProxies?: number;
 }
 
 export const DEFAULT_MESH: MeshOptions = {
@@ -133,6 +175,11 @@ export interface AuthzRequest {
     service?: string;
     /** Namespace of that Service (auto mTLS reads its PeerAuthentications); defaults to `namespace`. */
     serviceNamespace?: string;
+    /**
+     * Service port the client called: the default SNI (`outbound_.<port>_._.<host>`) and a
+     * DestinationRule's portLevelSettings are keyed by it. Defaults to `port`.
+     */
+    servicePort?: number;
   };
   method?: string;
   path?: string;
@@ -143,11 +190,17 @@ export interface AuthzRequest {
   /** JWT identity `iss/sub` when a RequestAuthentication validated one. */
   requestPrincipal?: string;
   jwtClaims?: Record<string, unknown>;
+  /**
+   * A raw JWT (compact form) the request carries (as `Authorization: Bearer`). Decoded, never
+   * verified: with RequestAuthentications it sets requestPrincipal / jwtClaims, or yields 401.
+   */
+  jwt?: string;
   /** Force the transport instead of deriving it from DestinationRule / auto mTLS. */
   transport?: 'mtls' | 'plaintext';
   sni?: string;
 }
 
+/** BLOCKED = refused before authorization (TLS, or 401 from a RequestAuthentication). */
 export type Decision = 'ALLOW' | 'DENY' | 'BLOCKED';
 
 export interface AuthzResult {
@@ -157,4 +210,6 @@ export interface AuthzResult {
   /** Index into the deciding policy's `rules`. */
   rule: number | null;
   reason: string;
+  /** Set when the verdict also needs this ext-authz provider's answer (a CUSTOM policy matched). */
+  dependsOn?: string;
 }

@@ -320,7 +320,8 @@ export class Verifier {
       }
       if (kind === 'principal') {
         const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v);
-        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === td)) return [];
+        // cluster.local, the trust domain and its aliases all name the local identities (bundle.go).
+        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === td || (this.m.mesh.trustDomainAliases ?? []).includes(m[1]!))) return [];
         return set.has(m[2]!) ? [m[2]!] : [];
       }
       if (kind === 'sa') {

@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
 import { checkRequest } from '../authz/evaluate.ts';
 import { modelFromObjects, VIAS, type Flavor, type KnativeModel, type Via } from '../authz/knative.ts';
-import { parseRequest, securityConfigFrom } from '../authz/parse.ts';
-import { readManifests } from '../manifests/read.ts';
+import { meshConfigFromObjects, meshOptionsFromMeshConfig, parseRequest, securityConfigFrom } from '../authz/parse.ts';
+import { readManifests, readMeshConfigFile } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
 import { explain, verifyModel } from '../authz/verify.ts';
 import { render } from '../render/index.ts';
@@ -12,7 +12,14 @@ import { UserError } from '../util/errors.ts';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 
-function loadModel(opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string }): KnativeModel {
+function loadModel(opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string }): KnativeModel {
+  const m = loadModelFrom(opts);
+  // --mesh-config overrides what the manifests say (root namespace: --root-namespace wins).
+  if (opts.meshConfig) m.mesh = { ...readMeshConfigFile(opts.meshConfig, m.mesh), ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
+  return m;
+}
+
+function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string }): KnativeModel {
   if (opts.filename && opts.manifests?.length) throw new UserError('use either -f SPEC or -m PATH…, not both', 2);
   if (opts.filename) {
     const mesh = loadSpecFile(opts.filename);
@@ -36,11 +43,18 @@ export function register(program: Command): void {
     .description('decide one request at one workload from AuthorizationPolicy / PeerAuthentication / DestinationRule manifests (offline `istioctl x authz check`)')
     .requiredOption('-m, --manifests <file>', 'manifest file or directory (repeatable)', collect)
     .requiredOption('--request <json>', 'request JSON: {"source":{…},"destination":{…},"method","path","host","headers"}')
-    .option('--root-namespace <ns>', 'mesh root namespace', DEFAULT_MESH.rootNamespace)
+    .option('--root-namespace <ns>', `mesh root namespace (default: from the mesh config, else ${DEFAULT_MESH.rootNamespace})`)
+    .option('--mesh-config <file>', 'MeshConfig YAML (or the istio ConfigMap / Istio CR / SMCP); default: found among the manifests')
     .addOption(outputOption())
-    .action((opts: { manifests: string[]; request: string; rootNamespace: string; output: string }) => {
-      const config = securityConfigFrom(readManifests(opts.manifests));
-      const res = checkRequest(parseRequest(opts.request), config, { ...DEFAULT_MESH, rootNamespace: opts.rootNamespace });
+    .action((opts: { manifests: string[]; request: string; rootNamespace?: string; meshConfig?: string; output: string }) => {
+      const request = parseRequest(opts.request);
+      const objects = readManifests(opts.manifests);
+      const config = securityConfigFrom(objects);
+      const found = meshConfigFromObjects(objects);
+      let mesh = found ? meshOptionsFromMeshConfig(found) : DEFAULT_MESH;
+      if (opts.meshConfig) mesh = readMeshConfigFile(opts.meshConfig, mesh);
+      if (opts.rootNamespace) mesh = { ...mesh, rootNamespace: opts.rootNamespace };
+      const res = checkRequest(request, config, mesh);
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(res)}\n`);
       else process.stdout.write(`${res.decision}${res.policy ? ` by ${res.policy}${res.rule !== null ? ` rules[${res.rule}]` : ''}` : ''}: ${res.reason}\n`);
     });
@@ -52,11 +66,12 @@ export function register(program: Command): void {
     .option('-m, --manifests <path>', 'manifest file or directory (repeatable)', collect)
     .addOption(new Option('--flavor <flavor>', 'mesh flavour for -m (default: detected)').choices(['ossm2', 'ossm3', 'istio']))
     .option('--root-namespace <ns>', 'mesh root namespace (default: from the control plane)')
+    .option('--mesh-config <file>', 'MeshConfig YAML overriding the one among the manifests (normalization, trust domain, providers)')
     .option('--from <ns>', 'explain one source namespace…')
     .option('--to <ns/ksvc>', '…to one Knative Service, hop by hop')
     .addOption(new Option('--via <path>', 'only this path').choices([...VIAS]))
     .addOption(outputOption())
-    .action((opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; from?: string; to?: string; via?: Via; output: string }) => {
+    .action((opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string; from?: string; to?: string; via?: Via; output: string }) => {
       const m = loadModel(opts);
       if (opts.from || opts.to) {
         if (!opts.from || !opts.to) throw new UserError('--from and --to go together', 2);

@@ -2,7 +2,7 @@
  * JSON values → CEL values the way the apiserver presents them to CRD validation rules
  * (k8s.io/apiserver/pkg/cel/common/values.go `UnstructuredToVal`, schemas.go `SchemaDeclType`).
  */
-import { celMap, isCelError, parse, plan, type CelInput, type CelMap, type CelValue } from '@bufbuild/cel';
+import { celMap, isCelError, parse, plan, type CelInput, type CelMap } from '@bufbuild/cel';
 import { kubernetesCelEnv } from './cel-library.ts';
 
 /** The parts of a structural schema node that CEL validation reads. */
@@ -98,7 +98,7 @@ function stringValue(v: string, format: string | undefined): CelInput {
   if (format === 'duration' || format === 'date-time' || format === 'date') {
     const out = fromString[format]({ s: v });
     // The schema validator reports a malformed value; the rule then sees the plain string.
-    return isCelError(out) ? v : (out as CelValue);
+    return isCelError(out) ? v : (out);
   }
   return v;
 }

@@ -5,7 +5,7 @@ import addFormatsImport from 'ajv-formats';
 // js-yaml 4: the Knative operator and KnativeKafka CRDs that ship are not strict YAML 1.2
 // (under-indented multi-line scalars) and only js-yaml 4 reads them like kubectl does.
 import jsyaml from 'js-yaml';
-import { applyDefaults, type KubeSchema } from './cel-values.ts';
+import { applyDefaults } from './cel-values.ts';
 import { buildRuleTree, DEFAULT_CEL_BUDGET, evaluateRules, treeRules, type CelBudget, type CelRuleNode, type CelRuleStats, type CompiledRule, type ProgramCache } from './cel-rules.ts';
 
 // ajv-formats is CJS with `export default`; under NodeNext its default import is the module object.
@@ -183,7 +183,7 @@ export class CrdSchemas {
     if (!info.served) return { violations: [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served` }], cel: noRules() };
     // The apiserver validates the object as decoded: defaulted, nulls of non-nullable fields dropped.
     const stored = structuredClone(obj);
-    if (info.schema) applyDefaults(stored, info.schema as KubeSchema);
+    if (info.schema) applyDefaults(stored, info.schema);
     const fn = this.schemaValidator(key, info);
     const errors = fn(stored) ? [] : (fn.errors ?? []);
     const violations = errors.map(toViolation);
@@ -212,7 +212,7 @@ export class CrdSchemas {
   /** The CEL rule tree of a version (undefined: no rules), compiled on first use. */
   private ruleTree(key: string, info: CrdVersionInfo): CelRuleNode | undefined {
     if (!this.ruleTrees.has(key)) {
-      this.ruleTrees.set(key, info.schema ? buildRuleTree(info.schema as KubeSchema, true, this.programs) : undefined);
+      this.ruleTrees.set(key, info.schema ? buildRuleTree(info.schema, true, this.programs) : undefined);
     }
     return this.ruleTrees.get(key);
   }

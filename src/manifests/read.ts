@@ -1,6 +1,8 @@
 // Reading the user's manifests from files and directories (I/O; the parsing itself is util/yaml-source).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { meshConfigFromObjects, meshOptionsFromMeshConfig } from '../authz/parse.ts';
+import { DEFAULT_MESH, type MeshOptions } from '../authz/types.ts';
 import { InputErrors, UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { parseYamlDocs } from '../util/yaml-source.ts';
@@ -55,3 +57,19 @@ function collect(v: unknown, out: KubeObject[]): void {
   if (typeof v.apiVersion === 'string' && typeof v.kind === 'string' && isObj(v.metadata)) out.push(v as KubeObject);
 }
 
+/** `--mesh-config FILE`: a MeshConfig YAML/JSON document (as in the `istio` ConfigMap's `mesh` key). */
+export function readMeshConfigFile(file: string, base: MeshOptions = DEFAULT_MESH): MeshOptions {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`--mesh-config ${file}: cannot read: ${(e as Error).message}`, 2);
+  }
+  const { docs, errors } = parseYamlDocs(file, text);
+  if (errors.length) throw new InputErrors(errors);
+  const doc = docs[0]?.value;
+  if (!isObj(doc)) throw new UserError(`--mesh-config ${file}: expected a MeshConfig mapping`, 2);
+  // Accept a whole ConfigMap / SMCP / Istio CR too.
+  const fromObjects = meshConfigFromObjects([doc as KubeObject]);
+  return meshOptionsFromMeshConfig(fromObjects ?? doc, base, `--mesh-config ${file}`);
+}

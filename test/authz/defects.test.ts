@@ -1,0 +1,120 @@
+// Issue 12 §2: defects found by the conformance suite, each pinned by a test.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkRequest } from '../../src/authz/evaluate.ts';
+import { normalizePath } from '../../src/authz/match.ts';
+import { parseRequest, securityConfigFrom } from '../../src/authz/parse.ts';
+import { DEFAULT_MESH, type AuthzRequest } from '../../src/authz/types.ts';
+import { UserError } from '../../src/util/errors.ts';
+import type { KubeObject } from '../../src/util/kube.ts';
+
+const base = {
+  source: { namespace: 'ns1', serviceAccount: 'a' },
+  destination: { namespace: 'ns1', labels: { app: 'b' }, port: 18080, protocol: 'http' },
+  method: 'GET',
+  path: '/',
+};
+
+test('--request keeps jwtClaims, gatewayListener, tlsModeLabel, serviceNamespace, servicePort', () => {
+  const r = parseRequest(
+    JSON.stringify({
+      ...base,
+      destination: { ...base.destination, gatewayListener: 'SIMPLE', tlsModeLabel: false, serviceNamespace: 'ns9', servicePort: 80 },
+      jwtClaims: { groups: ['g1'], aud: 'foo' },
+    }),
+  );
+  assert.deepEqual(r.jwtClaims, { groups: ['g1'], aud: 'foo' });
+  assert.equal(r.destination.gatewayListener, 'SIMPLE');
+  assert.equal(r.destination.tlsModeLabel, false);
+  assert.equal(r.destination.serviceNamespace, 'ns9');
+  assert.equal(r.destination.servicePort, 80);
+});
+
+test('--request: unknown fields are an error naming the field (exit 2)', () => {
+  for (const bad of [{ ...base, bogus: 1 }, { ...base, source: { ...base.source, sa: 'x' } }, { ...base, destination: { ...base.destination, prot: 1 } }]) {
+    assert.throws(
+      () => parseRequest(JSON.stringify(bad)),
+      (e: unknown) => e instanceof UserError && e.exitCode === 2 && /unknown field/.test(e.message) && !e.message.includes('\n'),
+    );
+  }
+});
+
+test('CLI: an unknown --request field is one line on stderr, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authz-defects-'));
+  const f = join(dir, 'empty.yaml');
+  writeFileSync(f, '');
+  const r = spawnSync(process.execPath, ['bin/serverless-mesh.js', 'authz', '-m', f, '--request', JSON.stringify({ ...base, colour: 'red' })], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /colour/);
+});
+
+test('claims given in --request reach the evaluator through the CLI parser', () => {
+  const config = securityConfigFrom([
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'p', namespace: 'ns1' },
+      spec: { rules: [{ when: [{ key: 'request.auth.claims[groups]', values: ['g1'] }] }] },
+    },
+  ]);
+  const r = parseRequest(JSON.stringify({ ...base, requestPrincipal: 'iss/sub', jwtClaims: { groups: ['g1'] } }));
+  assert.equal(checkRequest(r, config, DEFAULT_MESH).decision, 'ALLOW');
+});
+
+const AP = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'ns1' }, spec });
+const req = (principal: string): AuthzRequest => ({
+  source: { principal, sidecar: true },
+  destination: { namespace: 'ns1', labels: { app: 'b' }, port: 18080, protocol: 'http', sidecar: true },
+  method: 'GET',
+  path: '/',
+  transport: 'mtls',
+});
+
+test('when key source.trustDomain is known (pilot/pkg/security/authz/model/model.go attrSrcTrustDomain)', () => {
+  const config = securityConfigFrom([AP('td', { rules: [{ when: [{ key: 'source.trustDomain', values: ['cluster.local'] }] }] })]);
+  assert.equal(checkRequest(req('cluster.local/ns/ns1/sa/a'), config, DEFAULT_MESH).decision, 'ALLOW');
+  assert.equal(checkRequest(req('other.td/ns/ns1/sa/a'), config, DEFAULT_MESH).decision, 'DENY');
+});
+
+test('one * anywhere in a trust domain (generator.go srcTrustDomainGenerator)', () => {
+  const config = securityConfigFrom([AP('td', { rules: [{ from: [{ source: { trustDomains: ['prod*.example.com'] } }] }] })]);
+  assert.equal(checkRequest(req('prod-eu.example.com/ns/ns1/sa/a'), config, DEFAULT_MESH).decision, 'ALLOW');
+  assert.equal(checkRequest(req('dev.example.com/ns/ns1/sa/a'), config, DEFAULT_MESH).decision, 'DENY');
+  const cond = securityConfigFrom([AP('td', { rules: [{ when: [{ key: 'source.trustDomain', values: ['td-*-local'] }] }] })]);
+  assert.equal(checkRequest(req('td-1-local/ns/ns1/sa/a'), cond, DEFAULT_MESH).decision, 'ALLOW');
+  assert.equal(checkRequest(req('td-1-remote/ns/ns1/sa/a'), cond, DEFAULT_MESH).decision, 'DENY');
+});
+
+test('BASE keeps percent-escapes it does not decode as they are', () => {
+  assert.equal(normalizePath('/app/%2f', 'BASE'), '/app/%2f');
+  assert.equal(normalizePath('/app/%2F', 'BASE'), '/app/%2F');
+  assert.equal(normalizePath('/a/%7e', 'BASE'), '/a/~');
+  const config = securityConfigFrom([AP('exact', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/app/%2f'] } }] }] })]);
+  assert.equal(checkRequest({ ...req('cluster.local/ns/ns1/sa/a'), path: '/app/%2f' }, config, DEFAULT_MESH).decision, 'DENY');
+});
+
+test('default SNI and DestinationRule port-level TLS use the service port', () => {
+  const objects: KubeObject[] = [
+    AP('sni', { rules: [{ when: [{ key: 'connection.sni', values: ['outbound_.80_._.b.ns1.svc.cluster.local'] }] }] }),
+  ];
+  const r: AuthzRequest = {
+    source: { namespace: 'ns1', serviceAccount: 'a', sidecar: true },
+    destination: { namespace: 'ns1', labels: { app: 'b' }, port: 18080, servicePort: 80, protocol: 'http', sidecar: true, service: 'b.ns1.svc.cluster.local' },
+    method: 'GET',
+    path: '/',
+  };
+  assert.equal(checkRequest(r, securityConfigFrom(objects), DEFAULT_MESH).decision, 'ALLOW');
+  const dr: KubeObject = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'dr', namespace: 'ns1' },
+    spec: { host: 'b.ns1.svc.cluster.local', trafficPolicy: { portLevelSettings: [{ port: { number: 80 }, tls: { mode: 'DISABLE' } }] } },
+  };
+  const strict: KubeObject = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } };
+  assert.equal(checkRequest(r, securityConfigFrom([dr, strict]), DEFAULT_MESH).decision, 'BLOCKED');
+});
