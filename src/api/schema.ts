@@ -68,6 +68,11 @@ export const specSchema = {
               description:
                 'Istio revision namespaces select with istio.io/rev (ossm3, istio). Default: none for an Istio CR named "default" (istio-injection: enabled), else its name.',
             },
+            manageControlPlane: {
+              type: 'boolean',
+              description:
+                'Render (and own) the control plane CR. Default: true, except with ingress: kourier, where the mesh is your prerequisite (docs §1.6) and only membership and policies are rendered.',
+            },
             longRunningRequests: {
               type: 'boolean',
               default: false,

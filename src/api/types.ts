@@ -19,6 +19,8 @@ export interface ServerlessMeshSpec {
     version?: string;
     /** Istio revision selected by `istio.io/rev` (ossm3, istio); undefined: derived from the control plane name. */
     revision?: string;
+    /** Render and own the control plane CR (SMCP / Istio + IstioCNI); default false with Kourier, true otherwise. */
+    manageControlPlane: boolean;
     /** ossm3/istio: render the EnvoyFilter that disables Envoy's stream idle timeout. */
     longRunningRequests: boolean;
   };

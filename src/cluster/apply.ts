@@ -8,6 +8,7 @@ import {
   hasReadyCondition,
   isKnativeServing,
   isUnchanged,
+  controlPlaneMove,
   kindsToList,
   mapLimit,
   objectKey,
@@ -128,6 +129,11 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
         const snap = await ownedSnapshot(s, bodies, o.specName, concurrency);
         infos = new Map([...snap.infos, ...resolved]);
         live = snap.live;
+        const move = controlPlaneMove(bodies, live.values(), o.specName);
+        if (move) {
+          stop(move);
+          throw new UserError(move, 2);
+        }
         if (o.dryRun) {
           const nsInfo = infos.get('v1/Namespace');
           await mapLimit(bodies.filter((x) => x.kind === 'Namespace' && x.apiVersion === 'v1'), concurrency, async (b) => {

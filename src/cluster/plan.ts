@@ -223,6 +223,29 @@ export const PRUNABLE_KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'operator.serverless.openshift.io/v1alpha1', kind: 'KnativeKafka' },
 ];
 
+/**
+ * Why this apply must not run, when it would move Serverless to another control plane: a control-plane
+ * or member-roll object this spec owns that the spec no longer renders (spec.mesh.namespace or
+ * spec.mesh.controlPlane changed). Prune would delete the old one, and moving OpenShift Serverless to
+ * another mesh is unsupported (seed 001, "Changing the target ServiceMeshMemberRoll … is not supported").
+ */
+export function controlPlaneMove(desired: readonly KubeObject[], live: Iterable<KubeObject>, specName: string): string | undefined {
+  const want = new Set(desired.map(objectKey));
+  const isMeshCore = (o: KubeObject) => CONTROL_PLANE_KINDS.has(groupKind(o)) || MEMBERSHIP_KINDS.has(groupKind(o));
+  const desiredCore = desired.filter(isMeshCore);
+  for (const o of live) {
+    if (!isOwnedBy(o, specName) || !isMeshCore(o) || want.has(objectKey(o))) continue;
+    const sameKind = desiredCore.find((d) => groupKind(d) === groupKind(o));
+    const from = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+    const to = sameKind ? ` to ${sameKind.metadata.namespace ? `${sameKind.metadata.namespace}/` : ''}${sameKind.metadata.name}` : '';
+    return (
+      `refusing to move OpenShift Serverless from ${from}${to}: changing the mesh it is part of is not supported ` +
+      `(uninstall and reinstall, or use "serverless-mesh migrate" for OSSM 2 → 3); restore spec.mesh.namespace / spec.mesh.controlPlane`
+    );
+  }
+  return undefined;
+}
+
 /** Distinct (group, kind) pairs to list: desired kinds first (their version), then the catalogue. */
 export function kindsToList(desired: readonly KubeObject[]): { apiVersion: string; kind: string }[] {
   const seen = new Map<string, { apiVersion: string; kind: string }>();

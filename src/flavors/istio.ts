@@ -33,7 +33,7 @@ export const istio: FlavorProfile = {
       why: 'the istio flavour uses the control plane you installed (istioctl install or the istiod Helm chart)',
     },
   },
-  monitoringNetworkPolicy: false,
+  operatorNetworkPolicies: false,
   kourier: false,
 };
 

@@ -24,7 +24,9 @@ export function serviceMeshControlPlane(spec: ServerlessMeshSpec): KubeObject {
     profiles: ['default'],
     // With Kourier kept (docs §1.6) the Knative gateway and system pods stay outside the
     // mesh, so strict mTLS would cut them off from injected services.
-    security: { dataPlane: { mtls: !withKourier } },
+    // manageNetworkPolicy pairs with the operator's NetworkPolicy generation (seed 001: with
+    // manageNetworkPolicy false, generation must be disabled): both on, or both off.
+    security: { dataPlane: { mtls: !withKourier }, ...(spec.networkPolicies === 'disabled' ? { manageNetworkPolicy: false } : {}) },
     techPreview: { meshConfig: { defaultConfig: { terminationDrainDuration: '35s' } } },
     ...(withKourier
       ? {}
@@ -112,6 +114,6 @@ export const ossm2: FlavorProfile = {
     pruneKinds: [maistra('v2', 'ServiceMeshControlPlane'), maistra('v1', 'ServiceMeshMemberRoll'), maistra('v1', 'ServiceMeshMember')],
     requiredCrd: { name: 'servicemeshcontrolplanes.maistra.io', operator: 'OpenShift Service Mesh 2.x operator (servicemeshoperator)' },
   },
-  monitoringNetworkPolicy: true,
+  operatorNetworkPolicies: true,
   kourier: true,
 };

@@ -111,8 +111,12 @@ export interface FlavorProfile {
   gateway: GatewayProfile;
   authz: AuthzProfile;
   apply: ApplyProfile;
-  /** Render the Serverless operator's monitoring NetworkPolicy in knative-serving (OSSM 2: the SMCP manages NetworkPolicies). */
-  monitoringNetworkPolicy: boolean;
+  /**
+   * The control plane puts NetworkPolicies into member namespaces (OSSM 2 `manageNetworkPolicy`), so the
+   * Serverless operator's own NetworkPolicies (webhooks, monitoring) are wanted unless the spec disables them.
+   * Elsewhere (OSSM 3, Istio) the operator's generation is always disabled (research §2.2, §8).
+   */
+  operatorNetworkPolicies: boolean;
   /** `spec.ingress: kourier` is supported. */
   kourier: boolean;
 }

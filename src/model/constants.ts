@@ -6,6 +6,8 @@ export const SERVING_NS = 'knative-serving';
 export const SERVING_INGRESS_NS = 'knative-serving-ingress';
 export const EVENTING_NS = 'knative-eventing';
 export const SERVERLESS_OPERATOR_NS = 'openshift-serverless';
+/** Cluster monitoring: the namespace the Serverless operator's generated NetworkPolicies admit. */
+export const OPENSHIFT_MONITORING_NS = 'openshift-monitoring';
 /** Kubernetes cluster domain: `<svc>.<ns>.svc.cluster.local`, and Istio's default trust domain. */
 export const CLUSTER_DOMAIN = 'cluster.local';
 

@@ -36,7 +36,8 @@ export function render(mesh: ServerlessMesh, inputs: RenderInputs = {}): KubeObj
   const istio = spec.ingress === 'istio';
 
   if (istio && inputs.tls) out.push(tlsSecret(spec, profile, inputs.tls));
-  out.push(...profile.controlPlane(spec), ...profile.membership(spec));
+  if (spec.mesh.manageControlPlane) out.push(...profile.controlPlane(spec));
+  out.push(...profile.membership(spec));
   if (istio && spec.serving.enabled) out.push(...knativeGateways(spec, profile));
   if (istio) out.push(...profile.meshPolicies(spec));
   if (spec.serving.enabled) out.push(knativeServing(spec, profile));
@@ -46,7 +47,8 @@ export function render(mesh: ServerlessMesh, inputs: RenderInputs = {}): KubeObj
   const serviceEntry = kafkaServiceEntry(spec, profile);
   if (serviceEntry) out.push(serviceEntry);
 
-  if (profile.monitoringNetworkPolicy && spec.metrics.enabled && spec.serving.enabled) out.push(monitoringNetworkPolicy(spec));
+  const monitoring = monitoringNetworkPolicy(spec, profile);
+  if (monitoring) out.push(monitoring);
   if (!istio) out.push(...kourierMemberNetworkPolicies(spec));
 
   if (istio && spec.tenants.length > 0) {

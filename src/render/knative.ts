@@ -22,7 +22,7 @@ import {
  * OSSM 3 source sets it (research §8), and a generated catch-all would deny paths we cannot know (seed 000).
  */
 function netpolAnnotations(spec: ServerlessMeshSpec, profile: FlavorProfile): Record<string, string> | undefined {
-  return spec.networkPolicies === 'disabled' || !profile.monitoringNetworkPolicy ? { [DISABLE_NETPOL]: 'true' } : undefined;
+  return spec.networkPolicies === 'disabled' || !profile.operatorNetworkPolicies ? { [DISABLE_NETPOL]: 'true' } : undefined;
 }
 
 interface WorkloadOverride {

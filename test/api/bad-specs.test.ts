@@ -26,6 +26,21 @@ const cases: Array<{ title: string; yaml: string; errors: string[] }> = [
     errors: ['s.yaml:7:5: spec.mesh.flavour: unknown field "flavour"'],
   },
   {
+    title: 'Service Mesh older than 2.2 (seed 001 prerequisite)',
+    yaml: `${HEAD}spec:\n  mesh: {version: v2.1}\n`,
+    errors: ['s.yaml:6:19: spec.mesh.version: OpenShift Serverless needs Service Mesh 2.2 or later, got "v2.1"'],
+  },
+  {
+    title: 'an OSSM 3 Istio version under flavor ossm2',
+    yaml: `${HEAD}spec:\n  mesh: {version: v1.27-latest}\n`,
+    errors: ['s.yaml:6:19: spec.mesh.version: invalid version "v1.27-latest" for ossm2: expected vMAJOR.MINOR (e.g. v2.6)'],
+  },
+  {
+    title: 'an OSSM 2 version under flavor ossm3',
+    yaml: `${HEAD}spec:\n  mesh: {flavor: ossm3, version: v2.6}\n`,
+    errors: ['s.yaml:6:34: spec.mesh.version: invalid version "v2.6" for ossm3: expected an Istio version such as v1.27-latest or v1.27.3'],
+  },
+  {
     title: 'wrong type',
     yaml: `${HEAD}spec:\n  members: your-project\n`,
     errors: ['s.yaml:6:12: spec.members: must be array, got string'],
@@ -130,7 +145,7 @@ describe('bad specs produce exact, positioned errors', () => {
   it('a minimal spec gets every default', () => {
     const mesh = parseSpec('s.yaml', HEAD);
     assert.deepEqual(mesh.spec, {
-      mesh: { flavor: 'ossm2', namespace: 'istio-system', controlPlane: 'basic', longRunningRequests: false },
+      mesh: { flavor: 'ossm2', namespace: 'istio-system', controlPlane: 'basic', longRunningRequests: false, manageControlPlane: true },
       ingress: 'istio',
       tls: { secretName: 'wildcard-certs', generate: false },
       serving: { enabled: true },

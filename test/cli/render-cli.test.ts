@@ -17,7 +17,7 @@ describe('serverless-mesh render', () => {
     const res = run('render', '-f', 'examples/ossm2-kafka.yaml');
     assert.equal(res.status, 0, res.stderr);
     const docs = docsOf(res.stdout);
-    assert.equal(docs.length, 15);
+    assert.equal(docs.length, 14);
     assert.deepEqual(
       docs.filter((d) => d.kind === 'KnativeKafka').map((d) => d.spec.broker.defaultConfig.bootstrapServers),
       ['my-cluster-kafka-bootstrap.kafka:9092'],
@@ -39,7 +39,7 @@ describe('serverless-mesh render', () => {
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.stdout, '');
     const files = readdirSync(dir).sort();
-    assert.equal(files.length, 54);
+    assert.equal(files.length, 53);
     assert.equal(files[0], '000-namespace-istio-system.yaml');
     const secret = files.find((f) => f.includes('-secret-'))!;
     assert.equal(statSync(join(dir, secret)).mode & 0o777, 0o600);

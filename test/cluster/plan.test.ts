@@ -6,6 +6,8 @@ import { describeError } from '../../src/cluster/ops.ts';
 import { ApiError, UnreachableError } from '../../src/cluster/client.ts';
 import {
   APPLIED_HASH,
+  FIELD_MANAGER,
+  controlPlaneMove,
   MANAGED_BY,
   SPEC_LABEL,
   contains,
@@ -222,3 +224,29 @@ describe('mapLimit', () => {
     assert.equal(max, 3);
   });
 });
+
+describe('controlPlaneMove: a spec whose control plane moved is refused', () => {
+  const own = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, labels: { [MANAGED_BY]: FIELD_MANAGER, [SPEC_LABEL]: 's' } } });
+  const smcp = (ns: string, name = 'basic'): KubeObject => ({ apiVersion: 'maistra.io/v2', kind: 'ServiceMeshControlPlane', metadata: { name, namespace: ns } });
+  const smmr = (ns: string): KubeObject => ({ apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMemberRoll', metadata: { name: 'default', namespace: ns } });
+
+  it('same control plane: nothing to say', () => {
+    assert.equal(controlPlaneMove([smcp('istio-system'), smmr('istio-system')], [own(smcp('istio-system')), own(smmr('istio-system'))], 's'), undefined);
+  });
+  it('mesh namespace changed: refused, naming both', () => {
+    const why = controlPlaneMove([smcp('mesh-2'), smmr('mesh-2')], [own(smcp('istio-system')), own(smmr('istio-system'))], 's');
+    assert.match(why ?? '', /from ServiceMeshControlPlane istio-system\/basic to mesh-2\/basic/);
+  });
+  it('control plane renamed: refused', () => {
+    assert.ok(controlPlaneMove([smcp('istio-system', 'prod')], [own(smcp('istio-system'))], 's'));
+  });
+  it("another spec's or an unlabelled control plane is not ours to protect here", () => {
+    assert.equal(controlPlaneMove([smcp('mesh-2')], [smcp('istio-system')], 's'), undefined);
+    assert.equal(controlPlaneMove([smcp('mesh-2')], [own(smcp('istio-system'))], 'other'), undefined);
+  });
+  it('other kinds moving (a tenant removed) are ordinary prunes', () => {
+    const ap: KubeObject = { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'x', namespace: 't' } };
+    assert.equal(controlPlaneMove([smcp('istio-system')], [own(smcp('istio-system')), own(ap)], 's'), undefined);
+  });
+});
+

@@ -161,6 +161,21 @@ describe('apply against a real kube-apiserver', () => {
     assert.ok((await get(c, R.namespace, undefined, 'pt-alpha-1'))?.metadata.labels?.[MANAGED_BY]);
   });
 
+  it('changing spec.mesh.namespace (moving Serverless to another mesh) is refused before any write', async () => {
+    const first = tenantsSpec('movespec', [{ name: 'mv-alpha', namespaces: ['mv-alpha-1'] }]);
+    assert.equal((await runCli(['apply', '-f', specFile(first)])).code, 0);
+    const moved = structuredClone(first);
+    moved.spec.mesh.namespace = 'other-mesh';
+    const before = await list(c, R.smcp);
+    const res = await runCli(['apply', '-f', specFile(moved)]);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /refusing to move OpenShift Serverless from ServiceMeshControlPlane istio-system\/basic to other-mesh\/basic: changing the mesh it is part of is not supported/);
+    // generation, not resourceVersion: the stand-in operators keep writing status.
+    const shape = (l: KubeObject[]) => l.map((o) => `${o.metadata.namespace}/${o.metadata.name}@${(o.metadata as { generation?: number }).generation}`).sort();
+    assert.deepEqual(shape(await list(c, R.smcp)), shape(before));
+    assert.equal(await get(c, R.namespace, undefined, 'other-mesh'), undefined, 'nothing written: not even the new namespace');
+  });
+
   it('conflict with another field manager: clear error, then --force-conflicts takes over', async () => {
     const mesh = tenantsSpec('conflictspec', [{ name: 'cf-alpha', namespaces: ['cf-alpha-1'] }]);
     const path = specFile(mesh);
