@@ -57,7 +57,9 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
 
 /** Defaults that depend on other fields (JSON Schema defaults are constants). */
 function fillDerivedDefaults(mesh: ServerlessMesh): void {
-  mesh.spec.mesh.controlPlane ??= profileFor(mesh.spec.mesh.flavor).defaultControlPlane;
+  const profile = profileFor(mesh.spec.mesh.flavor);
+  mesh.spec.mesh.controlPlane ??= profile.defaultControlPlane;
+  mesh.spec.networkPolicies ??= profile.networkPolicies.default;
   const kafka = mesh.spec.kafka;
   if (kafka && kafka.ports === undefined) {
     kafka.ports = [...new Set(kafka.bootstrapServers.map((s) => splitHostPort(s).port))];

@@ -178,9 +178,10 @@ export const specSchema = {
         networkPolicies: {
           type: 'string',
           enum: ['generate', 'disabled'],
-          default: 'generate',
+          // No constant default: it depends on the flavour (fillDerivedDefaults, profile.networkPolicies).
           description:
-            'generate: the Serverless operator generates its NetworkPolicies; disabled: sets serverless.openshift.io/disable-istio-net-policies-generation.',
+            'ossm2 (default generate): generate lets the Serverless operator generate its NetworkPolicies, disabled sets serverless.openshift.io/disable-istio-net-policies-generation. ' +
+            'ossm3, istio (default disabled, seed 000): disabled renders no NetworkPolicy; generate renders one per communication path of docs/network-paths.md. The operator\'s own are always off there.',
         },
         secretFiltering: {
           type: 'boolean',

@@ -34,6 +34,7 @@ export const istio: FlavorProfile = {
     },
   },
   monitoringNetworkPolicy: false,
+  networkPolicies: { default: 'disabled', generatedBy: 'render' },
   kourier: false,
 };
 

@@ -113,5 +113,6 @@ export const ossm2: FlavorProfile = {
     requiredCrd: { name: 'servicemeshcontrolplanes.maistra.io', operator: 'OpenShift Service Mesh 2.x operator (servicemeshoperator)' },
   },
   monitoringNetworkPolicy: true,
+  networkPolicies: { default: 'generate', generatedBy: 'operator' },
   kourier: true,
 };

@@ -78,5 +78,6 @@ export const ossm3: FlavorProfile = {
     requiredCrd: { name: 'istios.sailoperator.io', operator: 'OpenShift Service Mesh 3.x operator (servicemeshoperator3)' },
   },
   monitoringNetworkPolicy: false,
+  networkPolicies: { default: 'disabled', generatedBy: 'render' },
   kourier: false,
 };

@@ -83,6 +83,20 @@ export interface ApplyProfile {
   requiredDeployment?: { namespace(spec: ServerlessMeshSpec): string; name: string; why: string };
 }
 
+/** What `spec.networkPolicies` means for the flavour. */
+export interface NetworkPolicyProfile {
+  /** `spec.networkPolicies` when the spec does not set it. */
+  default: 'generate' | 'disabled';
+  /**
+   * Who writes the NetworkPolicies `generate` asks for. `operator`: the Serverless operator generates its
+   * own (OSSM 2.x, where the SMCP isolates member namespaces and the operator opens the webhook and
+   * monitoring paths; `disabled` sets its opt-out annotation). `render`: the operator's are always
+   * switched off and render emits one NetworkPolicy per communication path of docs/network-paths.md
+   * (OSSM 3, Istio: nothing isolates namespaces by default, seed 000).
+   */
+  generatedBy: 'operator' | 'render';
+}
+
 export interface FlavorProfile {
   flavor: MeshFlavor;
   title: string;
@@ -113,6 +127,7 @@ export interface FlavorProfile {
   apply: ApplyProfile;
   /** Render the Serverless operator's monitoring NetworkPolicy in knative-serving (OSSM 2: the SMCP manages NetworkPolicies). */
   monitoringNetworkPolicy: boolean;
+  networkPolicies: NetworkPolicyProfile;
   /** `spec.ingress: kourier` is supported. */
   kourier: boolean;
 }

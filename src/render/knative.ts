@@ -18,11 +18,12 @@ import {
 
 /**
  * Annotation that stops the Serverless operator from generating its NetworkPolicies (§2.2). Where the
- * control plane does not manage NetworkPolicies (OSSM 3, Istio) they are never generated: every
- * OSSM 3 source sets it (research §8), and a generated catch-all would deny paths we cannot know (seed 000).
+ * control plane does not manage NetworkPolicies (OSSM 3, Istio) the operator's are never generated:
+ * every OSSM 3 source sets it (research §8), and they are the OSSM 2 set; `networkPolicies: generate`
+ * there means render's own policies (network-paths.ts).
  */
 function netpolAnnotations(spec: ServerlessMeshSpec, profile: FlavorProfile): Record<string, string> | undefined {
-  return spec.networkPolicies === 'disabled' || !profile.monitoringNetworkPolicy ? { [DISABLE_NETPOL]: 'true' } : undefined;
+  return spec.networkPolicies === 'disabled' || profile.networkPolicies.generatedBy !== 'operator' ? { [DISABLE_NETPOL]: 'true' } : undefined;
 }
 
 interface WorkloadOverride {
