@@ -83,6 +83,7 @@ export const ossm2: FlavorProfile = {
     labelSystemNamespaces: false,
     // Pod label, not the deprecated annotation (Istio IST0135); probe rewriting is explicit on Maistra.
     optIn: { labels: { [INJECT]: 'true' }, annotations: { [REWRITE_PROBES]: 'true' } },
+    servingOptInField: 'deployments',
   },
   gateway: {
     namespace: (meshNamespace) => meshNamespace,

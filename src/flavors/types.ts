@@ -53,6 +53,11 @@ export interface InjectionProfile {
   labelSystemNamespaces: boolean;
   /** Workload override requesting a sidecar (KnativeServing/Eventing/Kafka `workloads[]`). */
   optIn: { labels: Record<string, string>; annotations?: Record<string, string> };
+  /**
+   * KnativeServing field carrying the sidecar opt-ins: `deployments` (OSSM 2 docs) or `workloads` (the
+   * tested OSSM 3 setup, research §4.2; `deployments` is the Knative operator's deprecated alias).
+   */
+  servingOptInField: 'deployments' | 'workloads';
   /** Workload override keeping a workload out of an injection-labelled namespace; undefined when not needed. */
   optOut?: { labels: Record<string, string> };
 }
