@@ -1,8 +1,10 @@
 /**
  * bench/render: 1,000 tenants × 3 namespaces, for every mesh flavour. Measures render (spec → objects)
  * and, as the floor, YAML serialisation of the same objects. Target per flavour: render + serialise
- * < 1 s and ≤ 1.5× the floor. Run: npm run bench:render (FLAVORS=ossm3 to pick some).
+ * < 1 s and ≤ 1.5× the floor. Run: npm run bench:render (FLAVORS=ossm3 to pick some). Each flavour
+ * runs in a process of its own, so one flavour's heap does not slow the next.
  */
+import { spawnSync } from 'node:child_process';
 import { parseSpec } from '../src/api/load.ts';
 import type { MeshFlavor } from '../src/api/types.ts';
 import { PROFILES } from '../src/flavors/index.ts';
@@ -19,8 +21,16 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 let ok = true;
-for (const flavor of FLAVORS) {
-  const specText = tenantSpecText(TENANTS, NAMESPACES, `  mesh: {flavor: ${flavor}}\n  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}\n`);
+if (!process.env.FLAVORS) {
+  for (const flavor of FLAVORS) {
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, FLAVORS: flavor } });
+    ok &&= r.status === 0;
+  }
+}
+for (const flavor of process.env.FLAVORS ? FLAVORS : []) {
+  // NETPOL=generate: with the NetworkPolicies (ossm3/istio: one per path and namespace).
+  const netpol = process.env.NETPOL ? `  networkPolicies: ${process.env.NETPOL}\n` : '';
+  const specText = tenantSpecText(TENANTS, NAMESPACES, `  mesh: {flavor: ${flavor}}\n  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}\n${netpol}`);
   const t0 = process.hrtime.bigint();
   const mesh = parseSpec('bench.yaml', specText);
   const loadMs = ms(t0);

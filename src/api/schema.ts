@@ -97,7 +97,7 @@ export const specSchema = {
               maxLength: 253,
               pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
               default: 'wildcard-certs',
-              description: 'TLS Secret (in the mesh namespace) served by knative-ingress-gateway.',
+              description: 'TLS Secret served by knative-ingress-gateway, in the gateway\'s namespace (ossm2: the mesh namespace; ossm3, istio: knative-serving-ingress).',
             },
             generate: {
               type: 'boolean',

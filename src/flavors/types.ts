@@ -113,7 +113,7 @@ export interface FlavorProfile {
   api: { networking: string; security: string };
   /** API group whose presence among manifests identifies the flavour (`modelFromObjects` detection). */
   detectGroup?: string;
-  /** Namespaces the control plane needs (the mesh namespace; OSSM 3 also istio-cni). */
+  /** Namespaces render owns for the control plane (the mesh namespace; OSSM 3 also istio-cni; none for a control plane the user runs). */
   controlPlaneNamespaces(spec: ServerlessMeshSpec): string[];
   /** Control-plane objects render owns (SMCP / Istio + IstioCNI); none for upstream Istio. */
   controlPlane(spec: ServerlessMeshSpec): KubeObject[];
