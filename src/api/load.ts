@@ -57,7 +57,9 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
 
 /** Defaults that depend on other fields (JSON Schema defaults are constants). */
 function fillDerivedDefaults(mesh: ServerlessMesh): void {
-  mesh.spec.mesh.controlPlane ??= profileFor(mesh.spec.mesh.flavor).defaultControlPlane;
+  const profile = profileFor(mesh.spec.mesh.flavor);
+  mesh.spec.mesh.controlPlane ??= profile.defaultControlPlane;
+  mesh.spec.networkPolicies ??= profile.networkPolicies.default;
   // With Kourier the mesh is the user's prerequisite (docs §1.6): owning it could weaken it (mTLS off).
   mesh.spec.mesh.manageControlPlane ??= mesh.spec.ingress !== 'kourier';
   const kafka = mesh.spec.kafka;

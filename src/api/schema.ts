@@ -102,7 +102,7 @@ export const specSchema = {
               maxLength: 253,
               pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
               default: 'wildcard-certs',
-              description: 'TLS Secret (in the mesh namespace) served by knative-ingress-gateway.',
+              description: 'TLS Secret served by knative-ingress-gateway, in the gateway\'s namespace (ossm2: the mesh namespace; ossm3, istio: knative-serving-ingress).',
             },
             generate: {
               type: 'boolean',
@@ -183,9 +183,10 @@ export const specSchema = {
         networkPolicies: {
           type: 'string',
           enum: ['generate', 'disabled'],
-          default: 'generate',
+          // No constant default: it depends on the flavour (fillDerivedDefaults, profile.networkPolicies).
           description:
-            'generate: the Serverless operator generates its NetworkPolicies; disabled: sets serverless.openshift.io/disable-istio-net-policies-generation.',
+            'ossm2 (default generate): generate lets the Serverless operator generate its NetworkPolicies, disabled sets serverless.openshift.io/disable-istio-net-policies-generation. ' +
+            'ossm3, istio (default disabled, seed 000): disabled renders no NetworkPolicy; generate renders one per communication path of docs/network-paths.md. The operator\'s own are always off there.',
         },
         secretFiltering: {
           type: 'boolean',

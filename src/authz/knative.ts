@@ -102,6 +102,12 @@ export interface ModelOptions {
   tenants?: Array<{ name: string; namespaces: string[] }>;
   /** Extra source namespaces (spec members). */
   members?: string[];
+  /**
+   * Inbound ports the control plane excludes from capture when no control-plane object among the
+   * objects says so: a spec of a flavour whose control plane is the user's (upstream Istio) is verified
+   * as installed with the values docs/flavours.md requires (profile.excludedInboundPorts).
+   */
+  excludedPorts?: number[];
 }
 
 function parsePorts(v: unknown): number[] {
@@ -141,6 +147,8 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     const values = isObj(istioSpec.values) ? istioSpec.values : {};
     const proxy = isObj(values.global) && isObj(values.global.proxy) ? values.global.proxy : {};
     excluded = parsePorts(proxy.excludeInboundPorts);
+  } else if (opts.excludedPorts) {
+    excluded = [...opts.excludedPorts];
   }
   const config = securityConfigFrom([...synthetic, ...objects]);
 

@@ -6,6 +6,7 @@ import { readManifests, readMeshConfigFile } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
 import { explain, verifyModel } from '../authz/verify.ts';
 import { render } from '../render/index.ts';
+import { profileFor } from '../flavors/index.ts';
 import { loadSpecFile } from '../api/load.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -31,6 +32,8 @@ function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?:
       tenants: mesh.spec.tenants,
       members: mesh.spec.members,
       domain: mesh.spec.domain,
+      // Where render owns no control plane (upstream Istio), assume the one docs/flavours.md prescribes.
+      excludedPorts: profileFor(mesh.spec.mesh.flavor).excludedInboundPorts,
     });
   }
   if (!opts.manifests?.length) throw new UserError('give a spec (-f SPEC) or manifests (-m PATH…)', 2);

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { applySteps, deleteSteps, emptyOutcome, failure, summarize, type ClusterSession } from '../cluster/apply.ts';
 import { diffSpec } from '../cluster/diff-run.ts';
-import { parseDuration } from '../cluster/plan.ts';
+import { clusterRequirements, parseDuration } from '../cluster/plan.ts';
 import { runSteps } from '../cluster/progress.ts';
 import { toUserError } from '../cluster/ops.ts';
 // The cluster layer (HTTP client, kubeconfig, certificate generation) is imported when a cluster
@@ -71,7 +71,16 @@ export function register(program: Command): void {
         const { steps, finish } = applySteps(
           s,
           objects,
-          { specName: mesh.metadata.name, dryRun, force: opts.forceConflicts, wait: !!opts.wait, waitTimeoutMs, prune: opts.prune, concurrency: opts.concurrency },
+          {
+            specName: mesh.metadata.name,
+            dryRun,
+            force: opts.forceConflicts,
+            wait: !!opts.wait,
+            waitTimeoutMs,
+            prune: opts.prune,
+            concurrency: opts.concurrency,
+            requirements: clusterRequirements(mesh.spec),
+          },
           out,
         );
         let thrown: Error | undefined;

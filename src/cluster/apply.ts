@@ -5,6 +5,7 @@ import { ApiError, UnreachableError, sleep, type KubeClient } from './client.ts'
 import type { Discovery, ResourceInfo } from './discovery.ts';
 import { deleteObject, describeError, getObject, listAll, serverSideApply } from './ops.ts';
 import {
+  type ClusterRequirements,
   hasReadyCondition,
   isKnativeServing,
   isUnchanged,
@@ -39,6 +40,38 @@ export interface ApplyOptions {
   concurrency?: number;
   /** Poll interval for readiness (tests shorten it). */
   pollMs?: number;
+  /** Checked before anything is written (plan.ts clusterRequirements: the flavour's profile). */
+  requirements?: ClusterRequirements;
+}
+
+const DEPLOYMENT: ResourceInfo = { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
+
+/** One line per unmet requirement; throws before the first write (exit 3, like a missing API). */
+async function checkRequirements(s: ClusterSession, r: ClusterRequirements): Promise<void> {
+  const problems: string[] = [];
+  if (r.crd) {
+    const versions = (await s.discovery.apiGroups()).get(r.crd.group) ?? [];
+    let served = false;
+    for (const v of versions) served ||= await servesPlural(s, r.crd.group, v, r.crd.plural);
+    if (!served) problems.push(`CRD ${r.crd.name} is not served by this cluster: install the ${r.crd.operator} first`);
+  }
+  if (r.deployment) {
+    const d = r.deployment;
+    if (!(await getObject(s.client, DEPLOYMENT, d.namespace, d.name))) {
+      problems.push(`Deployment ${d.namespace}/${d.name} not found: ${d.why}; install it first (or set spec.mesh.namespace to where it runs)`);
+    }
+  }
+  if (problems.length) throw new UserError(problems.join('\n'), 3);
+}
+
+async function servesPlural(s: ClusterSession, group: string, version: string, plural: string): Promise<boolean> {
+  try {
+    const list = await s.client.request<{ resources: { name: string }[] }>('GET', `/apis/${group}/${version}`);
+    return list.resources.some((r) => r.name === plural);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) return false;
+    throw e;
+  }
 }
 
 export interface Outcome {
@@ -125,6 +158,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
     {
       title: 'Connect and discover APIs',
       run: async () => {
+        if (o.requirements) await checkRequirements(s, o.requirements);
         const resolved = await s.discovery.resolveAll(bodies.filter((b) => !servedLate(b)));
         const snap = await ownedSnapshot(s, bodies, o.specName, concurrency);
         infos = new Map([...snap.infos, ...resolved]);

@@ -1,6 +1,7 @@
 // Pure planning logic of the cluster layer: phases, ownership labels, change detection, prune selection.
 import { createHash } from 'node:crypto';
-import { PROFILES, type GroupKind } from '../flavors/index.ts';
+import { PROFILES, profileFor, type GroupKind } from '../flavors/index.ts';
+import type { ServerlessMeshSpec } from '../api/types.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { splitApiVersion } from './discovery.ts';
 
@@ -308,4 +309,25 @@ export function parseDuration(s: string): number {
   }
   if (consumed !== t.length || consumed === 0) throw new Error(`invalid duration "${s}" (use e.g. 90s, 5m, 1h)`);
   return total;
+}
+
+/** What must already run on the cluster before apply writes anything (the flavour's profile.apply). */
+export interface ClusterRequirements {
+  /** A CRD (`plural.group`) whose API must be served, and who installs it. */
+  crd?: { group: string; plural: string; name: string; operator: string };
+  /** A Deployment that must exist (upstream Istio: the user's istiod). */
+  deployment?: { namespace: string; name: string; why: string };
+}
+
+export function clusterRequirements(spec: ServerlessMeshSpec): ClusterRequirements {
+  const a = profileFor(spec.mesh.flavor).apply;
+  const out: ClusterRequirements = {};
+  if (a.requiredCrd) {
+    const [plural = '', ...group] = a.requiredCrd.name.split('.');
+    out.crd = { group: group.join('.'), plural, name: a.requiredCrd.name, operator: a.requiredCrd.operator };
+  }
+  if (a.requiredDeployment) {
+    out.deployment = { namespace: a.requiredDeployment.namespace(spec), name: a.requiredDeployment.name, why: a.requiredDeployment.why };
+  }
+  return out;
 }

@@ -13,7 +13,9 @@ export const istio: FlavorProfile = {
   defaultControlPlane: 'default',
   versionProblem: () => 'the istio flavour installs no control plane: its version is the one you installed; remove spec.mesh.version',
   api: { networking: 'networking.istio.io/v1', security: SECURITY_API },
-  controlPlaneNamespaces: (spec) => [spec.mesh.namespace],
+  // The control plane's namespace is the user's, like istiod in it: not ours to label, release or delete
+  // (apply checks that istiod runs there before writing anything).
+  controlPlaneNamespaces: () => [],
   controlPlane: () => [],
   membership: () => [],
   meshPolicies: (spec) => labelInjectedMeshPolicies(spec, SECURITY_API),
@@ -33,7 +35,7 @@ export const istio: FlavorProfile = {
       why: 'the istio flavour uses the control plane you installed (istioctl install or the istiod Helm chart)',
     },
   },
-  operatorNetworkPolicies: false,
+  networkPolicies: { default: 'disabled', generatedBy: 'render' },
   kourier: false,
 };
 

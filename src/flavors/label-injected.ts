@@ -39,6 +39,7 @@ export const injectionByLabel: InjectionProfile = {
   labelSystemNamespaces: true,
   // Probe rewriting is Istio's default since 1.10: the tested setup sets no annotation.
   optIn: { labels: { [INJECT]: 'true' } },
+  servingOptInField: 'workloads',
   optOut: { labels: { [INJECT]: 'false' } },
 };
 

@@ -85,6 +85,7 @@ export const ossm2: FlavorProfile = {
     labelSystemNamespaces: false,
     // Pod label, not the deprecated annotation (Istio IST0135); probe rewriting is explicit on Maistra.
     optIn: { labels: { [INJECT]: 'true' }, annotations: { [REWRITE_PROBES]: 'true' } },
+    servingOptInField: 'deployments',
   },
   gateway: {
     namespace: (meshNamespace) => meshNamespace,
@@ -114,6 +115,6 @@ export const ossm2: FlavorProfile = {
     pruneKinds: [maistra('v2', 'ServiceMeshControlPlane'), maistra('v1', 'ServiceMeshMemberRoll'), maistra('v1', 'ServiceMeshMember')],
     requiredCrd: { name: 'servicemeshcontrolplanes.maistra.io', operator: 'OpenShift Service Mesh 2.x operator (servicemeshoperator)' },
   },
-  operatorNetworkPolicies: true,
+  networkPolicies: { default: 'generate', generatedBy: 'operator' },
   kourier: true,
 };

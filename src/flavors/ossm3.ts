@@ -77,6 +77,6 @@ export const ossm3: FlavorProfile = {
     pruneKinds: [SAIL('Istio'), SAIL('IstioCNI')],
     requiredCrd: { name: 'istios.sailoperator.io', operator: 'OpenShift Service Mesh 3.x operator (servicemeshoperator3)' },
   },
-  operatorNetworkPolicies: false,
+  networkPolicies: { default: 'disabled', generatedBy: 'render' },
   kourier: false,
 };

@@ -53,6 +53,11 @@ export interface InjectionProfile {
   labelSystemNamespaces: boolean;
   /** Workload override requesting a sidecar (KnativeServing/Eventing/Kafka `workloads[]`). */
   optIn: { labels: Record<string, string>; annotations?: Record<string, string> };
+  /**
+   * KnativeServing field carrying the sidecar opt-ins: `deployments` (OSSM 2 docs) or `workloads` (the
+   * tested OSSM 3 setup, research §4.2; `deployments` is the Knative operator's deprecated alias).
+   */
+  servingOptInField: 'deployments' | 'workloads';
   /** Workload override keeping a workload out of an injection-labelled namespace; undefined when not needed. */
   optOut?: { labels: Record<string, string> };
 }
@@ -83,6 +88,20 @@ export interface ApplyProfile {
   requiredDeployment?: { namespace(spec: ServerlessMeshSpec): string; name: string; why: string };
 }
 
+/** What `spec.networkPolicies` means for the flavour. */
+export interface NetworkPolicyProfile {
+  /** `spec.networkPolicies` when the spec does not set it. */
+  default: 'generate' | 'disabled';
+  /**
+   * Who writes the NetworkPolicies `generate` asks for. `operator`: the Serverless operator generates its
+   * own (OSSM 2.x, where the SMCP isolates member namespaces and the operator opens the webhook and
+   * monitoring paths; `disabled` sets its opt-out annotation). `render`: the operator's are always
+   * switched off and render emits one NetworkPolicy per communication path of docs/network-paths.md
+   * (OSSM 3, Istio: nothing isolates namespaces by default, seed 000).
+   */
+  generatedBy: 'operator' | 'render';
+}
+
 export interface FlavorProfile {
   flavor: MeshFlavor;
   title: string;
@@ -94,7 +113,7 @@ export interface FlavorProfile {
   api: { networking: string; security: string };
   /** API group whose presence among manifests identifies the flavour (`modelFromObjects` detection). */
   detectGroup?: string;
-  /** Namespaces the control plane needs (the mesh namespace; OSSM 3 also istio-cni). */
+  /** Namespaces render owns for the control plane (the mesh namespace; OSSM 3 also istio-cni; none for a control plane the user runs). */
   controlPlaneNamespaces(spec: ServerlessMeshSpec): string[];
   /** Control-plane objects render owns (SMCP / Istio + IstioCNI); none for upstream Istio. */
   controlPlane(spec: ServerlessMeshSpec): KubeObject[];
@@ -111,12 +130,7 @@ export interface FlavorProfile {
   gateway: GatewayProfile;
   authz: AuthzProfile;
   apply: ApplyProfile;
-  /**
-   * The control plane puts NetworkPolicies into member namespaces (OSSM 2 `manageNetworkPolicy`), so the
-   * Serverless operator's own NetworkPolicies (webhooks, monitoring) are wanted unless the spec disables them.
-   * Elsewhere (OSSM 3, Istio) the operator's generation is always disabled (research §2.2, §8).
-   */
-  operatorNetworkPolicies: boolean;
+  networkPolicies: NetworkPolicyProfile;
   /** `spec.ingress: kourier` is supported. */
   kourier: boolean;
 }

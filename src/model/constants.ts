@@ -49,6 +49,8 @@ export const AUTOSCALER_WS_PORT = 8080; // activator → autoscaler statistics w
 export const KUBE_RBAC_PROXY_PORT = 8444;
 /** Webhook container port behind every Knative webhook Service (443 → 8443). */
 export const WEBHOOK_PORT = 8443;
+/** Container port of the Knative Eventing receivers (broker-ingress, imc-dispatcher, job-sink, Kafka receivers) behind their Service port 80. */
+export const EVENTING_RECEIVER_PORT = 8080;
 
 /** `<name>.<namespace>.svc.cluster.local` */
 export const svcHost = (name: string, namespace: string): string => `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`;

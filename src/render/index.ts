@@ -6,6 +6,7 @@ import { tenantAuthorizationPolicies } from './authz-tenant.ts';
 import { knativeGateways } from './gateways.ts';
 import { kafkaServiceEntry, knativeEventing, knativeKafka, knativeServing } from './knative.ts';
 import { namespaces } from './namespaces.ts';
+import { networkPathPolicies, networkPaths } from './network-paths.ts';
 import { kourierMemberNetworkPolicies, monitoringNetworkPolicy } from './network-policies.ts';
 import { tlsSecret, type TlsMaterial } from './tls-secret.ts';
 
@@ -50,6 +51,10 @@ export function render(mesh: ServerlessMesh, inputs: RenderInputs = {}): KubeObj
   const monitoring = monitoringNetworkPolicy(spec, profile);
   if (monitoring) out.push(monitoring);
   if (!istio) out.push(...kourierMemberNetworkPolicies(spec));
+  // OSSM 3 / Istio: none unless asked (seed 000); then exactly the paths of docs/network-paths.md.
+  if (istio && profile.networkPolicies.generatedBy === 'render' && spec.networkPolicies === 'generate') {
+    out.push(...networkPathPolicies(networkPaths(spec, profile)));
+  }
 
   if (istio && spec.tenants.length > 0) {
     // Without tenants nothing is isolated, and the deny-all system policies would only cut

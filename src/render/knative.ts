@@ -18,11 +18,12 @@ import {
 
 /**
  * Annotation that stops the Serverless operator from generating its NetworkPolicies (§2.2). Where the
- * control plane does not manage NetworkPolicies (OSSM 3, Istio) they are never generated: every
- * OSSM 3 source sets it (research §8), and a generated catch-all would deny paths we cannot know (seed 000).
+ * control plane does not manage NetworkPolicies (OSSM 3, Istio) the operator's are never generated:
+ * every OSSM 3 source sets it (research §8), and they are the OSSM 2 set; `networkPolicies: generate`
+ * there means render's own policies (network-paths.ts).
  */
 function netpolAnnotations(spec: ServerlessMeshSpec, profile: FlavorProfile): Record<string, string> | undefined {
-  return spec.networkPolicies === 'disabled' || !profile.operatorNetworkPolicies ? { [DISABLE_NETPOL]: 'true' } : undefined;
+  return spec.networkPolicies === 'disabled' || profile.networkPolicies.generatedBy !== 'operator' ? { [DISABLE_NETPOL]: 'true' } : undefined;
 }
 
 interface WorkloadOverride {
@@ -83,15 +84,17 @@ export function knativeServing(spec: ServerlessMeshSpec, profile: FlavorProfile)
   const overrides = injectionOverrides(profile, SERVING_INJECTED, SERVING_NOT_INJECTED);
   const netIstioOptOut = overrides.find((o) => o.name === netIstio.name);
   const workloads = netIstioOptOut ? overrides.map((o) => (o === netIstioOptOut ? { ...o, env: netIstio.env } : o)) : [...overrides, netIstio];
-  // Opt-ins as `deployments` (the docs' field); everything else as `workloads`, where the env override lives.
-  const deployments = workloads.filter((w) => (SERVING_INJECTED as readonly string[]).includes(w.name));
+  // Opt-ins where the flavour's reference puts them (OSSM 2 docs: `deployments`); everything else as
+  // `workloads`, where the env override lives.
+  const deployments =
+    profile.injection.servingOptInField === 'deployments' ? workloads.filter((w) => (SERVING_INJECTED as readonly string[]).includes(w.name)) : [];
   return {
     apiVersion: 'operator.knative.dev/v1beta1',
     kind: 'KnativeServing',
     metadata,
     spec: {
       ingress: { istio: { enabled: true }, kourier: { enabled: false } },
-      deployments,
+      ...(deployments.length > 0 ? { deployments } : {}),
       config,
       workloads: workloads.filter((w) => !deployments.includes(w)),
     },

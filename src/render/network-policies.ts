@@ -18,7 +18,7 @@ import { METADATA_NAME_LABEL, OPENSHIFT_MONITORING_NS, PART_OF, SERVING_NS } fro
  */
 export function monitoringNetworkPolicy(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject | undefined {
   const ns = spec.metrics.monitoringNamespace;
-  const operatorSelectsAll = profile.operatorNetworkPolicies && spec.ingress === 'istio' && spec.networkPolicies === 'generate';
+  const operatorSelectsAll = profile.networkPolicies.generatedBy === 'operator' && spec.ingress === 'istio' && spec.networkPolicies === 'generate';
   if (!spec.metrics.enabled || !spec.serving.enabled || !operatorSelectsAll || ns === OPENSHIFT_MONITORING_NS) return undefined;
   const policy = {
     apiVersion: 'networking.k8s.io/v1',

@@ -164,6 +164,15 @@ describe('bad specs produce exact, positioned errors', () => {
     assert.equal(parseSpec('s.yaml', `${HEAD}spec:\n  mesh: {flavor: ossm3, controlPlane: prod}\n`).spec.mesh.controlPlane, 'prod');
   });
 
+  it('networkPolicies defaults per flavour: ossm2 generate (the operator\'s), ossm3/istio disabled (seed 000); an explicit value wins', () => {
+    const np = (mesh: string) => parseSpec('s.yaml', `${HEAD}spec:\n  ${mesh}\n`).spec.networkPolicies;
+    assert.equal(np('mesh: {flavor: ossm2}'), 'generate');
+    assert.equal(np('mesh: {flavor: ossm3}'), 'disabled');
+    assert.equal(np('mesh: {flavor: istio}'), 'disabled');
+    assert.equal(np('mesh: {flavor: ossm3}\n  networkPolicies: generate'), 'generate');
+    assert.equal(np('mesh: {flavor: ossm2}\n  networkPolicies: disabled'), 'disabled');
+  });
+
   it('kafka ports default to the ports of the bootstrap servers', () => {
     const mesh = parseSpec('s.yaml', `${HEAD}spec:\n  kafka: {bootstrapServers: [a.kafka:9092, b.kafka:9093, c.kafka]}\n`);
     assert.deepEqual(mesh.spec.kafka?.ports, [9092, 9093]);

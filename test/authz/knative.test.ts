@@ -3,21 +3,24 @@
 // V28–V30 as whole paths, and a policy set that blocks the activator's probes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { callerIn, modelFromObjects, pathHops, type KnativeModel, type Via } from '../../src/authz/knative.ts';
+import { callerIn, modelFromObjects, pathHops, type Flavor, type KnativeModel, type Via } from '../../src/authz/knative.ts';
+import { profileFor } from '../../src/flavors/index.ts';
 import { checkRequest } from '../../src/authz/evaluate.ts';
 import { hopRequest, toRow, Verifier, verifyModel, variantsOf, type PathOutcome } from '../../src/authz/verify.ts';
 import { render } from '../../src/render/index.ts';
 import { parseSpec } from '../../src/api/load.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 
-const SECURITY = new Set(['AuthorizationPolicy', 'PeerAuthentication', 'ServiceMeshControlPlane', 'Namespace']);
+// Objects the data-path model reads: policies, mesh-wide mTLS, the control planes (inbound exclusions), tenant labels.
+const SECURITY = new Set(['AuthorizationPolicy', 'PeerAuthentication', 'ServiceMeshControlPlane', 'Istio', 'Namespace']);
+const FLAVORS: readonly Flavor[] = ['ossm2', 'ossm3', 'istio'];
 
-function renderedModel(tenants: Array<{ name: string; namespaces: string[] }>, extra: KubeObject[] = []): KnativeModel {
+function renderedModel(tenants: Array<{ name: string; namespaces: string[] }>, extra: KubeObject[] = [], flavor: Flavor = 'ossm2'): KnativeModel {
   const text = `apiVersion: serverlessmesh.dev/v1alpha1
 kind: ServerlessMesh
 metadata: {name: t}
 spec:
-  mesh: {flavor: ossm2}
+  mesh: {flavor: ${flavor}}
   domain: apps.example.com
   tls: {secretName: wildcard-certs, generate: false}
   tenants:
@@ -26,7 +29,14 @@ ${tenants.map((t) => `    - name: ${t.name}\n      namespaces: [${t.namespaces.j
   const mesh = parseSpec('spec.yaml', text);
   const objects = render(mesh).filter((o) => SECURITY.has(o.kind));
   assert.ok(objects.some((o) => o.kind === 'AuthorizationPolicy'), 'render produced AuthorizationPolicies');
-  return modelFromObjects([...objects, ...extra], { flavor: 'ossm2', tenants: mesh.spec.tenants, domain: 'apps.example.com' });
+  // As `verify -f` builds it (src/cli/authz-commands.ts): upstream Istio's control plane is the user's,
+  // installed with the exclusions docs/flavours.md requires.
+  return modelFromObjects([...objects, ...extra], {
+    flavor,
+    tenants: mesh.spec.tenants,
+    domain: 'apps.example.com',
+    excludedPorts: profileFor(flavor).excludedInboundPorts,
+  });
 }
 
 /** Outcome of one path variant: allowed, hop label of the deciding hop, deciding policy. */
@@ -42,6 +52,7 @@ function run(m: KnativeModel, from: string, to: string, via: Via, variant: 'serv
 // serverless-operator test/servinge2e/servicemesh/multitenant_test.go, tenant-1 / tenant-2 rendered
 // one namespace each. TARGET_HOST `<rev>-private` = direct pod; target-burst-capacity -1 = activator
 // in path; "via-ingress" = GATEWAY_HOST local gateway from an injected proxy (its sidecar routes by Host).
+// The same eight cases hold on every flavour (the OSSM 3 e2e runs this very test, research §7.1).
 const e2e: Array<[name: string, to: string, via: Via, variant: 'serve' | 'proxy', allowed: boolean, hop: RegExp, policy: string | null]> = [
   ['same-tenant-directly', 'tenant-1', 'direct', 'serve', true, /tenant-1\/client → tenant-1\/ksvc-00001/, 'tenant-1/allow-from-knative-and-istio'],
   ['cross-tenant-directly', 'tenant-2', 'direct', 'serve', false, /tenant-1\/client → tenant-2\/ksvc-00001/, null],
@@ -53,59 +64,106 @@ const e2e: Array<[name: string, to: string, via: Via, variant: 'serve' | 'proxy'
   ['cross-tenant-via-ingress-no-activator', 'tenant-2', 'local-gateway', 'serve', false, /tenant-1\/client → tenant-2\/ksvc-00001/, null],
 ];
 
-const e2eModel = renderedModel([
+const E2E_TENANTS = [
   { name: 'tenant-1', namespaces: ['tenant-1'] },
   { name: 'tenant-2', namespaces: ['tenant-2'] },
-]);
+];
+const DOCS_TENANTS = [
+  { name: 'team-alpha', namespaces: ['team-alpha-1', 'team-alpha-2'] },
+  { name: 'team-bravo', namespaces: ['team-bravo-1', 'team-bravo-2'] },
+];
+const e2eModels = new Map(FLAVORS.map((f) => [f, renderedModel(E2E_TENANTS, [], f)]));
+const docsModels = new Map(FLAVORS.map((f) => [f, renderedModel(DOCS_TENANTS, [], f)]));
 
-for (const [name, to, via, variant, allowed, hop, policy] of e2e) {
-  test(`e2e ${name}: ${allowed ? '200' : '403'}`, () => {
-    const r = run(e2eModel, 'tenant-1', to, via, variant);
-    assert.equal(r.allowed, allowed, r.reason);
-    assert.match(r.hop, hop);
-    assert.equal(r.policy, policy);
-    if (!allowed) assert.match(r.reason, /RBAC: access denied/); // 403, not a TLS failure
+for (const flavor of FLAVORS) {
+  for (const [name, to, via, variant, allowed, hop, policy] of e2e) {
+    test(`${flavor}: e2e ${name}: ${allowed ? '200' : '403'}`, () => {
+      const r = run(e2eModels.get(flavor)!, 'tenant-1', to, via, variant);
+      assert.equal(r.allowed, allowed, r.reason);
+      assert.match(r.hop, hop);
+      assert.equal(r.policy, policy);
+      if (!allowed) assert.match(r.reason, /RBAC: access denied/); // 403, not a TLS failure
+    });
+  }
+
+  test(`${flavor}: e2e: a cross-tenant activator denial comes from the Host-scoped activator policies`, () => {
+    const r = run(e2eModels.get(flavor)!, 'tenant-1', 'tenant-2', 'activator', 'proxy');
+    assert.match(r.reason, /knative-serving\/allow-tenant-1-to-activator/);
+    assert.match(r.reason, /knative-serving\/allow-tenant-2-to-activator/);
   });
 }
 
-test('e2e: a cross-tenant activator denial comes from the Host-scoped activator policies', () => {
-  const r = run(e2eModel, 'tenant-1', 'tenant-2', 'activator', 'proxy');
-  assert.match(r.reason, /knative-serving\/allow-tenant-1-to-activator/);
-  assert.match(r.reason, /knative-serving\/allow-tenant-2-to-activator/);
-});
-
 // Docs §2.4 (team-alpha / team-bravo, rendered): curl pod in team-alpha-1.
-const docs = renderedModel([
-  { name: 'team-alpha', namespaces: ['team-alpha-1', 'team-alpha-2'] },
-  { name: 'team-bravo', namespaces: ['team-bravo-1', 'team-bravo-2'] },
-]);
 const docsCases: Array<[string, string, Via, boolean, string | null, RegExp]> = [
   ['alpha→alpha local (http://test-webapp.team-alpha-1)', 'team-alpha-1', 'local-gateway', true, 'team-alpha-1/allow-from-knative-and-istio', /./],
   ['alpha→alpha external', 'team-alpha-1', 'external', true, 'team-alpha-1/allow-from-knative-and-istio', /./],
   ['alpha→bravo local: 403 RBAC: access denied', 'team-bravo-1', 'local-gateway', false, null, /^RBAC: access denied/],
   ['alpha→bravo external', 'team-bravo-1', 'external', true, 'team-bravo-1/allow-from-knative-and-istio', /./],
 ];
-for (const [name, to, via, allowed, policy, reason] of docsCases) {
-  test(`docs §2.4 ${name}`, () => {
-    for (const variant of variantsOf(via)) {
-      const r = run(docs, 'team-alpha-1', to, via, variant);
-      assert.equal(r.allowed, allowed, `${variant}: ${r.reason}`);
-      assert.equal(r.policy, policy, variant);
-      assert.match(r.reason, reason);
-    }
+for (const flavor of FLAVORS) {
+  for (const [name, to, via, allowed, policy, reason] of docsCases) {
+    test(`${flavor}: docs §2.4 ${name}`, () => {
+      for (const variant of variantsOf(via)) {
+        const r = run(docsModels.get(flavor)!, 'team-alpha-1', to, via, variant);
+        assert.equal(r.allowed, allowed, `${variant}: ${r.reason}`);
+        assert.equal(r.policy, policy, variant);
+        assert.match(r.reason, reason);
+      }
+    });
+  }
+
+  test(`${flavor}: docs §2.4 verify: no leak, no blocked edge, external is allowed across tenants`, () => {
+    const m = docsModels.get(flavor)!;
+    const rep = verifyModel(m);
+    assert.deepEqual(rep.surprises, []);
+    assert.equal(rep.violations, 0);
+    assert.equal(rep.paths.length, 4 * 4 * 5);
+    assert.ok(rep.requiredEdges.length > 0 && rep.requiredEdges.every((e) => e.allowed), JSON.stringify(rep.requiredEdges.filter((e) => !e.allowed)));
+    const ext = rep.paths.filter((p) => p.via === 'external');
+    assert.ok(ext.every((p) => p.allowed));
+    assert.equal(rep.paths.filter((p) => p.via === 'direct' && p.allowed).length, 8);
   });
 }
 
-test('docs §2.4 verify: no leak, no blocked edge, external is allowed across tenants', () => {
-  const rep = verifyModel(docs);
-  assert.deepEqual(rep.surprises, []);
-  assert.equal(rep.violations, 0);
-  assert.equal(rep.paths.length, 4 * 4 * 5);
-  const ext = rep.paths.filter((p) => p.via === 'external');
-  assert.ok(ext.every((p) => p.allowed));
-  assert.equal(rep.paths.filter((p) => p.via === 'direct' && p.allowed).length, 8);
-  // OSSM 2 local gateway is ISTIO_MUTUAL: a caller without sidecar cannot use it.
-  assert.ok(rep.paths.filter((p) => p.via === 'no-sidecar').every((p) => !p.allowed && /ISTIO_MUTUAL/.test(p.reason)));
+/** (from, to, via) → allowed, for a whole verify report. */
+const matrix = (m: KnativeModel, vias: ReadonlySet<Via>) =>
+  verifyModel(m)
+    .paths.filter((p) => vias.has(p.via))
+    .map((p) => `${p.from} → ${p.to} via ${p.via}: ${p.allowed ? 'allowed' : 'denied'}`)
+    .sort();
+
+const SAME_EVERYWHERE = new Set<Via>(['direct', 'activator', 'local-gateway', 'external']);
+test('the reachability matrix of the same tenants is identical for ossm2, ossm3 and istio (in-mesh paths and external)', () => {
+  for (const models of [e2eModels, docsModels]) {
+    const want = matrix(models.get('ossm2')!, SAME_EVERYWHERE);
+    assert.ok(want.some((r) => r.endsWith('denied')) && want.some((r) => r.endsWith('allowed')));
+    for (const f of FLAVORS) assert.deepEqual(matrix(models.get(f)!, SAME_EVERYWHERE), want, f);
+  }
+});
+
+test('callers without a sidecar: the OSSM 2 local gateway (ISTIO_MUTUAL) refuses them; the tested OSSM 3 one (plain HTTP) admits them, like the external gateway', () => {
+  // Not an in-mesh path, so not a tenant-isolation violation for verify; docs/flavours.md and
+  // docs/network-paths.md (row 3b) say what it means and how NetworkPolicies narrow it.
+  for (const f of FLAVORS) {
+    const m = docsModels.get(f)!;
+    const rows = verifyModel(m).paths.filter((p) => p.via === 'no-sidecar');
+    assert.equal(rows.length, 16);
+    if (m.profile.gateway.local.tls === 'ISTIO_MUTUAL') {
+      assert.ok(rows.every((p) => !p.allowed && /ISTIO_MUTUAL/.test(p.reason)), f);
+    } else {
+      assert.equal(m.profile.gateway.local.tls, 'PLAINTEXT', f);
+      // The gateway forwards with its own identity (knative-serving-ingress), which every tenant admits.
+      assert.ok(rows.every((p) => p.allowed && p.policy === `${p.to.split('/')[0]}/allow-from-knative-and-istio`), `${f}: ${JSON.stringify(rows.filter((p) => !p.allowed))}`);
+    }
+  }
+});
+
+test('istio flavour: without the documented exclusions the kubelet PreStop hook would hit STRICT mTLS (verify says so)', () => {
+  const objects = render(parseSpec('s.yaml', 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: t}\nspec:\n  mesh: {flavor: istio}\n  tenants: [{name: a, namespaces: [a-1]}]\n')).filter((o) => SECURITY.has(o.kind));
+  const bare = verifyModel(modelFromObjects(objects, { flavor: 'istio', tenants: [{ name: 'a', namespaces: ['a-1'] }] }));
+  const drain = bare.requiredEdges.find((e) => e.edge === 'prestop-drain')!;
+  assert.equal(drain.allowed, false);
+  assert.match(drain.reason, /STRICT|mTLS|plaintext/i);
 });
 
 // V28–V30 as whole Knative paths (user policy in namespace `app`, OSSM 2 mesh, no chart policies).

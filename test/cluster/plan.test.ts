@@ -8,6 +8,7 @@ import {
   APPLIED_HASH,
   FIELD_MANAGER,
   controlPlaneMove,
+  clusterRequirements,
   MANAGED_BY,
   SPEC_LABEL,
   contains,
@@ -250,3 +251,18 @@ describe('controlPlaneMove: a spec whose control plane moved is refused', () => 
   });
 });
 
+describe('cluster requirements (profile.apply, checked before any write)', () => {
+  it('ossm2 / ossm3 need their operator\'s CRD; istio needs the user\'s istiod where spec.mesh.namespace says', () => {
+    assert.deepEqual(clusterRequirements(example('ossm2-tenants').spec), {
+      crd: { group: 'maistra.io', plural: 'servicemeshcontrolplanes', name: 'servicemeshcontrolplanes.maistra.io', operator: 'OpenShift Service Mesh 2.x operator (servicemeshoperator)' },
+    });
+    assert.deepEqual(clusterRequirements(example('ossm3-tenants').spec).crd?.group, 'sailoperator.io');
+    assert.equal(clusterRequirements(example('ossm3-tenants').spec).deployment, undefined);
+    const istio = example('istio-tenants');
+    assert.deepEqual(clusterRequirements(istio.spec), {
+      deployment: { namespace: 'istio-system', name: 'istiod', why: 'the istio flavour uses the control plane you installed (istioctl install or the istiod Helm chart)' },
+    });
+    istio.spec.mesh.namespace = 'mesh';
+    assert.equal(clusterRequirements(istio.spec).deployment?.namespace, 'mesh');
+  });
+});

@@ -5,7 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { render } from '../../src/render/index.ts';
 import { toYaml } from '../../src/render/serialize.ts';
 import { emitYaml } from '../../src/render/yaml-emit.ts';
-import { example, TEST_TLS } from '../helpers/shared.ts';
+import { example, EXAMPLES, TEST_TLS } from '../helpers/shared.ts';
 
 /** Read back under YAML 1.2 (yaml, js-yaml) and 1.1 (what kubectl's go-yaml resolves): all equal the input. */
 function roundTrips(value: unknown): void {
@@ -38,7 +38,7 @@ describe('YAML emitter', () => {
   });
 
   it('every rendered example reads back equal, as multi-document YAML', () => {
-    for (const name of ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka', 'kourier']) {
+    for (const name of EXAMPLES) {
       const objects = render(example(name), { tls: TEST_TLS });
       const back = parseAllDocuments(toYaml(objects)).map((d) => d.toJS());
       assert.deepEqual(back, objects, name);
