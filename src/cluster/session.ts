@@ -1,6 +1,7 @@
 import type { ServerlessMesh } from '../api/types.ts';
 import type { TlsMaterial } from '../render/tls-secret.ts';
 import { prepareTls } from '../certs/prepare.ts';
+import { profileFor } from '../flavors/index.ts';
 import { UserError } from '../util/errors.ts';
 import { ApiError, KubeClient, UnreachableError, type ClientOptions } from './client.ts';
 import { Discovery } from './discovery.ts';
@@ -32,7 +33,9 @@ export async function tlsForApply(s: ClusterSession, mesh: ServerlessMesh): Prom
   const info = await s.discovery.resolve('v1', 'Secret');
   if (info) {
     try {
-      const live = await getObject(s.client, info, mesh.spec.mesh.namespace, mesh.spec.tls.secretName);
+      // Where render puts it: the gateway's namespace (knative-serving-ingress on ossm3/istio, the mesh namespace on ossm2).
+      const ns = profileFor(mesh.spec.mesh.flavor).gateway.namespace(mesh.spec.mesh.namespace);
+      const live = await getObject(s.client, info, ns, mesh.spec.tls.secretName);
       const data = live?.data as Record<string, string> | undefined;
       if (data?.['tls.crt'] && data['tls.key']) {
         return {

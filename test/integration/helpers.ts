@@ -34,6 +34,8 @@ export const R = {
   ks: { group: 'operator.knative.dev', version: 'v1beta1', kind: 'KnativeServing', plural: 'knativeservings', namespaced: true },
   ke: { group: 'operator.knative.dev', version: 'v1beta1', kind: 'KnativeEventing', plural: 'knativeeventings', namespaced: true },
   kk: { group: 'operator.serverless.openshift.io', version: 'v1alpha1', kind: 'KnativeKafka', plural: 'knativekafkas', namespaced: true },
+  istio: { group: 'sailoperator.io', version: 'v1', kind: 'Istio', plural: 'istios', namespaced: false },
+  istiocni: { group: 'sailoperator.io', version: 'v1', kind: 'IstioCNI', plural: 'istiocnis', namespaced: false },
 } satisfies Record<string, ResourceInfo>;
 
 export async function get(c: KubeClient, info: ResourceInfo, ns: string | undefined, name: string): Promise<KubeObject | undefined> {
@@ -51,7 +53,7 @@ export async function list(c: KubeClient, info: ResourceInfo, labelSelector?: st
 }
 
 /** Sets Ready=True on the status subresource, as the operator does once it has reconciled this generation. */
-export async function markReady(c: KubeClient, info: ResourceInfo, ns: string, name: string, ready = true): Promise<void> {
+export async function markReady(c: KubeClient, info: ResourceInfo, ns: string | undefined, name: string, ready = true): Promise<void> {
   const o = await get(c, info, ns, name);
   if (!o) throw new Error(`${info.kind} ${ns}/${name} not found`);
   await c.request('PATCH', `${resourcePath(info, ns, name)}/status`, {
@@ -82,7 +84,7 @@ export function fakeOperators(c: KubeClient, kinds: ResourceInfo[] = [R.smcp, R.
             const st = o.status as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
             const gen = (o.metadata as { generation?: number }).generation;
             const ready = st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
-            if (!ready || st?.observedGeneration !== gen) await markReady(c, info, o.metadata.namespace!, o.metadata.name);
+            if (!ready || st?.observedGeneration !== gen) await markReady(c, info, o.metadata.namespace, o.metadata.name);
           }
         } catch {
           // The apiserver may be briefly away in disruption tests; try again next round.
