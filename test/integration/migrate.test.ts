@@ -185,7 +185,7 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     assert.equal(killed.signal, 'SIGKILL');
     assert.ok((await list(c, R.smmr)).length === 1, 'killed before the member roll step');
 
-    await stopOperators!();
+    await stopOperators();
     stopOperators = fakeOperators(c, [R.smcp, R.smmr, R.ks, R.ke, R.istio, R.istiocni]);
     const res = await runCli(['migrate', '--cluster', '--apply'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(res.code, 0, res.stderr);
@@ -193,8 +193,27 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     await assertMigrated(c, 'prod', oldCrt);
   });
 
-  it('a failing step stops the run with how to resume; --apply refuses blocking unmapped settings', async () => {
-    // Take the Knative operator's CRD away: step 4 cannot apply KnativeServing.
+  it('a failing step stops the run with one line saying how to resume; the fixed re-run converges', async () => {
+    // Someone else takes over the Gateway's selector: step 3 meets a field conflict.
+    await c.request('PATCH', resourcePath(X.gw1, 'knative-serving', 'knative-ingress-gateway'), {
+      body: { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'knative-ingress-gateway', namespace: 'knative-serving' }, spec: { selector: { 'knative-ingress-gateway': 'someone-else' } } },
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'someone-else', force: true },
+    });
+    const res = await runCli(['migrate', '--cluster', '--apply'], { KUBECONFIG: env.KUBECONFIG });
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /\[2\/10\] [^\n]*: already done\n\[3\/10\] [^\n]*: failed\n/);
+    const last = res.stderr.trim().split('\n').at(-1)!;
+    assert.match(last, /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-ingress-gateway: conflict \(409\): .*someone-else.*re-run the same command to resume/);
+    assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(await get(c, R.smcp, 'istio-system', 'basic'));
+
+    const fixed = await runCli(['migrate', '--cluster', '--apply', '--force-conflicts'], { KUBECONFIG: env.KUBECONFIG });
+    assert.equal(fixed.code, 0, fixed.stderr);
+    await assertMigrated(c, 'prod', await tlsCrt(c, 'knative-serving-ingress'));
+  });
+
+  it('bad input exits 2; --apply refuses blocking unmapped settings before any write', async () => {
     const res = await runCli(['migrate', '-m', '/nonexistent.yaml'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(res.code, 2, res.stderr);
     const bad = await runCli(['migrate'], { KUBECONFIG: env.KUBECONFIG });
