@@ -59,6 +59,8 @@ const READ_KINDS: Array<{ apiVersion: string; kind: string; namespace?: (meshNs:
   { apiVersion: 'operator.knative.dev/v1beta1', kind: 'KnativeEventing' },
   { apiVersion: 'operator.serverless.openshift.io/v1alpha1', kind: 'KnativeKafka' },
   { apiVersion: 'config.openshift.io/v1', kind: 'Ingress' },
+  // Only to tell "already migrated" from "not OSSM 2".
+  { apiVersion: 'sailoperator.io/v1', kind: 'Istio' },
 ];
 
 function parseDurationArg(v: string): number {
@@ -90,7 +92,17 @@ export function register(program: Command): void {
           s = await c.connect({ kubeconfig: g.kubeconfig, context: g.context });
         }
         const current = opts.manifests ? readManifests(opts.manifests) : await readInstallation(s!);
-        const rec = recover(current, opts);
+        let rec: Recovered;
+        try {
+          rec = recover(current, opts);
+        } catch (e) {
+          // A finished migration (the old control plane deleted with --delete-control-plane) re-run: nothing to do.
+          if (e instanceof NotOssm2Error && current.some((o) => o.kind === 'Istio' && o.apiVersion.startsWith('sailoperator.io/'))) {
+            process.stderr.write('migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n');
+            return;
+          }
+          throw e;
+        }
         const mesh = validated(rec.mesh);
         const tls = mesh.spec.tls.generate ? rec.tls : undefined;
         const steps = migrationPlan(current, mesh, { ...(tls ? { tls } : {}), deleteControlPlane: opts.deleteControlPlane });

@@ -296,7 +296,8 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
             if (isOurs(o)) out.push({ type: 'merge-patch', target: o, patch: release, why: 'namespace released' });
           } else if (isSmcp(o) || isOurs(o, mesh.metadata.name)) out.push({ type: 'delete', target: o, why: isSmcp(o) ? '--delete-control-plane' : 'OSSM 2 object no longer rendered' });
         }
-        return out;
+        // The control plane last: once it is gone, a re-run finds nothing of OSSM 2 left to migrate.
+        return [...out.filter((a) => !isSmcp(a.target)), ...out.filter((a) => isSmcp(a.target))];
       },
     });
   }
