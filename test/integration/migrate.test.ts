@@ -229,4 +229,16 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     assert.equal(refused.stderr.trim().split('\n').length, 1, 'one line');
     rmSync(kourierState, { recursive: true, force: true });
   });
+
+  it('--delete-control-plane deletes the (released) SMCP in the last step; a re-run then has nothing to migrate', async () => {
+    const res = await runCli(['migrate', '--cluster', '--apply', '--delete-control-plane'], { KUBECONFIG: env.KUBECONFIG });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal((res.stderr.match(/: already done$/gm) ?? []).length, 9, res.stderr);
+    assert.match(res.stderr, /\[10\/10\] Delete the OSSM 2 control plane and what only it used: 1 deleted/);
+    assert.equal(await get(c, R.smcp, 'istio-system', 'basic'), undefined);
+    assert.ok(await get(c, R.istio, undefined, 'default'));
+    const again = await runCli(['migrate', '--cluster', '--apply', '--delete-control-plane'], { KUBECONFIG: env.KUBECONFIG });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /^migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n$/);
+  });
 });
