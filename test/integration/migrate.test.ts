@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/cluster/client.ts';
-import type { ResourceInfo } from '../../src/cluster/discovery.ts';
+import { Discovery, type ResourceInfo } from '../../src/cluster/discovery.ts';
 import { MANAGED_BY, SPEC_LABEL } from '../../src/cluster/plan.ts';
 import { resourcePath } from '../../src/cluster/ops.ts';
 import type { ServerlessMesh } from '../../src/api/types.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
-import { example } from '../helpers/shared.ts';
+import { render } from '../../src/render/index.ts';
+import { example, TEST_TLS } from '../helpers/shared.ts';
 import { adminClient, cli, fakeOperators, get, list, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../../scripts/test-env.mjs';
@@ -67,7 +68,7 @@ async function operatorLeftovers(c: KubeClient): Promise<void> {
 const tlsCrt = async (c: KubeClient, ns: string) => ((await get(c, R.secret, ns, 'wildcard-certs'))?.data as Record<string, string> | undefined)?.['tls.crt'];
 
 /** The ossm3 end state, and what migrate must not have touched. */
-async function assertMigrated(c: KubeClient, name: string, oldCrt: string | undefined): Promise<void> {
+async function assertMigrated(c: KubeClient, name: string, oldCrt: string | undefined, handMade = false): Promise<void> {
   assert.ok(await get(c, R.istio, undefined, 'default'), 'Istio CR');
   assert.ok(await get(c, R.istiocni, undefined, 'default'), 'IstioCNI CR');
   const ns = await get(c, R.namespace, undefined, 'team-alpha-1');
@@ -76,8 +77,16 @@ async function assertMigrated(c: KubeClient, name: string, oldCrt: string | unde
   assert.equal((await get(c, R.namespace, undefined, 'apps-1'))?.metadata.labels?.['istio-injection'], 'enabled', 'member namespace');
   assert.ok(await get(c, X.deploy, 'knative-serving-ingress', 'knative-istio-ingressgateway'), 'gateway Deployment');
   assert.equal(await tlsCrt(c, 'knative-serving-ingress'), oldCrt, 'the old certificate copied, not a new one');
-  const gw = await get(c, X.gw1, 'knative-serving', 'knative-ingress-gateway');
-  assert.deepEqual((gw?.spec as { selector: unknown }).selector, { 'knative-ingress-gateway': 'ingressgateway' });
+  // Both Gateways select the new gateway pods and no longer the OSSM 2 ones. (Taken over with --force-conflicts
+  // from another manager, a selector keeps that manager's `knative: ingressgateway`: server-side apply merges maps.)
+  const newPods = ((await get(c, X.deploy, 'knative-serving-ingress', 'knative-istio-ingressgateway'))?.spec as any).template.metadata.labels;
+  const oldPods = { app: 'istio-ingressgateway', istio: 'ingressgateway', knative: 'ingressgateway' };
+  const selects = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
+  for (const name of ['knative-ingress-gateway', 'knative-local-gateway']) {
+    const sel = ((await get(c, X.gw1, 'knative-serving', name))?.spec as { selector: Record<string, string> }).selector;
+    assert.ok(selects(sel, newPods) && !selects(sel, oldPods), `${name}: ${JSON.stringify(sel)}`);
+    if (!handMade) assert.equal(Object.keys(sel).length, 1, `${name}: exactly the ossm3 selector`);
+  }
   const ks = await get(c, R.ks, 'knative-serving', 'knative-serving');
   assert.equal((ks?.spec as any).config.istio['gateway.knative-serving.knative-ingress-gateway'], 'knative-istio-ingressgateway.knative-serving-ingress.svc.cluster.local');
   assert.equal(ks?.metadata.annotations?.['serverless.openshift.io/disable-istio-net-policies-generation'], 'true');
@@ -101,7 +110,11 @@ async function assertMigrated(c: KubeClient, name: string, oldCrt: string | unde
   assert.ok(smcp, 'SMCP never deleted without --delete-control-plane');
   assert.equal(smcp.metadata.labels?.[MANAGED_BY], undefined);
   assert.deepEqual((smcp.spec as any).security, { dataPlane: { mtls: true } }, 'its spec untouched');
-  assert.equal(await get(c, X.service, 'istio-system', 'knative-local-gateway'), undefined);
+  if (handMade) {
+    // Not ours: left where it is (only the documented exceptions are touched).
+    assert.ok(await get(c, X.service, 'istio-system', 'knative-local-gateway'));
+    assert.ok(await tlsCrt(c, 'istio-system'));
+  } else assert.equal(await get(c, X.service, 'istio-system', 'knative-local-gateway'), undefined);
   assert.ok(await get(c, X.service, 'knative-serving-ingress', 'knative-local-gateway'));
   // Everything we own now carries the spec's name.
   assert.ok((await list(c, X.ap1, `${SPEC_LABEL}=${name}`)).length > 30);
@@ -240,5 +253,28 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     const again = await runCli(['migrate', '--cluster', '--apply', '--delete-control-plane'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /^migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n$/);
+  });
+
+  it('an installation made by hand (no labels of ours): conflicts stop the run, --force-conflicts converges, the rest is left alone', async () => {
+    if (env) await testEnv.stop({ dir, quiet: true });
+    await stopOperators?.();
+    c?.close();
+    env = await testEnv.start({ dir, controllerManager: false });
+    c = adminClient(env.KUBECONFIG);
+    stopOperators = fakeOperators(c, [R.smcp, R.smmr, R.ks, R.ke, R.istio, R.istiocni]);
+    const discovery = new Discovery(c);
+    // The documented OSSM 2 procedure, created with plain POSTs (another field manager, none of our labels).
+    for (const o of render(ossm2Spec('ignored'), { tls: TEST_TLS })) {
+      const info = (await discovery.resolve(o.apiVersion, o.kind))!;
+      await create(c, info, o);
+    }
+    await operatorLeftovers(c);
+    const args = ['migrate', '--cluster', '--apply', '--domain', 'apps.openshift.example.com'];
+    const first = await runCli(args, { KUBECONFIG: env.KUBECONFIG });
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stderr.trim().split('\n').at(-1)!, /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-(ingress|local)-gateway: conflict \(409\): .*re-run with --force-conflicts.*re-run the same command to resume/);
+    const res = await runCli([...args, '--force-conflicts'], { KUBECONFIG: env.KUBECONFIG });
+    assert.equal(res.code, 0, res.stderr);
+    await assertMigrated(c, 'default', Buffer.from(TEST_TLS.certPem).toString('base64'), true);
   });
 });
