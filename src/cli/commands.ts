@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerRender } from './render-commands.ts';
 import { register as registerAuthz } from './authz-commands.ts';
 import { register as registerCluster } from './cluster-commands.ts';
+import { register as registerMigrate } from './migrate-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -11,4 +12,5 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerAuthz(program);
   registerCluster(program);
+  registerMigrate(program);
 }
