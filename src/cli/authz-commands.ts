@@ -31,7 +31,7 @@ function sarif(surprises: readonly string[]): string {
       version: '2.1.0',
       runs: [
         {
-          tool: { driver: { name: 'serverless-mesh', informationUri: 'https://github.com/serverless-mesh', rules: rules.map((id) => ({ id, shortDescription: { text: id.replace(/-/g, ' ') } })) } },
+          tool: { driver: { name: 'serverless-mesh', version: '0.1.0', rules: rules.map((id) => ({ id, shortDescription: { text: id.replace(/-/g, ' ') } })) } },
           results: surprises.map((s) => ({ ruleId: rule(s), level: 'error', message: { text: s } })),
         },
       ],
