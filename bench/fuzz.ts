@@ -117,7 +117,8 @@ function cliCase(i: number): { args: string[]; input?: string; file: string; lab
   const name = viaStdin ? '<stdin>' : path;
   const io = viaStdin ? { input: c.text } : {};
   if (c.target === 'spec') return { args: ['render', '-f', src], file: name, label: 'render -f', ...io };
-  if (c.target === 'request') return { args: ['authz', '-m', join(ROOT, 'examples/ossm2-basic.yaml'), '--request', c.text], file: '--request', label: 'authz --request' };
+  // argv cannot hold NUL: the shell could not pass one either
+  if (c.target === 'request') return { args: ['authz', '-m', join(ROOT, 'examples/ossm2-basic.yaml'), '--request', c.text.replace(/\0/g, ' ')], file: '--request', label: 'authz --request' };
   const cmd = pick(['verify', 'mesh-ify', 'authz']);
   if (cmd === 'verify') return { args: ['verify', '-m', src], file: name, label: 'verify -m', ...io };
   if (cmd === 'mesh-ify') return { args: ['mesh-ify', src], file: name, label: 'mesh-ify', ...io };

@@ -56,8 +56,9 @@ export class ClusterError extends UserError {
  * lines are clipped.
  */
 export function sanitizeLine(line: string, max = 2000): string {
+  // Also invisible and bidirectional-override characters, which would make the line lie about its text.
   // eslint-disable-next-line no-control-regex
-  let out = line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+  let out = line.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => {
     const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
     return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });

@@ -53,10 +53,14 @@ export interface Position {
 
 export type PathSegment = string | number;
 
-/** `spec.tenants[1].namespaces[0]` */
+/** `spec.tenants[1].namespaces[0]`; a key that is not a plain word is quoted: `spec["a b"]`. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (!/^[A-Za-z0-9_][-A-Za-z0-9_./]*$/.test(seg)) out += `[${JSON.stringify(seg)}]`;
+    else out += out === '' ? seg : `.${seg}`;
+  }
   return out;
 }
 

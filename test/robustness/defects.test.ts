@@ -272,7 +272,7 @@ describe('error hygiene', () => {
   const spec = (s: string) => file('s.yaml', `${HEAD}metadata: {name: a}\nspec:\n${s}`);
   it('a key with a newline gives one line; ANSI escapes do not reach the terminal raw', () => {
     const res = run(['render', '-f', spec('  "a\\nb\\u001b[31m": 1\n')]);
-    assertInputError(res, /spec\.a\\nb\\u001b\[31m: unknown field/, 1);
+    assertInputError(res, /spec\["a\\nb\\u001b\[31m"\]: unknown field/, 1);
     assert.ok(!res.stderr.includes('\u001b'));
   });
   it('!!binary gives one error, not one per byte; unknown tags are refused', () => {
