@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { CommanderError } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
+import { buildProgram } from '../../src/cli/main.ts';
 import { runSteps } from '../../src/cluster/progress.ts';
 import { ClusterError, InputError, InputErrors, UserError } from '../../src/util/errors.ts';
 import { ROOT } from '../helpers/shared.ts';
@@ -89,6 +90,14 @@ describe('-f - reads stdin everywhere a file is read', () => {
 });
 
 describe('-o is the output format in every command', () => {
+  it('every command has -o, --output <format> and none uses -o for a directory', () => {
+    for (const cmd of buildProgram().commands) {
+      const o = cmd.options.find((x) => x.short === '-o');
+      assert.ok(o, `${cmd.name()} has no -o`);
+      assert.equal(o.long, '--output', `${cmd.name()}: -o is ${o.long}`);
+      assert.ok(['yaml', 'text'].includes(String(o.defaultValue)), `${cmd.name()}: default ${String(o.defaultValue)}`);
+    }
+  });
   it('render -o yaml|json|text', () => {
     const y = run(['render', '-f', 'examples/kourier.yaml', '-o', 'yaml']);
     const j = run(['render', '-f', 'examples/kourier.yaml', '-o', 'json']);
