@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InputErrors } from '../util/errors.ts';
+import { inputName, readInput } from '../util/input.ts';
 import {
+  capErrors,
   formatError,
   parseYamlDocs,
   pointerToPath,
@@ -20,16 +21,12 @@ let validateSchema: ValidateFunction | undefined;
 const specValidator = () =>
   (validateSchema ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false }).compile(specSchema));
 
-/** Reads, parses, validates and defaults a ServerlessMesh spec file. Throws InputErrors (exit 2). */
+/**
+ * Reads, parses, validates and defaults a ServerlessMesh spec file (`-`: stdin). Throws InputError /
+ * InputErrors only, whatever the file holds (test/properties: fast-check over this function).
+ */
 export function loadSpecFile(file: string): ServerlessMesh {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new InputErrors([`${file}: cannot read spec file (${code})`]);
-  }
-  return parseSpec(file, text);
+  return parseSpec(inputName(file), readInput(file, 'spec file'));
 }
 
 /** Same as loadSpecFile for text already in memory; `file` only names it in messages. */
@@ -37,7 +34,7 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
   const { docs, errors } = parseYamlDocs(file, text);
   if (errors.length > 0) throw new InputErrors(errors);
   if (docs.length !== 1) {
-    const pos = docs[1] ? positionOf(docs[1], []) : undefined;
+    const pos = docs[1] ? positionOf(docs[1], []) : { line: 1, col: 1 };
     throw new InputErrors([
       formatError(file, pos, [], `expected exactly one ServerlessMesh document, found ${docs.length}`),
     ]);
@@ -46,12 +43,12 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
   const value = structuredClone(src.value);
   const validate = specValidator();
   if (!validate(value)) {
-    throw new InputErrors(schemaErrors(src, validate.errors ?? []));
+    throw new InputErrors(capErrors(schemaErrors(src, validate.errors ?? [])));
   }
   const spec = value as ServerlessMesh;
   fillDerivedDefaults(spec);
   const semantic = semanticErrors(spec).map((e) => formatError(file, positionOf(src, e.path), e.path, e.message));
-  if (semantic.length > 0) throw new InputErrors(semantic);
+  if (semantic.length > 0) throw new InputErrors(capErrors(semantic));
   return spec;
 }
 
@@ -108,6 +105,8 @@ function schemaErrors(src: SourceDoc, errors: ErrorObject[]): string[] {
 function describePattern(e: ErrorObject, value: unknown): string {
   const shown = JSON.stringify(value);
   if (e.schemaPath.includes('version')) return `invalid version ${shown}: expected vMAJOR.MINOR (e.g. v2.6)`;
+  if (e.schemaPath.includes('/domain/')) return `invalid domain ${shown}: expected lowercase DNS labels separated by dots (e.g. apps.example.com)`;
+  if (e.schemaPath.includes('bootstrapServers')) return `invalid bootstrap server ${shown}: expected host or host:port`;
   if ((e.params as { pattern: string }).pattern === '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') {
     return `invalid name ${shown}: must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)`;
   }
@@ -163,6 +162,18 @@ export function semanticErrors(mesh: ServerlessMesh): SemanticError[] {
     const path = ['spec', 'members', i];
     if (reserved.has(ns)) out.push({ path, message: `namespace "${ns}" is a Knative or mesh system namespace; it is added to the mesh already` });
     else if (owner.has(ns)) out.push({ path, message: `namespace "${ns}" already belongs to tenant "${s.tenants[owner.get(ns) as number]?.name}"; list it once` });
+  });
+  if (s.domain) {
+    const long = s.domain.split('.').find((l) => l.length > 63);
+    if (long) out.push({ path: ['spec', 'domain'], message: `DNS label "${long.slice(0, 20)}…" is ${long.length} characters long: at most 63` });
+    // X.509 (RFC 5280 ub-common-name) allows 64 characters in the CN `*.<domain>`.
+    else if (s.tls.generate && s.domain.length > 62) {
+      out.push({ path: ['spec', 'domain'], message: `domain is ${s.domain.length} characters long: a generated certificate's CN "*.<domain>" allows at most 62 (X.509: 64)` });
+    }
+  }
+  s.kafka?.bootstrapServers.forEach((b, i) => {
+    const { port } = splitHostPort(b);
+    if (port < 1 || port > 65535) out.push({ path: ['spec', 'kafka', 'bootstrapServers', i], message: `port ${port} of "${b}" is out of range 1-65535` });
   });
   if (s.tls.generate && !s.domain) {
     out.push({ path: ['spec', 'tls', 'generate'], message: 'generating a wildcard certificate needs spec.domain' });

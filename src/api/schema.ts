@@ -136,8 +136,8 @@ export const specSchema = {
               items: { type: 'string', pattern: HOST_PORT },
               description: 'host:port of the Kafka bootstrap servers.',
             },
-            numPartitions: { type: 'integer', minimum: 1, default: 10 },
-            replicationFactor: { type: 'integer', minimum: 1, default: 3 },
+            numPartitions: { type: 'integer', minimum: 1, maximum: 2147483647, default: 10, description: 'Kafka topic partitions (an int32).' },
+            replicationFactor: { type: 'integer', minimum: 1, maximum: 32767, default: 3, description: 'Kafka replication factor (an int16).' },
             ports: {
               type: 'array',
               items: { type: 'integer', minimum: 1, maximum: 65535 },

@@ -1,6 +1,6 @@
-import { InputErrors, UserError } from '../util/errors.ts';
+import { InputError, InputErrors, UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
-import { parseYamlDocs } from '../util/yaml-source.ts';
+import { parseYamlDocs, positionOf, type Position } from '../util/yaml-source.ts';
 import type {
   Action,
   AuthzPolicy,
@@ -238,8 +238,98 @@ const optString = (o: Record<string, unknown>, k: string, where: string, errs: s
   return typeof v === 'string' ? v : undefined;
 };
 
-/** Parses and checks the `--request` JSON of `serverless-mesh authz`. */
+/**
+ * Parses and checks the `--request` JSON of `serverless-mesh authz`. Throws InputError / InputErrors
+ * only, every line `--request:LINE:COL: message` (test/properties: fast-check over this function).
+ */
 export function parseRequest(json: string): AuthzRequest {
+  if (json.length > 1_048_576) throw new InputError(`--request:1:1: larger than 1 MiB`);
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch (e) {
+    const pos = jsonErrorPosition(json, (e as Error).message);
+    const what = /^Unexpected end/.test((e as Error).message) ? 'unexpected end of input' : `unexpected ${JSON.stringify(json[pos] ?? '')}`;
+    throw new InputError(`--request:${lineCol(json, pos)}: invalid JSON: ${what}`);
+  }
+  const extra = rangeErrors(v);
+  let errors: string[] = [];
+  let out: AuthzRequest | undefined;
+  try {
+    out = parseRequestFields(json);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    errors = e.message.split('\n');
+  }
+  errors.push(...extra);
+  if (!errors.length && out) return out;
+  const { docs } = parseYamlDocs('--request', json); // JSON is YAML 1.2: positions of fields
+  throw new InputErrors([...new Set(errors)].map((line) => positioned(line, docs[0] ? (p, key) => positionOf(docs[0]!, p, key) : undefined)));
+}
+
+/** Ports in range and string maps of strings: checks parseRequestFields does not make. */
+function rangeErrors(v: unknown): string[] {
+  const out: string[] = [];
+  if (!isObj(v)) return out;
+  const dst = isObj(v.destination) ? v.destination : {};
+  const port = (x: unknown) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 65535;
+  for (const k of ['port', 'servicePort']) if (Number.isInteger(dst[k]) && !port(dst[k])) out.push(`--request: destination.${k} must be a port number from 1 to 65535`);
+  if (dst.excludedPorts !== undefined && !(Array.isArray(dst.excludedPorts) && dst.excludedPorts.every(port))) out.push('--request: destination.excludedPorts must be a list of port numbers (1 to 65535)');
+  if (dst.labels !== undefined && !(isObj(dst.labels) && Object.values(dst.labels).every((x) => typeof x === 'string'))) out.push('--request: destination.labels must be an object of strings');
+  if (v.headers !== undefined && !(isObj(v.headers) && Object.values(v.headers).every((x) => typeof x === 'string'))) out.push('--request: headers must be an object of strings');
+  for (const [o, where] of [[isObj(v.source) ? v.source : {}, 'source'], [dst, 'destination']] as const) {
+    if (o.sidecar !== undefined && typeof o.sidecar !== 'boolean') out.push(`--request: ${where}.sidecar must be true or false`);
+  }
+  if (v.source !== undefined && !isObj(v.source)) out.push('--request: source must be an object');
+  if (v.destination !== undefined && !isObj(v.destination)) out.push('--request: destination must be an object');
+  return out;
+}
+
+/** `--request: destination.port must…` → `--request:L:C: destination.port must…`, at that field. */
+function positioned(line: string, at: ((path: string[], key: boolean) => Position | undefined) | undefined): string {
+  const body = line.replace(/^--request:\s*/, '');
+  const unknown = /^unknown field (?:(source|destination)\.)?("(?:[^"\\]|\\.)*")/.exec(body);
+  let path: string[] = [];
+  if (unknown) path = [...(unknown[1] ? [unknown[1]] : []), JSON.parse(unknown[2] as string) as string];
+  else {
+    const m = /^((?:source|destination)(?:\.[A-Za-z]+)?|[A-Za-z]+)\b/.exec(body);
+    if (m && m[1] !== 'expected') path = (m[1] as string).split('.');
+  }
+  const pos = at?.(path, !!unknown) ?? { line: 1, col: 1 };
+  return `--request:${pos.line}:${pos.col}: ${body}`;
+}
+
+function jsonErrorPosition(text: string, message: string): number {
+  const at = /at position (\d+)/.exec(message);
+  if (at) return Number(at[1]);
+  if (/^Unexpected end/.test(message)) return text.length;
+  const tok = /^Unexpected (?:token|non-whitespace character) '(.)'/.exec(message);
+  if (tok) {
+    // V8 names the character, not where: take its first occurrence outside strings.
+    let inStr = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (inStr) {
+        if (c === '\\') i++;
+        else if (c === '"') inStr = false;
+      } else if (c === tok[1]) return i;
+      else if (c === '"') inStr = true;
+    }
+  }
+  return 0;
+}
+
+function lineCol(text: string, offset: number): string {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < Math.min(offset, text.length); i++) if (text.charCodeAt(i) === 10) {
+    line++;
+    last = i;
+  }
+  return `${line}:${offset - last}`;
+}
+
+function parseRequestFields(json: string): AuthzRequest {
   let v: unknown;
   try {
     v = JSON.parse(json);

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
+import { InputError } from '../util/errors.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -13,6 +14,10 @@ const RSA_SHA256 = {
   modulusLength: 2048,
 } as const;
 const DAY_MS = 86_400_000;
+/** Validity of the root CA; a leaf may not outlive its issuer. */
+export const ROOT_DAYS = 3650;
+/** RFC 5280 ub-common-name. */
+const MAX_CN = 64;
 
 export interface GeneratedCerts {
   rootCertPem: string;
@@ -49,13 +54,24 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
  */
 export async function generateWildcardCerts(domain: string, opts: CertOptions = {}): Promise<GeneratedCerts> {
   const org = opts.organization ?? 'serverless-mesh';
+  const days = opts.days ?? 365;
+  if (!Number.isInteger(days) || days < 1 || days > ROOT_DAYS) {
+    throw new InputError(`--days ${days}: expected 1 to ${ROOT_DAYS} (the root CA's validity; a certificate cannot outlive its issuer)`);
+  }
+  if (`*.${domain}`.length > MAX_CN) {
+    throw new InputError(`--domain ${domain}: ${domain.length} characters; the certificate's CN "*.<domain>" allows at most ${MAX_CN - 2} (X.509: ${MAX_CN})`);
+  }
+  if (/[,=+<>#;"\\\n]/.test(org) || org.length > MAX_CN || org.length === 0) {
+    throw new InputError(`--organization: expected 1 to ${MAX_CN} characters without , = + < > # ; " \\`);
+  }
+  const rootCn = `${domain} root CA`.length <= MAX_CN ? `${domain} root CA` : 'serverless-mesh root CA';
   const notBefore = new Date((opts.now ?? new Date()).getTime() - 5 * 60_000); // tolerate clock skew
   const caKeys = await webcrypto.subtle.generateKey(RSA_SHA256, true, ['sign', 'verify']);
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
-    name: `CN=${domain} root CA, O=${org}`,
+    name: `CN=${rootCn}, O=${org}`,
     notBefore,
-    notAfter: new Date(notBefore.getTime() + 3650 * DAY_MS),
+    notAfter: new Date(notBefore.getTime() + ROOT_DAYS * DAY_MS),
     signingAlgorithm: RSA_SHA256,
     keys: caKeys,
     extensions: [
@@ -70,7 +86,7 @@ export async function generateWildcardCerts(domain: string, opts: CertOptions = 
     subject: `CN=*.${domain}, O=${org}`,
     issuer: root.subject,
     notBefore,
-    notAfter: new Date(notBefore.getTime() + (opts.days ?? 365) * DAY_MS),
+    notAfter: new Date(notBefore.getTime() + days * DAY_MS),
     signingAlgorithm: RSA_SHA256,
     publicKey: keys.publicKey,
     signingKey: caKeys.privateKey,

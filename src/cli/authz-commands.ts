@@ -9,9 +9,38 @@ import { render } from '../render/index.ts';
 import { profileFor } from '../flavors/index.ts';
 import { loadSpecFile } from '../api/load.ts';
 import { UserError } from '../util/errors.ts';
+import { emitYaml } from '../render/yaml-emit.ts';
+import { ExitCode } from './exit-codes.ts';
+import { outputOption as formatOption } from './output-format.ts';
 
+type Format = 'text' | 'json' | 'yaml' | 'sarif';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+const outputOption = (sarif = false) => formatOption(sarif ? (['text', 'json', 'yaml', 'sarif'] as const) : (['text', 'json', 'yaml'] as const), 'text');
+
+/** json or yaml of a result value. */
+function data(format: Format, value: unknown): string {
+  return format === 'yaml' ? emitYaml(value) : `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** SARIF 2.1.0 (code-scanning UIs): one result per surprise (LEAK, BROKEN, BLOCKED). */
+function sarif(surprises: readonly string[]): string {
+  const rule = (s: string) => (s.startsWith('LEAK') ? 'cross-tenant-path-allowed' : s.startsWith('BLOCKED') ? 'required-edge-blocked' : s.startsWith('BROKEN') ? 'same-tenant-path-refused' : 'finding');
+  const rules = ['cross-tenant-path-allowed', 'required-edge-blocked', 'same-tenant-path-refused', 'finding'];
+  return `${JSON.stringify(
+    {
+      $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+      version: '2.1.0',
+      runs: [
+        {
+          tool: { driver: { name: 'serverless-mesh', version: '0.1.0', rules: rules.map((id) => ({ id, shortDescription: { text: id.replace(/-/g, ' ') } })) } },
+          results: surprises.map((s) => ({ ruleId: rule(s), level: 'error', message: { text: s } })),
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+}
 
 function loadModel(opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string }): KnativeModel {
   const m = loadModelFrom(opts);
@@ -37,19 +66,19 @@ function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?:
     });
   }
   if (!opts.manifests?.length) throw new UserError('give a spec (-f SPEC) or manifests (-m PATH…)', 2);
-  return modelFromObjects(readManifests(opts.manifests), { flavor: opts.flavor, rootNamespace: opts.rootNamespace });
+  return modelFromObjects(readManifests(opts.manifests, { requireObjects: true }), { flavor: opts.flavor, rootNamespace: opts.rootNamespace });
 }
 
 export function register(program: Command): void {
   program
     .command('authz')
     .description('decide one request at one workload from AuthorizationPolicy / PeerAuthentication / DestinationRule manifests (offline `istioctl x authz check`)')
-    .requiredOption('-m, --manifests <file>', 'manifest file or directory (repeatable)', collect)
+    .requiredOption('-m, --manifests <file>', 'manifest file or directory (repeatable; - for stdin)', collect)
     .requiredOption('--request <json>', 'request JSON: {"source":{…},"destination":{…},"method","path","host","headers"}')
     .option('--root-namespace <ns>', `mesh root namespace (default: from the mesh config, else ${DEFAULT_MESH.rootNamespace})`)
     .option('--mesh-config <file>', 'MeshConfig YAML (or the istio ConfigMap / Istio CR / SMCP); default: found among the manifests')
     .addOption(outputOption())
-    .action((opts: { manifests: string[]; request: string; rootNamespace?: string; meshConfig?: string; output: string }) => {
+    .action((opts: { manifests: string[]; request: string; rootNamespace?: string; meshConfig?: string; output: Format }) => {
       const request = parseRequest(opts.request);
       const objects = readManifests(opts.manifests);
       const config = securityConfigFrom(objects);
@@ -59,29 +88,31 @@ export function register(program: Command): void {
       if (opts.rootNamespace) mesh = { ...mesh, rootNamespace: opts.rootNamespace };
       const res = checkRequest(request, config, mesh);
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(res)}\n`);
+      else if (opts.output === 'yaml') process.stdout.write(data('yaml', res));
       else process.stdout.write(`${res.decision}${res.policy ? ` by ${res.policy}${res.rule !== null ? ` rules[${res.rule}]` : ''}` : ''}: ${res.reason}\n`);
     });
 
   program
     .command('verify')
     .description('who can reach which Knative Service, on every path (direct, activator, local gateway, external, no sidecar)')
-    .option('-f, --filename <spec>', 'ServerlessMesh spec file')
-    .option('-m, --manifests <path>', 'manifest file or directory (repeatable)', collect)
+    .option('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
+    .option('-m, --manifests <path>', 'manifest file or directory (repeatable; - for stdin)', collect)
     .addOption(new Option('--flavor <flavor>', 'mesh flavour for -m (default: detected)').choices(['ossm2', 'ossm3', 'istio']))
     .option('--root-namespace <ns>', 'mesh root namespace (default: from the control plane)')
     .option('--mesh-config <file>', 'MeshConfig YAML overriding the one among the manifests (normalization, trust domain, providers)')
     .option('--from <ns>', 'explain one source namespace…')
     .option('--to <ns/ksvc>', '…to one Knative Service, hop by hop')
     .addOption(new Option('--via <path>', 'only this path').choices([...VIAS]))
-    .addOption(outputOption())
-    .action((opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string; from?: string; to?: string; via?: Via; output: string }) => {
+    .addOption(outputOption(true))
+    .action((opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string; from?: string; to?: string; via?: Via; output: Format }) => {
       const m = loadModel(opts);
       if (opts.from || opts.to) {
         if (!opts.from || !opts.to) throw new UserError('--from and --to go together', 2);
         const k = m.ksvcs.find((x) => `${x.namespace}/${x.name}` === opts.to || (x.representative && x.namespace === opts.to!.split('/')[0]));
         if (!k) throw new UserError(`--to ${opts.to}: no such Knative Service (known: ${m.ksvcs.map((x) => `${x.namespace}/${x.name}`).join(', ') || 'none'})`, 2);
         const res = explain(m, opts.from, k, opts.via ? [opts.via] : VIAS);
-        if (opts.output === 'json') process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+        if (opts.output === 'sarif') throw new UserError('-o sarif prints findings of the whole matrix: drop --from/--to', 2);
+        if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, res));
         else process.stdout.write(explainText(opts.from, `${k.namespace}/${k.name}`, res));
         return;
       }
@@ -89,8 +120,10 @@ export function register(program: Command): void {
       const vias = opts.via ? [opts.via] : VIAS;
       const paths = rep.paths.filter((p) => vias.includes(p.via));
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ paths, requiredEdges: rep.requiredEdges }, null, 2)}\n`);
+      else if (opts.output === 'yaml') process.stdout.write(data('yaml', { paths, requiredEdges: rep.requiredEdges, surprises: rep.surprises }));
+      else if (opts.output === 'sarif') process.stdout.write(sarif(rep.surprises));
       else process.stdout.write(verifyText(m, paths, rep));
-      if (rep.violations > 0) process.exitCode = 1;
+      if (rep.violations > 0) process.exitCode = ExitCode.Differences;
     });
 }
 

@@ -10,8 +10,29 @@ const session = () => import('../cluster/session.ts');
 import { render } from '../render/index.ts';
 import { loadSpecFile } from '../api/load.ts';
 import type { ServerlessMesh } from '../api/types.ts';
-import { UserError } from '../util/errors.ts';
+import { ClusterError, UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
+import { emitYaml } from '../render/yaml-emit.ts';
+import { ExitCode } from './exit-codes.ts';
+import { outputOption } from './output-format.ts';
+
+type Format = 'text' | 'json' | 'yaml';
+const formatOutput = () => outputOption(['text', 'json', 'yaml'] as const, 'text');
+
+/** -o json|yaml: a machine-readable result on stdout (text: the summary on stderr only). */
+function printResult(format: Format, value: Record<string, unknown>): void {
+  if (format === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else if (format === 'yaml') process.stdout.write(emitYaml(value));
+}
+
+/** Prints the run's summary once; the error that ends the run is not printed again when the summary shows it. */
+function report(summary: string, err: UserError | undefined): void {
+  process.stderr.write(`${summary}\n`);
+  if (err) {
+    err.reported = summary.includes(err.message);
+    throw err;
+  }
+}
 
 // delete needs object identities only; render wants TLS material when tls.generate is set.
 const TLS_PLACEHOLDER = { certPem: '', keyPem: '' };
@@ -55,13 +76,14 @@ export function register(program: Command): void {
   program
     .command('apply')
     .description('server-side apply everything the spec renders, in order, then prune what it no longer renders')
-    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file')
+    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
+    .addOption(formatOutput())
     .addOption(new Option('--dry-run <mode>', 'only "server": the apiserver validates and admits, nothing is stored').choices(['server', 'none']))
     .option('--force-conflicts', 'take over fields another field manager owns')
-    .option('--wait [timeout]', 'also wait for the control plane and Knative CRs to be Ready (default timeout 10m)')
+    .option('--wait [timeout]', 'also wait for the control plane and Knative CRs to be Ready (default timeout 10m); KnativeServing is always waited for before AuthorizationPolicies, with this timeout')
     .option('--no-prune', 'keep objects of this spec that it no longer renders')
     .addOption(new Option('--concurrency <n>', 'parallel requests within a step').argParser(positiveInt).default(32))
-    .action(async (opts: { filename: string; dryRun?: string; forceConflicts?: boolean; wait?: boolean | string; prune: boolean; concurrency: number }, cmd: Command) => {
+    .action(async (opts: { filename: string; output: Format; dryRun?: string; forceConflicts?: boolean; wait?: boolean | string; prune: boolean; concurrency: number }, cmd: Command) => {
       const mesh = loadSpecFile(opts.filename);
       const dryRun = opts.dryRun === 'server';
       const waitTimeoutMs = typeof opts.wait === 'string' ? duration(opts.wait) : undefined;
@@ -93,35 +115,38 @@ export function register(program: Command): void {
         }
         if (thrown instanceof UserError) out.aborted ??= thrown.message;
         else if (thrown) throw thrown;
-        process.stderr.write(`${summarize(out, dryRun)}\n`);
+        printResult(opts.output, { ...out, dryRun });
         const err = failure(out);
-        if (err) throw thrown instanceof UserError ? thrown : err;
+        report(summarize(out, dryRun), err ? (thrown instanceof UserError ? thrown : err) : undefined);
       });
     });
 
   program
     .command('diff')
-    .description('show what apply would change (server-side dry run vs live, unified diff); exit 1 when anything differs')
-    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file')
+    .description('show what apply would change (server-side dry run vs live, unified diff); exit 1 when anything differs, 3 when the cluster cannot be compared')
+    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
+    .addOption(formatOutput())
     .option('--force-conflicts', 'diff as if apply took over conflicting fields')
-    .action(async (opts: { filename: string; forceConflicts?: boolean }, cmd: Command) => {
+    .action(async (opts: { filename: string; output: Format; forceConflicts?: boolean }, cmd: Command) => {
       const mesh = loadSpecFile(opts.filename);
       await withSession(cmd, async (s) => {
         const objects = await renderFor(s, mesh);
         const res = await diffSpec(s, objects, { specName: mesh.metadata.name, force: opts.forceConflicts });
-        for (const d of res.diffs) process.stdout.write(d.endsWith('\n') ? d : `${d}\n`);
+        if (opts.output === 'text') for (const d of res.diffs) process.stdout.write(d.endsWith('\n') ? d : `${d}\n`);
+        else printResult(opts.output, { diffs: res.diffs, errors: res.errors });
         // kubectl diff convention: 0 same, 1 different, >1 error.
-        if (res.errors.length) throw new UserError(res.errors.join('\n'), 2);
-        if (res.diffs.length) process.exitCode = 1;
+        if (res.errors.length) throw new ClusterError(res.errors.join('\n'));
+        if (res.diffs.length) process.exitCode = ExitCode.Differences;
       });
     });
 
   program
     .command('delete')
     .description('delete every object carrying this spec\'s labels (namespaces are released unless --delete-namespaces)')
-    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file')
+    .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
+    .addOption(formatOutput())
     .option('--delete-namespaces', 'delete labelled namespaces too (with everything in them)')
-    .action(async (opts: { filename: string; deleteNamespaces?: boolean }, cmd: Command) => {
+    .action(async (opts: { filename: string; output: Format; deleteNamespaces?: boolean }, cmd: Command) => {
       const mesh = loadSpecFile(opts.filename);
       await withSession(cmd, async (s) => {
         // Only identities matter here; no certificate is generated or read.
@@ -133,10 +158,9 @@ export function register(program: Command): void {
         } catch (e) {
           thrown = toUserError(e);
         }
-        process.stderr.write(`${summarize(out)}\n`);
-        if (thrown) throw thrown;
-        const err = failure(out);
-        if (err) throw err;
+        if (thrown && !(thrown instanceof UserError)) throw thrown;
+        printResult(opts.output, { ...out });
+        report(summarize(out), (thrown) ?? failure(out));
       });
     });
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { registerCommands } from './commands.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
 
 /** Builds the command tree. Each capability registers its subcommands in ./commands.ts. */
 export function buildProgram(): Command {
@@ -10,28 +11,46 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--kubeconfig <path>', 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok; 1 differences or findings (diff, verify); 2 bad input or usage; 3 cluster, network or permission problems; 4 internal error.\n`-f -` reads stdin; -o is the output format (yaml, json, text; sarif where findings are printed).',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
   return program;
 }
 
-/** CLI entry: returns the process exit code. Data goes to stdout, diagnostics to stderr. */
+let pipeGuard = false;
+/**
+ * A reader that went away (`render … | head -1`) ends the run quietly, as kubectl does: no
+ * EPIPE stack trace, exit 0 (the reader got what it asked for).
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(ExitCode.Ok);
+      throw e;
+    });
+  }
+}
+
+/** CLI entry: returns the process exit code (./exit-codes.ts). Data goes to stdout, diagnostics to stderr. */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // commander already printed its message (help, version or a usage error)
-      return err.exitCode === 0 ? 0 : 2;
-    }
+    // commander already printed its message (help, version or a usage error)
+    if (err instanceof CommanderError) return exitCodeFor(err);
     if (err instanceof UserError) {
-      process.stderr.write(`${err.message}\n`);
-      return err.exitCode;
+      if (!err.reported) process.stderr.write(`${err.message}\n`);
     }
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    else process.stderr.write(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return exitCodeFor(err);
   }
 }

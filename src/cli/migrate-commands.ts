@@ -11,9 +11,11 @@ import { migrationPlan, pendingOf, planMarkdown, type Live, type MigrationStep, 
 import { NotOssm2Error, recoverSpec, type Recovered, type Unmapped } from '../migrate/recover.ts';
 import { keyOf } from '../migrate/objects.ts';
 import { render } from '../render/index.ts';
-import { fileNameFor, toYaml } from '../render/serialize.ts';
+import { toYaml } from '../render/serialize.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
 import { InputErrors, UserError } from '../util/errors.ts';
+import { writeRenderDir } from './output-dir.ts';
+import { outputOption } from './output-format.ts';
 import type { KubeObject } from '../util/kube.ts';
 
 // The cluster layer is loaded only when a cluster is used.
@@ -75,7 +77,8 @@ export function register(program: Command): void {
     .description('OSSM 2 installation → the equivalent ossm3 ServerlessMesh spec, its bundle and an ordered, resumable migration plan (--apply executes it)')
     .option('-m, --manifests <paths...>', 'manifest files or directories of the OSSM 2 installation (SMCP, SMMR, Gateways, policies, Knative CRs, Namespaces)')
     .option('--cluster', 'read the OSSM 2 installation from the cluster (read-only)')
-    .option('-o, --output-dir <dir>', 'write serverless-mesh.yaml, bundle/, plan.md and unmapped.yaml here instead of stdout')
+    .option('--output-dir <dir>', 'write serverless-mesh.yaml, bundle/, plan.md and unmapped.yaml here instead of stdout')
+    .addOption(outputOption(['yaml'] as const, 'yaml'))
     .option('--apply', 'execute the plan against the cluster, step by step; re-run the same command to resume')
     .option('--domain <domain>', 'cluster apps domain, when neither the objects nor the certificate say')
     .option('--name <name>', 'name of the new spec (default: the spec label of the old objects, else "default")')
@@ -181,7 +184,8 @@ function writeOutputs(dir: string | undefined, mesh: ServerlessMesh, bundle: Kub
   writeFileSync(join(dir, 'serverless-mesh.yaml'), emitYaml(mesh));
   writeFileSync(join(dir, 'plan.md'), plan);
   writeFileSync(join(dir, 'unmapped.yaml'), unmappedYaml(unmapped));
-  bundle.forEach((o, i) => writeFileSync(join(dir, 'bundle', fileNameFor(o, i, 'yaml')), emitYaml(o), { mode: o.kind === 'Secret' ? 0o600 : 0o644 }));
+  // The bundle directory is the render's exact image (stale files removed, Secret files 0600), as render --output-dir.
+  writeRenderDir(join(dir, 'bundle'), bundle, 'yaml');
   process.stderr.write(`wrote serverless-mesh.yaml, plan.md (${steps.length} steps), unmapped.yaml (${unmapped.length} settings) and ${bundle.length} objects under ${dir}\n`);
 }
 
@@ -268,7 +272,7 @@ async function execute(s: ClusterSession, steps: MigrationStep[], mesh: Serverle
         } catch (e) {
           finish();
           const first = out.failed[0]?.error ?? (e instanceof Error ? e.message : String(e));
-          throw new UserError(first, e instanceof UserError ? e.exitCode : 1);
+          throw new UserError(first, e instanceof UserError ? e.kind : 'cluster');
         }
         finish();
         done.push(`${out.applied.length} applied, ${out.unchanged.length} unchanged`);
@@ -305,7 +309,7 @@ async function execute(s: ClusterSession, steps: MigrationStep[], mesh: Serverle
       const msg = err.message.split('\n')[0];
       throw new UserError(
         `migrate stopped at step ${i + 1}/${n} (${step.id}): ${msg}; fix the cause and re-run the same command to resume (steps already done are skipped)`,
-        err instanceof UserError ? err.exitCode : 1,
+        err instanceof UserError ? err.kind : 'cluster',
       );
     }
   }

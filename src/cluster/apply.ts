@@ -1,5 +1,5 @@
 // The apply / delete engine: ordered phases, bounded parallelism, readiness waits, prune.
-import { UserError } from '../util/errors.ts';
+import { ClusterError, UserError } from '../util/errors.ts';
 import { objectRef, type KubeObject } from '../util/kube.ts';
 import { ApiError, UnreachableError, sleep, type KubeClient } from './client.ts';
 import type { Discovery, ResourceInfo } from './discovery.ts';
@@ -120,7 +120,7 @@ async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, ob
       else last.set(objectRef(o), st.summary);
     }
     if (!pending.size) return;
-    setOutput(`waiting for ${[...last.keys()].join(', ')}`);
+    setOutput(`waiting for ${[...last].map(([r, sum]) => `${r} (${sum})`).join(', ')}`);
     if (Date.now() >= deadline) {
       const detail = [...last].map(([r, sum]) => `${r}: ${sum}`).join(' | ');
       throw new WaitTimeout(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for Ready: ${detail}`);
@@ -185,7 +185,10 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
     // Deny-all before sidecars have the ALLOW policies blocks activator→autoscaler (research §4 step 5, §9.10).
     if (phase.id === 'policies' && !o.dryRun) {
       const ks = bodies.filter(isKnativeServing);
-      if (ks.length) steps.push(waitStep('Wait for KnativeServing Ready before AuthorizationPolicies', () => ks));
+      if (ks.length) {
+        const why = `${ks.map(objectRef).join(', ')} must be Ready first: a deny-all policy before the sidecars know the allow rules cuts the activator off the autoscaler (waits up to ${Math.round(timeoutMs / 1000)} s${o.waitTimeoutMs === undefined ? '; --wait=DURATION sets the limit' : ''})`;
+        steps.push(waitStep('Wait for KnativeServing Ready before AuthorizationPolicies', () => ks, why));
+      }
     }
     steps.push({
       title: `${phase.title} (${phase.objects.length})`,
@@ -231,14 +234,14 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
         if (out.failed.length) {
           stop(`${out.failed.length} object(s) failed in "${phase.title}"`);
           // Thrown so the progress shows the step as failed; the caller still prints the summary.
-          throw new UserError(out.aborted!, 1);
+          throw new ClusterError(out.aborted!);
         }
         return `${applied} ${o.dryRun ? 'accepted (dry run)' : 'applied'}, ${unchanged} unchanged`;
       },
     });
     if (o.wait && !o.dryRun) {
       const ready = phase.objects.filter(hasReadyCondition);
-      if (ready.length) steps.push(waitStep(`Wait for ${phase.title} Ready`, () => ready));
+      if (ready.length) steps.push(waitStep(`Wait for ${phase.title} Ready`, () => ready, `waiting up to ${Math.round(timeoutMs / 1000)} s for ${ready.length} object(s) to be Ready (--wait)`));
     }
   }
 
@@ -251,7 +254,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
         await pruneObjects(s, victims, infos, concurrency, out, false);
         if (out.failed.length) {
           stop('prune failed');
-          throw new UserError(out.aborted!, 1);
+          throw new ClusterError(out.aborted!);
         }
         return `${out.pruned.length} deleted, ${out.released.length} namespaces released`;
       },
@@ -265,9 +268,10 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
   };
   return { steps, finish };
 
-  function waitStep(title: string, targets: () => KubeObject[]): Step {
+  function waitStep(title: string, targets: () => KubeObject[], announce?: string): Step {
     return {
       title,
+      announce: announce ?? `waiting up to ${Math.round(timeoutMs / 1000)} s`,
       skip: () => stopped,
       run: async (setOutput) => {
         const t0 = Date.now();
@@ -277,7 +281,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
           if (e instanceof WaitTimeout) {
             out.failed.push({ ref: targets().map(objectRef).join(', '), error: e.message });
             stop(e.message);
-            throw new UserError(e.message, 1);
+            throw new ClusterError(e.message);
           }
           throw e;
         }
@@ -285,6 +289,15 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
       },
     };
   }
+}
+
+/**
+ * What releasing a namespace sends: an apply of the bare namespace by our field manager, which drops
+ * every field we owned (our labels and annotations, injection and tenant labels) and keeps the rest.
+ * `diff` previews it with the same body as a dry run.
+ */
+export function releaseBody(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
 }
 
 /** Deletes (or, for namespaces unless deleteNamespaces, releases) objects in the given order. */
@@ -299,7 +312,7 @@ async function pruneObjects(s: ClusterSession, victims: KubeObject[], infos: Map
       try {
         if (v.kind === 'Namespace' && v.apiVersion === 'v1' && !deleteNamespaces) {
           // A namespace holds things we never created (tenant workloads): give it back instead of deleting.
-          await serverSideApply(s.client, info, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: v.metadata.name } });
+          await serverSideApply(s.client, info, releaseBody(v.metadata.name));
           out.released.push(objectRef(v));
         } else {
           await deleteObject(s.client, info, v.metadata.namespace, v.metadata.name);
@@ -331,7 +344,7 @@ export function deleteSteps(s: ClusterSession, objects: readonly KubeObject[], o
       title: 'Delete',
       run: async () => {
         await pruneObjects(s, victims, infos, concurrency, out, !!o.deleteNamespaces);
-        if (out.failed.length) throw new UserError(`${out.failed.length} object(s) could not be deleted`, 1);
+        if (out.failed.length) throw new ClusterError(`${out.failed.length} object(s) could not be deleted`);
         return `${out.pruned.length} deleted, ${out.released.length} namespaces released`;
       },
     },
@@ -355,5 +368,5 @@ export function summarize(out: Outcome, dryRun = false): string {
 /** The UserError to exit with after a failed run. */
 export function failure(out: Outcome): UserError | undefined {
   if (!out.failed.length && !out.aborted) return undefined;
-  return new UserError(out.aborted ?? `${out.failed.length} object(s) failed`, 1);
+  return new ClusterError(out.aborted ?? `${out.failed.length} object(s) failed`);
 }

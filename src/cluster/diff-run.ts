@@ -4,7 +4,8 @@ import { ApiError } from './client.ts';
 import type { ClusterSession } from './apply.ts';
 import { diffObject } from './diff.ts';
 import { describeError, getObject, listAll, serverSideApply } from './ops.ts';
-import { MANAGED_BY, PHASE_ORDER, SPEC_LABEL, APPLIED_HASH, kindsToList, mapLimit, objectKey, ownedSelector, phaseOf, selectPrune, withOwnership } from './plan.ts';
+import { releaseBody } from './apply.ts';
+import { PHASE_ORDER, kindsToList, mapLimit, objectKey, ownedSelector, phaseOf, selectPrune, withOwnership } from './plan.ts';
 
 export interface DiffResult {
   /** Unified diffs, one per changed object, in apply order. */
@@ -57,19 +58,19 @@ export async function diffSpec(s: ClusterSession, objects: readonly KubeObject[]
     }
   });
   const prune = selectPrune(bodies, owned, o.specName);
-  for (const v of prune) {
-    if (v.kind === 'Namespace' && v.apiVersion === 'v1') {
-      const released = structuredClone(v);
-      const labels = { ...(released.metadata.labels ?? {}) };
-      delete labels[MANAGED_BY];
-      delete labels[SPEC_LABEL];
-      released.metadata.labels = labels;
-      const ann = { ...(released.metadata.annotations ?? {}) };
-      delete ann[APPLIED_HASH];
-      released.metadata.annotations = ann;
-      byKey.set(objectKey(v), diffObject(v, released));
+  const nsInfo = await s.discovery.resolve('v1', 'Namespace');
+  await mapLimit(prune, concurrency, async (v) => {
+    if (v.kind === 'Namespace' && v.apiVersion === 'v1' && nsInfo) {
+      // Exactly what apply's prune sends (releaseBody), as a server-side dry run: every field our
+      // manager owned goes, not only our labels.
+      try {
+        const released = await serverSideApply(s.client, nsInfo, releaseBody(v.metadata.name), { dryRun: true });
+        byKey.set(objectKey(v), diffObject(v, released));
+      } catch (e) {
+        errors.push(describeError(e, 'patch', nsInfo, v));
+      }
     } else byKey.set(objectKey(v), diffObject(v, undefined));
-  }
+  });
 
   const rank = (k: string, o2: KubeObject) => PHASE_ORDER.indexOf(phaseOf(o2)) * 1e6 + (order.get(k) ?? 0);
   const order = new Map(bodies.map((b, i) => [objectKey(b), i]));

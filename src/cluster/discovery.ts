@@ -1,4 +1,4 @@
-import { UserError } from '../util/errors.ts';
+import { ClusterError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { ApiError, type KubeClient } from './client.ts';
 
@@ -103,7 +103,7 @@ export class Discovery {
         else missing.push(missingApiMessage(apiVersion, kind, await this.apiGroups()));
       }),
     );
-    if (missing.length) throw new UserError(missing.sort().join('\n'), 3);
+    if (missing.length) throw new ClusterError(missing.sort().join('\n'));
     return out;
   }
 

@@ -13,7 +13,7 @@ import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
-import { UserError } from '../util/errors.ts';
+import { InputError as UserError } from '../util/errors.ts';
 
 export interface KubeconfigOptions {
   kubeconfig?: string;

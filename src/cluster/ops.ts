@@ -1,5 +1,5 @@
 // REST operations on single objects and lists, and one-line error messages for them.
-import { UserError } from '../util/errors.ts';
+import { ClusterError, UserError } from '../util/errors.ts';
 import { objectRef, type KubeObject } from '../util/kube.ts';
 import { ApiError, UnreachableError, type KubeClient } from './client.ts';
 import type { ResourceInfo } from './discovery.ts';
@@ -83,8 +83,8 @@ export function verbOf(method: string, path: string): string {
 /** Any error from the cluster layer as a UserError with one readable line. */
 export function toUserError(e: unknown): Error {
   if (e instanceof UserError) return e;
-  if (e instanceof ApiError) return new UserError(describeError(e, verbOf(e.method, e.path), undefined), 1);
-  if (e instanceof UnreachableError) return new UserError(e.message, 1);
+  if (e instanceof ApiError) return new ClusterError(describeError(e, verbOf(e.method, e.path), undefined));
+  if (e instanceof UnreachableError) return new ClusterError(e.message);
   return e instanceof Error ? e : new Error(String(e));
 }
 

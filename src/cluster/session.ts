@@ -2,7 +2,7 @@ import type { ServerlessMesh } from '../api/types.ts';
 import type { TlsMaterial } from '../render/tls-secret.ts';
 import { prepareTls } from '../certs/prepare.ts';
 import { profileFor } from '../flavors/index.ts';
-import { UserError } from '../util/errors.ts';
+import { ClusterError } from '../util/errors.ts';
 import { ApiError, KubeClient, UnreachableError, type ClientOptions } from './client.ts';
 import { Discovery } from './discovery.ts';
 import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.ts';
@@ -18,8 +18,8 @@ export async function connect(opts: KubeconfigOptions & ClientOptions = {}): Pro
     return { client, discovery: new Discovery(client), version: v.gitVersion ?? '?' };
   } catch (e) {
     client.close();
-    if (e instanceof UnreachableError) throw new UserError(e.message, 1);
-    if (e instanceof ApiError) throw new UserError(`cluster ${client.server}: ${describeError(e, 'get', undefined).replace(/^request: /, '')}`, 1);
+    if (e instanceof UnreachableError) throw new ClusterError(e.message);
+    if (e instanceof ApiError) throw new ClusterError(`cluster ${client.server}: ${describeError(e, 'get', undefined).replace(/^request: /, '')}`);
     throw e;
   }
 }

@@ -108,9 +108,9 @@ test('verify --from/--to explains hop by hop', () => {
   assert.match(r.stdout, /not reached/);
 });
 
-test('verify -m DIR reads every manifest below it, like `render -o DIR` writes them', () => {
+test('verify -m DIR reads every manifest below it, like `render --output-dir DIR` writes them', () => {
   const out = mkdtempSync(join(tmpdir(), 'verify-dir-'));
-  const r = cli('render', '-f', 'examples/ossm2-tenants.yaml', '-o', out, '--certs-dir', join(out, 'certs'));
+  const r = cli('render', '-f', 'examples/ossm2-tenants.yaml', '--output-dir', out, '--certs-dir', join(out, 'certs'));
   assert.equal(r.status, 0, r.stderr);
   const fromDir = cli('verify', '-m', out, '-o', 'json');
   const fromSpec = cli('verify', '-f', 'examples/ossm2-tenants.yaml', '-o', 'json');

@@ -38,7 +38,7 @@ test('--request: unknown fields are an error naming the field (exit 2)', () => {
   for (const bad of [{ ...base, bogus: 1 }, { ...base, source: { ...base.source, sa: 'x' } }, { ...base, destination: { ...base.destination, prot: 1 } }]) {
     assert.throws(
       () => parseRequest(JSON.stringify(bad)),
-      (e: unknown) => e instanceof UserError && e.exitCode === 2 && /unknown field/.test(e.message) && !e.message.includes('\n'),
+      (e: unknown) => e instanceof UserError && e.kind === 'input' && /unknown field/.test(e.message) && !e.message.includes('\n'),
     );
   }
 });

@@ -68,7 +68,7 @@ describe('wildcard certificate generation', async () => {
 describe('serverless-mesh certs', () => {
   it('writes four files, keys 0600, and prints no key material', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sm-certs-'));
-    const res = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'certs', '--domain', DOMAIN, '-o', dir], {
+    const res = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'certs', '--domain', DOMAIN, '--output-dir', dir], {
       encoding: 'utf8',
     });
     assert.equal(res.status, 0, res.stderr);
@@ -87,10 +87,10 @@ describe('serverless-mesh certs', () => {
   });
 
   it('rejects an invalid domain with exit 2', () => {
-    const res = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'certs', '--domain', 'Not A Domain', '-o', '/tmp/x'], {
+    const res = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'certs', '--domain', 'Not A Domain', '--output-dir', '/tmp/x'], {
       encoding: 'utf8',
     });
     assert.equal(res.status, 2);
-    assert.equal(res.stderr.trim(), '--domain: invalid domain "Not A Domain"');
+    assert.equal(res.stderr.trim(), '--domain: invalid domain "Not A Domain": expected lowercase DNS labels of at most 63 characters separated by dots');
   });
 });

@@ -16,12 +16,12 @@ const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS());
 describe('serverless-mesh migrate -m', () => {
   // An OSSM 2 installation as files: what `render` writes (with a real generated certificate).
   const state = tmp();
-  const rendered = run('render', '-f', 'examples/ossm2-tenants.yaml', '-o', state);
+  const rendered = run('render', '-f', 'examples/ossm2-tenants.yaml', '--output-dir', state);
 
   it('-o DIR: spec (domain read from the certificate), bundle with the copied Secret, plan, unmapped list', () => {
     assert.equal(rendered.status, 0, rendered.stderr);
     const out = tmp();
-    const res = run('migrate', '-m', state, '-o', out);
+    const res = run('migrate', '-m', state, '--output-dir', out);
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.stdout, '');
     assert.match(res.stderr, /^wrote serverless-mesh\.yaml, plan\.md \(10 steps\), unmapped\.yaml \(0 settings\) and \d+ objects under /);

@@ -24,22 +24,24 @@ describe('serverless-mesh render', () => {
     );
   });
 
-  it('--format json prints a v1 List', () => {
-    const res = run('render', '-f', 'examples/kourier.yaml', '--format', 'json');
+  it('-o json prints a v1 List', () => {
+    const res = run('render', '-f', 'examples/kourier.yaml', '-o', 'json');
     assert.equal(res.status, 0, res.stderr);
     const list = JSON.parse(res.stdout);
     assert.equal(list.kind, 'List');
     assert.ok(list.items.some((o: any) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'my-app'));
   });
 
-  it('-o DIR writes one file per object in order; the Secret file is 0600', () => {
+  it('--output-dir DIR writes one file per object in order; the Secret file is 0600', () => {
     const dir = tmp();
     const certs = tmp();
-    const res = run('render', '-f', 'examples/ossm2-tenants.yaml', '-o', dir, '--certs-dir', certs);
+    const res = run('render', '-f', 'examples/ossm2-tenants.yaml', '--output-dir', dir, '--certs-dir', certs);
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.stdout, '');
-    const files = readdirSync(dir).sort();
+    const files = readdirSync(dir).filter((f) => f !== '.serverless-mesh-files').sort();
     assert.equal(files.length, 53);
+    // The index of what this render wrote (the next render removes what it no longer produces).
+    assert.deepEqual(readFileSync(join(dir, '.serverless-mesh-files'), 'utf8').trim().split('\n').sort(), files);
     assert.equal(files[0], '000-namespace-istio-system.yaml');
     const secret = files.find((f) => f.includes('-secret-'))!;
     assert.equal(statSync(join(dir, secret)).mode & 0o777, 0o600);

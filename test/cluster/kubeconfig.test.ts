@@ -127,7 +127,7 @@ describe('kubeconfig: kubectl rules', () => {
     } finally {
       mock.timers.reset();
     }
-    assert.throws(() => inCluster('prod', sa, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), /^UserError: --context prod: no kubeconfig found/);
+    assert.throws(() => inCluster('prod', sa, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), /^InputError: --context prod: no kubeconfig found/);
     assert.equal(inCluster(undefined, sa, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).server, 'https://10.0.0.1:443');
   });
 

@@ -19,8 +19,8 @@ import type { KubeClient } from '../../src/cluster/client.ts';
 import { Discovery, type ResourceInfo } from '../../src/cluster/discovery.ts';
 
 /**
- * `diff` reached the cluster and compared: exit 0, or exit 1 with a unified diff on stdout. Exit 1 alone
- * is not enough: an authentication or connection failure exits 1 too, with nothing on stdout.
+ * `diff` reached the cluster and compared: exit 0, or exit 1 (differences) with a unified diff on
+ * stdout. Cluster problems exit 3, bad input 2 (src/cli/exit-codes.ts).
  */
 function assertDiffRan(res: CliResult, what: string): void {
   assert.ok(res.code === 0 || (res.code === 1 && /^--- .*\n\+\+\+ /m.test(res.stdout)), `${what}: exit ${res.code}: ${res.stderr}`);
@@ -151,6 +151,13 @@ describe('apply against a real kube-apiserver', () => {
     assert.ok(expectedGone.length > 5);
 
     const beforeAll = new Set((await list(c, R.ap)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    // diff previews the release exactly as apply does it (a dry-run of the same apply).
+    const preview = await runCli(['diff', '-f', specFile(one)]);
+    assert.equal(preview.code, 1, preview.stderr);
+    const nsDiff = preview.stdout.split(/^(?=--- )/m).find((d) => d.startsWith('--- live/v1/Namespace/pt-bravo-1'));
+    assert.ok(nsDiff, preview.stdout);
+    const removedLabels = [...nsDiff.matchAll(/^-\s+"?([\w./-]+)"?: /gm)].map((m) => m[1] as string);
+    const nsBefore = (await get(c, R.namespace, undefined, 'pt-bravo-1'))!;
     const res = await runCli(['apply', '-f', specFile(one)]);
     assert.equal(res.code, 0, res.stderr);
     const afterAll = new Set((await list(c, R.ap)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
@@ -161,6 +168,11 @@ describe('apply against a real kube-apiserver', () => {
     // Tenant namespaces hold workloads we never created: they stay, without our labels.
     const ns = await get(c, R.namespace, undefined, 'pt-bravo-1');
     assert.ok(ns && !ns.metadata.labels?.[MANAGED_BY] && !ns.metadata.labels?.[SPEC_LABEL]);
+    // The labels and annotations diff showed as removed are exactly those apply removed.
+    const keysOf = (o: KubeObject) => Object.keys({ ...o.metadata.labels, ...o.metadata.annotations });
+    const actuallyRemoved = keysOf(nsBefore).filter((k) => !keysOf(ns).includes(k)).sort();
+    assert.ok(actuallyRemoved.includes('serverlessmesh.dev/tenant'), actuallyRemoved.join(', '));
+    assert.deepEqual([...new Set(removedLabels.filter((k) => keysOf(nsBefore).includes(k)))].sort(), actuallyRemoved, nsDiff);
     assert.ok((await get(c, R.namespace, undefined, 'pt-alpha-1'))?.metadata.labels?.[MANAGED_BY]);
   });
 
@@ -190,7 +202,9 @@ describe('apply against a real kube-apiserver', () => {
       body: { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-wait-for-drain', namespace: 'cf-alpha-1' }, spec: { action: 'DENY' } },
     });
     const res = await runCli(['apply', '-f', path]);
-    assert.equal(res.code, 1);
+    assert.equal(res.code, 3, res.stderr);
+    // The failure summary is printed once (not again as the final error line).
+    assert.equal(res.stderr.match(/allow-wait-for-drain: conflict \(409\)/g)?.length, 1, res.stderr);
     assert.match(res.stderr, /AuthorizationPolicy\/cf-alpha-1\/allow-wait-for-drain: conflict \(409\): \.spec\.action owned by "someone-else"; re-run with --force-conflicts/);
     assert.match(res.stderr, /1 failed/);
     const forced = await runCli(['apply', '-f', path, '--force-conflicts']);
@@ -213,7 +227,7 @@ describe('apply against a real kube-apiserver', () => {
     const limited = process.env.SERVERLESS_MESH_TEST_KUBECONFIG_LIMITED!;
     let res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]);
     for (let i = 0; i < 20 && /cannot (list|get)/.test(res.stderr); i++) res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]); // RBAC cache
-    assert.equal(res.code, 1);
+    assert.equal(res.code, 3, res.stderr);
     assert.match(res.stderr, /Namespace\/fb-alpha-1: forbidden \(403\): missing permission to patch namespaces/);
     assert.match(res.stderr, /0 applied, \d+ unchanged, 0 pruned, 0 namespaces released, \d+ failed, \d+ not applied/);
     assert.equal(await get(c, R.namespace, undefined, 'fb-alpha-1'), undefined);
@@ -235,6 +249,8 @@ describe('apply against a real kube-apiserver', () => {
     const res = await run.done;
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /Wait for KnativeServing Ready before AuthorizationPolicies: Ready after/);
+    // Not a silent wait: stderr (not a terminal here) said what it waits for and why, before waiting.
+    assert.match(res.stderr, /Wait for KnativeServing Ready before AuthorizationPolicies: KnativeServing\/knative-serving\/knative-serving must be Ready first: a deny-all policy before the sidecars know the allow rules cuts the activator off the autoscaler \(waits up to 600 s; --wait=DURATION sets the limit\)/);
     assert.ok((await list(c, R.ap, `${SPEC_LABEL}=readyspec`)).length > 5);
   });
 
@@ -242,7 +258,8 @@ describe('apply against a real kube-apiserver', () => {
     await markReady(c, R.smcp, 'istio-system', 'basic', false);
     const mesh = tenantsSpec('waitspec', [{ name: 'wt-alpha', namespaces: ['wt-alpha-1'] }]);
     const res = await runCli(['apply', '-f', specFile(mesh), '--wait=2s']);
-    assert.equal(res.code, 1);
+    assert.equal(res.code, 3, res.stderr);
+    assert.equal(res.stderr.match(/timed out after 2 s waiting for Ready/g)?.length, 1, `the failure is printed once:\n${res.stderr}`);
     assert.match(res.stderr, /timed out after 2 s waiting for Ready: ServiceMeshControlPlane\/istio-system\/basic: Ready=False \(Installing: test says not yet\)/);
     assert.match(res.stderr, /\d+ not applied/);
     await markReady(c, R.smcp, 'istio-system', 'basic', true);
@@ -289,7 +306,7 @@ describe('apply against a real kube-apiserver', () => {
       writeFileSync(kc, text.replace(/ {6}token: \S+/, user));
       const res = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--kubeconfig', kc]);
       if (name === 'wrong') {
-        assert.equal(res.code, 1, res.stderr);
+        assert.equal(res.code, 3, res.stderr);
         assert.match(res.stderr, /401|Unauthorized|unauthori[sz]ed/i);
       } else {
         assertDiffRan(res, name);
@@ -301,18 +318,23 @@ describe('apply against a real kube-apiserver', () => {
     const ok = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--context', 'test-env']);
     assertDiffRan(ok, '--context test-env');
     const bad = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--context', 'nope']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^--context nope: no such context \(have: test-env\)$/m);
     const none = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml'], { KUBECONFIG: '', HOME: mkdtempSync(join(tmpdir(), 'sm-home-')) });
-    assert.equal(none.code, 1);
+    assert.equal(none.code, 2);
     assert.match(none.stderr, /^no kubeconfig: pass --kubeconfig, set \$KUBECONFIG, or create ~\/\.kube\/config$/m);
     // A port nobody listens on.
     const dead = join(mkdtempSync(join(tmpdir(), 'sm-kc-')), 'kubeconfig');
     writeFileSync(dead, readFileSync(process.env.KUBECONFIG!, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'));
     const t0 = Date.now();
     const unreachable = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml', '--kubeconfig', dead]);
-    assert.equal(unreachable.code, 1);
+    assert.equal(unreachable.code, 3);
     assert.match(unreachable.stderr, /^cluster https:\/\/127\.0\.0\.1:9 unreachable: connect ECONNREFUSED/m);
+    // diff: 1 means "differences"; a cluster it cannot reach is 3, with nothing on stdout.
+    const diffDead = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--kubeconfig', dead]);
+    assert.equal(diffDead.code, 3, diffDead.stderr);
+    assert.equal(diffDead.stdout, '');
+    assert.match(diffDead.stderr, /^cluster https:\/\/127\.0\.0\.1:9 unreachable/m);
     assert.ok(Date.now() - t0 < 20_000, 'took too long to give up');
   });
 });

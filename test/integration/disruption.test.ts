@@ -64,7 +64,7 @@ describe('interrupted apply converges', () => {
     const { path, expected, run } = await applyUnderway('outage');
     await testEnv.stopProcess(dir, 'kube-apiserver');
     const res = await run.done;
-    assert.equal(res.code, 1, res.stderr);
+    assert.equal(res.code, 3, res.stderr);
     assert.match(res.stderr, /cluster https:\/\/127\.0\.0\.1:\d+ unreachable: .*ECONNREFUSED/);
     assert.match(res.stderr, /\d+ applied, \d+ unchanged, 0 pruned, 0 namespaces released, \d+ failed, \d+ not applied/);
     assert.doesNotMatch(res.stderr, /\n\s+at /, 'a stack trace is not a clear error');
@@ -140,7 +140,7 @@ describe('interrupted apply converges', () => {
       });
       const mesh = bigSpec('hooked', 1);
       const res = await runCli(['apply', '-f', specFile(mesh)], { KUBECONFIG: env.KUBECONFIG });
-      assert.equal(res.code, 1);
+      assert.equal(res.code, 3, res.stderr);
       assert.match(res.stderr, /AuthorizationPolicy\/[^:]+: denied by admission webhook: admission webhook "deny\.policies\.sm-test\.example\.com" denied the request: policies need a change ticket/);
       assert.match(res.stderr, /0 pruned, 0 namespaces released, [1-9]\d* failed/);
     } finally {

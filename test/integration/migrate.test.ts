@@ -158,7 +158,7 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     const oldCrt = await freshOssm2('prod');
     assert.ok(oldCrt);
     const out = mkdtempSync(join(tmpdir(), 'sm-migrate-out-'));
-    const res = await runCli(['migrate', '--cluster', '--apply', '-o', out], { KUBECONFIG: env.KUBECONFIG });
+    const res = await runCli(['migrate', '--cluster', '--apply', '--output-dir', out], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /\[1\/10\] Install the OSSM 3 control plane \(Istio, IstioCNI\): \d+ applied/);
     assert.match(res.stderr, /\[7\/10\] Move the OpenShift Routes out of istio-system: 1 deleted/);
@@ -234,7 +234,7 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     assert.match(bad.stderr, /give exactly one of -m PATH… or --cluster/);
     // Kourier: blocking → refused before any write.
     const kourierState = mkdtempSync(join(tmpdir(), 'sm-kourier-'));
-    const rendered = await runCli(['render', '-f', join(process.cwd(), 'examples/kourier.yaml'), '-o', kourierState]);
+    const rendered = await runCli(['render', '-f', join(process.cwd(), 'examples/kourier.yaml'), '--output-dir', kourierState]);
     assert.equal(rendered.code, 0, rendered.stderr);
     const refused = await runCli(['migrate', '-m', kourierState, '--apply'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(refused.code, 2, refused.stderr);
