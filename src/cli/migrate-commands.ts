@@ -264,7 +264,7 @@ async function execute(s: ClusterSession, steps: MigrationStep[], mesh: Serverle
         const { steps: inner, finish } = c.applySteps(
           s,
           step.apply,
-          { specName: mesh.metadata.name, force: opts.forceConflicts, wait: step.waitReady.length > 0, waitTimeoutMs: opts.waitTimeout, prune: false },
+          { specName: mesh.metadata.name, force: opts.forceConflicts, wait: step.waitReady.length > 0, waitTimeoutMs: opts.waitTimeout, prune: false, allowMeshMove: true },
           out,
         );
         try {

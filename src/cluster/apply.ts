@@ -37,6 +37,11 @@ export interface ApplyOptions {
   /** Deadline for each readiness wait (the KnativeServing wait before policies always happens). */
   waitTimeoutMs?: number;
   prune?: boolean;
+  /**
+   * Apply although the spec's control plane differs from the one it owns (see controlPlaneMove). Only
+   * `migrate` sets it: it moves to the new control plane on purpose and removes the old one itself, last.
+   */
+  allowMeshMove?: boolean;
   concurrency?: number;
   /** Poll interval for readiness (tests shorten it). */
   pollMs?: number;
@@ -163,7 +168,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
         const snap = await ownedSnapshot(s, bodies, o.specName, concurrency);
         infos = new Map([...snap.infos, ...resolved]);
         live = snap.live;
-        const move = controlPlaneMove(bodies, live.values(), o.specName);
+        const move = o.allowMeshMove ? undefined : controlPlaneMove(bodies, live.values(), o.specName);
         if (move) {
           stop(move);
           throw new UserError(move, 2);
