@@ -214,7 +214,7 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
       query: { fieldManager: 'someone-else', force: true },
     });
     const res = await runCli(['migrate', '--cluster', '--apply'], { KUBECONFIG: env.KUBECONFIG });
-    assert.equal(res.code, 1, res.stderr);
+    assert.equal(res.code, 3, res.stderr); // a cluster-side failure (409 conflict)
     assert.match(res.stderr, /\[2\/10\] [^\n]*: already done\n\[3\/10\] [^\n]*: failed\n/);
     const last = res.stderr.trim().split('\n').at(-1)!;
     assert.match(last, /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-ingress-gateway: conflict \(409\): .*someone-else.*re-run the same command to resume/);
@@ -271,7 +271,7 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     await operatorLeftovers(c);
     const args = ['migrate', '--cluster', '--apply', '--domain', 'apps.openshift.example.com'];
     const first = await runCli(args, { KUBECONFIG: env.KUBECONFIG });
-    assert.equal(first.code, 1, first.stderr);
+    assert.equal(first.code, 3, first.stderr); // a cluster-side failure (409 conflict)
     assert.match(first.stderr.trim().split('\n').at(-1)!, /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-(ingress|local)-gateway: conflict \(409\): .*re-run with --force-conflicts.*re-run the same command to resume/);
     const res = await runCli([...args, '--force-conflicts'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(res.code, 0, res.stderr);
