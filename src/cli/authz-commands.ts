@@ -4,7 +4,10 @@ import { modelFromObjects, VIAS, type Flavor, type KnativeModel, type Via } from
 import { meshConfigFromObjects, meshOptionsFromMeshConfig, parseRequest, securityConfigFrom } from '../authz/parse.ts';
 import { readManifests, readMeshConfigFile } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
-import { explain, verifyModel } from '../authz/verify.ts';
+import { explain, verifyModel } from '../verify/index.ts';
+import { verifyRuleDescriptors } from '../verify/findings.ts';
+import { renderSarif } from '../report/render.ts';
+import { TOOL } from './check-commands.ts';
 import { render } from '../render/index.ts';
 import { loadSpecFile } from '../api/load.ts';
 import { UserError } from '../util/errors.ts';
@@ -70,7 +73,7 @@ export function register(program: Command): void {
     .option('--from <ns>', 'explain one source namespace…')
     .option('--to <ns/ksvc>', '…to one Knative Service, hop by hop')
     .addOption(new Option('--via <path>', 'only this path').choices([...VIAS]))
-    .addOption(outputOption())
+    .addOption(new Option('-o, --output <format>', 'output format (sarif: the surprises as SARIF 2.1.0)').choices(['text', 'json', 'sarif']).default('text'))
     .action((opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string; from?: string; to?: string; via?: Via; output: string }) => {
       const m = loadModel(opts);
       if (opts.from || opts.to) {
@@ -85,7 +88,8 @@ export function register(program: Command): void {
       const rep = verifyModel(m);
       const vias = opts.via ? [opts.via] : VIAS;
       const paths = rep.paths.filter((p) => vias.includes(p.via));
-      if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ paths, requiredEdges: rep.requiredEdges }, null, 2)}\n`);
+      if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ paths, requiredEdges: rep.requiredEdges, findings: rep.findings }, null, 2)}\n`);
+      else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
       else process.stdout.write(verifyText(m, paths, rep));
       if (rep.violations > 0) process.exitCode = 1;
     });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerRender } from './render-commands.ts';
 import { register as registerAuthz } from './authz-commands.ts';
 import { register as registerCluster } from './cluster-commands.ts';
+import { register as registerCheck } from './check-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -9,6 +10,7 @@ import { register as registerCluster } from './cluster-commands.ts';
  */
 export function registerCommands(program: Command): void {
   registerRender(program);
+  registerCheck(program);
   registerAuthz(program);
   registerCluster(program);
 }
