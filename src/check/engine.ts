@@ -23,14 +23,13 @@ export interface RunOptions {
 
 const selects = (r: Rule, list: readonly string[]) => list.includes(r.meta.code) || list.includes(r.meta.name);
 
-/** The rules that will run: selected, and with their primary input present (offline skips the rest). */
+/** The rules that will run: selected, and with at least one input kind present (offline runs skip the rest, like Istio's RemoveSkipped). */
 export function enabledRules(rules: readonly Rule[], ctx: CheckContext | undefined, o: RunOptions = {}): Rule[] {
   return rules.filter((r) => {
     if (o.only?.length && !selects(r, o.only)) return false;
     if (o.skip?.length && selects(r, o.skip)) return false;
     if (!ctx) return true;
-    const first = r.meta.inputs[0];
-    return first === '*' || (first !== undefined && ctx.index.has(first));
+    return r.meta.inputs.some((k) => k === '*' || ctx.index.has(k));
   });
 }
 

@@ -19,7 +19,7 @@ export interface RuleMeta {
   fix: string;
   /**
    * Kinds the rule reads (`Kind` for the core group, else `Kind.group`). The rule runs only when at
-   * least one object of the first kind is present (Istio's RemoveSkipped); `--cluster` lists each once.
+   * least one object of one of them is present (Istio's RemoveSkipped); `--cluster` lists each once.
    * `*` (schema rule): every object.
    */
   inputs: readonly string[];

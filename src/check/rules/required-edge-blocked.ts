@@ -21,12 +21,12 @@ export const requiredEdgeBlocked: Rule = {
     const m = ctx.model();
     for (const e of requiredEdgeRows(m)) {
       if (e.allowed) continue;
-      // Point at the deciding policy when there is one, else at the Knative Service.
+      // Point at the Knative Service when it is among the objects, else at the deciding policy.
       const [pns, pname] = e.policy?.split('/') ?? [];
       const policy = pns && pname ? ctx.index.get(AUTHZ_POLICY, pns, pname) : undefined;
       const [kns, kname] = e.target?.split('/') ?? [];
       const ksvc = kns && kname ? ctx.index.get(KSVC, kns, kname) : undefined;
-      const object = policy ?? ksvc ?? ctx.index.of(AUTHZ_POLICY)[0];
+      const object = ksvc ?? policy ?? ctx.index.of(AUTHZ_POLICY)[0];
       if (!object) continue;
       out.push({ object, message: `${e.description}: ${e.impact} — refused at ${e.hop}: ${e.reason}` });
     }
