@@ -26,6 +26,7 @@ import { smcpMtlsDisabled } from './rules/smcp-mtls-disabled.ts';
 import { strictPeerAuthenticationMissing } from './rules/strict-peer-authentication-missing.ts';
 import { systemWorkloadsNotInjected } from './rules/system-workloads-not-injected.ts';
 import { tenantWithoutAllowPolicy } from './rules/tenant-without-allow-policy.ts';
+import { tlsSecretNotLabelled } from './rules/tls-secret-not-labelled.ts';
 import type { RetiredRule, Rule } from './types.ts';
 import { VERIFY_RULES } from '../verify/findings.ts';
 import type { RuleDescriptor } from '../report/render.ts';
@@ -46,6 +47,7 @@ export const RULES: readonly Rule[] = [
   gatewayConfigMissingService,
   metricsNotPrometheus,
   kafkaBootstrapWithoutServiceEntry,
+  tlsSecretNotLabelled,
   ksvcPassthroughMissing,
   ksvcNotInjected,
   ksvcProbeRewriteMissing,

@@ -277,6 +277,25 @@ spec:
   });
 });
 
+describe('SM2007 tls-secret-not-labelled', () => {
+  const dm = 'apiVersion: serving.knative.dev/v1beta1\nkind: DomainMapping\nmetadata:\n  name: shop.example.com\n  namespace: apps\nspec:\n  ref: {name: shop, kind: Service, apiVersion: serving.knative.dev/v1}\n  tls: {secretName: shop-tls}\n';
+  const sec = (labels: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-tls\n  namespace: apps\n  labels: {${labels}}\ntype: kubernetes.io/tls\n`;
+  const gw = 'apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata:\n  name: knative-ingress-gateway\n  namespace: knative-serving\nspec:\n  selector: {knative: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ["*"]\n    tls: {mode: SIMPLE, credentialName: wildcard-certs}\n';
+  const wild = (labels: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: istio-system\n  labels: {${labels}}\n`;
+  const off = KS('  workloads:\n  - name: net-istio-controller\n    env:\n    - container: controller\n      envVars:\n      - {name: ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID, value: "false"}\n');
+  ruleTester(rule('tls-secret-not-labelled'), {
+    valid: [
+      { name: 'labelled', yaml: doc(dm, sec('networking.internal.knative.dev/certificate-uid: "1"')) },
+      { name: 'filtering off', yaml: doc(dm, sec(''), off) },
+      { name: 'Secret not among the objects', yaml: dm },
+    ],
+    invalid: [
+      { name: 'DomainMapping secret', yaml: doc(dm, sec('')), errors: [{ resource: 'Secret/apps/shop-tls', line: 13 }] },
+      { name: 'Gateway credentialName in the gateway namespace', yaml: doc(SMCP_OK, gw, wild('')), errors: [{ resource: 'Secret/istio-system/wildcard-certs' }] },
+    ],
+  });
+});
+
 describe('SM3001–SM3004 Knative Services in the mesh', () => {
   const ksvc = (ann: string, tmplLabels: string, tmplAnn: string) => y`
 apiVersion: serving.knative.dev/v1
