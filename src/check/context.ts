@@ -2,6 +2,7 @@
 import { modelFromObjects, type KnativeModel } from '../authz/knative.ts';
 import { detectFlavor, profileFor, type FlavorProfile } from '../flavors/index.ts';
 import type { MeshFlavor } from '../api/types.ts';
+import { verifyModel, type VerifyReport } from '../verify/matrix.ts';
 import { ISTIO_INJECTION, ISTIO_REV } from '../model/constants.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { ResourceIndex } from './resource-index.ts';
@@ -55,12 +56,15 @@ export function buildContext(objects: readonly KubeObject[], opts: ContextOption
     }
   }
   let model: KnativeModel | undefined;
+  let verification: VerifyReport | undefined;
+  const getModel = () => (model ??= modelFromObjects(objects, profile ? { flavor: profile.flavor } : {}));
   return {
     index,
     profile,
     meshNamespace,
     meshNamespaces,
-    model: () => (model ??= modelFromObjects(objects, profile ? { flavor: profile.flavor } : {})),
+    model: getModel,
+    verification: () => (verification ??= verifyModel(getModel(), { expandRows: false })),
     validate: opts.validate,
   };
 }

@@ -20,6 +20,12 @@ interface Origin {
   doc?: SourceDoc;
 }
 
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 export class ManifestSet {
   readonly objects: KubeObject[] = [];
   readonly errors: string[] = [];
@@ -36,29 +42,31 @@ export class ManifestSet {
         // not JSON after all (or invalid JSON): the YAML parser reports it with a position
       }
     }
-    // Documents are split at `---` lines (a separator at column 0 cannot be inside a block scalar of a mapping document).
-    const lines = text.split('\n');
-    let start = 0;
-    const flush = (end: number) => {
-      const chunk = lines.slice(start, end).join('\n');
-      if (chunk.trim() !== '') this.parseDoc(file, chunk, start + 1);
-    };
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
-      if (l.startsWith('---') && (l.length === 3 || l[3] === ' ' || l[3] === '\t' || l[3] === '\r')) {
-        flush(i);
-        start = i + 1;
-        // `--- {inline: doc}`: the rest of the line belongs to the next document
-        if (l.slice(3).trim() !== '' && !l.slice(3).trim().startsWith('#')) {
-          lines[i] = l.slice(3);
-          start = i;
+    // Documents are split at `---` lines (a separator at column 0 cannot be inside a block scalar of a
+    // mapping document) and `...` end markers; offsets and line numbers are tracked without splitting lines.
+    const sep = /^(---|\.\.\.)([ \t]+[^\n]*)?\r?$/gm;
+    let from = 0;
+    let line = 1;
+    let m: RegExpExecArray | null;
+    while ((m = sep.exec(text))) {
+      this.parseChunk(file, text.slice(from, m.index), line);
+      line += countLines(text, from, m.index);
+      // `--- {inline: doc}`: the rest of the separator line starts the next document
+      const rest = m[1] === '---' ? (m[2] ?? '').trim() : '';
+      if (rest !== '' && !rest.startsWith('#')) from = m.index + 3;
+      else {
+        from = m.index + m[0].length;
+        if (text[from] === '\n') {
+          from++;
+          line++;
         }
-      } else if (l.startsWith('...') && l.slice(3).trim() === '') {
-        flush(i);
-        start = i + 1;
       }
     }
-    flush(lines.length);
+    this.parseChunk(file, text.slice(from), line);
+  }
+
+  private parseChunk(file: string, chunk: string, startLine: number): void {
+    if (/\S/.test(chunk)) this.parseDoc(file, chunk, startLine);
   }
 
   private parseDoc(file: string, chunk: string, startLine: number): void {

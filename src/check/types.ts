@@ -1,5 +1,6 @@
 /** The analyzer's rule contract (typescript-eslint / istioctl analyze style): metadata, inputs, a pure check. */
 import type { KnativeModel } from '../authz/knative.ts';
+import type { VerifyReport } from '../verify/matrix.ts';
 import type { FlavorProfile } from '../flavors/index.ts';
 import type { Severity } from '../report/finding.ts';
 import type { KubeObject } from '../util/kube.ts';
@@ -42,6 +43,8 @@ export interface CheckContext {
   readonly meshNamespaces: ReadonlySet<string>;
   /** The Knative data-path model of verify, built on first use. */
   model(): KnativeModel;
+  /** verify's matrix (counting mode) and required edges over that model, computed once for every rule that needs it. */
+  verification(): VerifyReport;
   /** Schema validation (CRDs + CEL); undefined when no CRD set was loaded or the kind has no CRD. */
   validate?: (obj: KubeObject) => Array<{ pointer: string; message: string }> | undefined;
 }

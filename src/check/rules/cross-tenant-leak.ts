@@ -1,5 +1,4 @@
 import { VERIFY_RULES } from '../../verify/findings.ts';
-import { verifyModel } from '../../verify/matrix.ts';
 import { AUTHZ_POLICY, KSVC, NAMESPACE } from '../context.ts';
 import type { Hit, Rule } from '../types.ts';
 
@@ -17,9 +16,8 @@ export const crossTenantLeak: Rule = {
     inputs: [AUTHZ_POLICY, NAMESPACE, KSVC, 'PeerAuthentication.security.istio.io', 'ServiceMeshControlPlane.maistra.io', 'ServiceMeshMemberRoll.maistra.io', 'Istio.sailoperator.io'],
   },
   check(ctx) {
-    const m = ctx.model();
-    if (m.tenantOf.size === 0) return [];
-    const rep = verifyModel(m, { expandRows: false });
+    if (ctx.model().tenantOf.size === 0) return [];
+    const rep = ctx.verification();
     const out: Hit[] = [];
     for (const f of rep.findings) {
       if (f.code !== meta.code) continue;

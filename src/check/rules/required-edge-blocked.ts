@@ -1,5 +1,4 @@
 import { VERIFY_RULES } from '../../verify/findings.ts';
-import { requiredEdgeRows } from '../../verify/matrix.ts';
 import { AUTHZ_POLICY, KSVC, PEER_AUTHN } from '../context.ts';
 import type { Hit, Rule } from '../types.ts';
 
@@ -18,8 +17,7 @@ export const requiredEdgeBlocked: Rule = {
   },
   check(ctx) {
     const out: Hit[] = [];
-    const m = ctx.model();
-    for (const e of requiredEdgeRows(m)) {
+    for (const e of ctx.verification().requiredEdges) {
       if (e.allowed) continue;
       // Point at the Knative Service when it is among the objects, else at the deciding policy.
       const [pns, pname] = e.policy?.split('/') ?? [];
