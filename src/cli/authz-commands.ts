@@ -34,6 +34,8 @@ function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?:
       tenants: mesh.spec.tenants,
       members: mesh.spec.members,
       domain: mesh.spec.domain,
+      serving: mesh.spec.serving.enabled,
+      eventing: mesh.spec.eventing.enabled,
     });
   }
   if (!opts.manifests?.length) throw new UserError('give a spec (-f SPEC) or manifests (-m PATH…)', 2);
@@ -88,7 +90,8 @@ export function register(program: Command): void {
       const rep = verifyModel(m);
       const vias = opts.via ? [opts.via] : VIAS;
       const paths = rep.paths.filter((p) => vias.includes(p.via));
-      if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ paths, requiredEdges: rep.requiredEdges, findings: rep.findings }, null, 2)}\n`);
+      if (opts.output === 'json')
+        process.stdout.write(`${JSON.stringify({ paths, requiredEdges: rep.requiredEdges, eventing: rep.eventing, expectations: rep.expectations, findings: rep.findings }, null, 2)}\n`);
       else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
       else process.stdout.write(verifyText(m, paths, rep));
       if (rep.violations > 0) process.exitCode = 1;
@@ -111,6 +114,15 @@ function verifyText(m: KnativeModel, paths: ReturnType<typeof verifyModel>['path
       });
       lines.push(`${s.padEnd(w)}  ${cells.join(' ')}`);
     }
+  }
+  if (rep.eventing.length) {
+    const bad = rep.eventing.filter((e) => (e.expected === 'deny' && e.allowed) || (e.expected === 'allow' && !e.allowed));
+    lines.push('', `eventing paths (broker ingress, spoofed Kn-Namespace, channel, sinks, event delivery): ${rep.eventing.length - bad.length}/${rep.eventing.length} as expected`);
+  }
+  if (rep.expectations.length) {
+    const units = new Map<string, string[]>();
+    for (const e of rep.expectations) units.set(`${e.kind} ${e.unit}`, [...(units.get(`${e.kind} ${e.unit}`) ?? []), e.namespace]);
+    lines.push('', `expected: in-mesh paths stay inside each unit — ${[...units].map(([u, nss]) => `${u} (${nss.join(', ')})`).join('; ')}`);
   }
   const blocked = rep.requiredEdges.filter((e) => !e.allowed);
   lines.push('', `required edges: ${rep.requiredEdges.length - blocked.length}/${rep.requiredEdges.length} allowed`);

@@ -9,7 +9,7 @@ export const VERIFY_RULES = {
     code: 'SM5001',
     name: 'cross-tenant-leak',
     title: 'Cross-tenant request allowed',
-    description: 'A namespace of one tenant (or outside every tenant) can reach a Knative Service of another tenant on an in-mesh path (direct, through the activator, through the local gateway). The activator hop hides the caller identity, so the policy at the activator must decide by Host and source (research users-and-anchors.md P2).',
+    description: 'A namespace of one isolation unit (a tenant; with tenants, a member namespace outside every tenant is a unit of its own) can reach a Knative Service or an eventing receiver (broker, channel, sink) of another on an in-mesh path (direct, through the activator, through the local gateway), or gets into another unit\'s broker by setting Kn-Namespace itself. The activator hop hides the caller identity, so the policy at the activator must decide by Host and source (research users-and-anchors.md P2, P7).',
     severity: 'error',
     fix: 'Restrict the tenant ALLOW policies (and the per-tenant allow-<tenant>-to-activator policy in knative-serving) to the tenant\'s own namespaces and hosts.',
   },
@@ -17,7 +17,7 @@ export const VERIFY_RULES = {
     code: 'SM5002',
     name: 'same-tenant-refused',
     title: 'Same-tenant request refused',
-    description: 'A namespace of the tenant that owns a Knative Service cannot reach it on an in-mesh path.',
+    description: 'A namespace of the unit that owns a Knative Service or eventing receiver cannot reach it on an in-mesh path, or the broker filter cannot deliver the unit\'s events to it.',
     severity: 'error',
     fix: 'Allow the tenant\'s namespaces at the revision pods and, for the activator path, at the activator (by Host).',
   },
@@ -36,9 +36,10 @@ export const verifyRuleDescriptors = (): RuleDescriptor[] => Object.values(VERIF
 export const ksvcRef = (k: Pick<Ksvc, 'namespace' | 'name'>): ResourceRef => ({ apiVersion: 'serving.knative.dev/v1', kind: 'Service', namespace: k.namespace, name: k.name });
 const AUTOSCALER: ResourceRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: SERVING_NS, name: 'autoscaler' };
 
-export function reachabilityFinding(which: 'leak' | 'broken', target: Pick<Ksvc, 'namespace' | 'name'>, message: string, r: Reachability): Finding {
+export function reachabilityFinding(which: 'leak' | 'broken', target: Pick<Ksvc, 'namespace' | 'name'> | ResourceRef, message: string, r: Reachability): Finding {
   const meta = VERIFY_RULES[which];
-  return { code: meta.code, severity: meta.severity, message, resource: ksvcRef(target), fix: meta.fix, docs: docsUrl(meta.code), reachability: r };
+  const resource = 'kind' in target ? target : ksvcRef(target);
+  return { code: meta.code, severity: meta.severity, message, resource, fix: meta.fix, docs: docsUrl(meta.code), reachability: r };
 }
 
 export function blockedFinding(target: Pick<Ksvc, 'namespace' | 'name'> | null, message: string, hop: string, policy: string | null): Finding {

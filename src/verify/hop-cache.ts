@@ -4,7 +4,7 @@
  * can tell apart (`distinguished`) is memoized here too.
  */
 import { checkRequest, policiesFor } from '../authz/evaluate.ts';
-import { matchNamespace, matchPrincipal, matchServiceAccount } from '../authz/match.ts';
+import { matchNamespace, matchPrincipal, matchServiceAccount, matchString } from '../authz/match.ts';
 import type { Hop, KnativeModel, Variant, Workload } from '../authz/knative.ts';
 import type { AuthzPolicy, AuthzRequest, AuthzResult, Decision, Rule } from '../authz/types.ts';
 
@@ -210,7 +210,7 @@ export class Verifier {
    * The decision at one hop, cached per destination workload and everything else the evaluation
    * reads from the hop. The returned object is shared: callers copy it before changing it.
    */
-  private decide(hop: Hop): AuthzResult {
+  private decide(hop: Hop, pre?: { policies: AuthzPolicy[]; allAllowNames: string[] }): AuthzResult {
     let byKey = this.hopCache.get(hop.dest);
     if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
     // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
@@ -219,7 +219,7 @@ export class Verifier {
     const hit = byKey.get(key);
     if (hit) return hit;
     this.evaluations++;
-    const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, this.live(hop.dest, hop.host));
+    const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, pre ?? this.live(hop.dest, hop.host));
     byKey.set(key, res);
     return res;
   }
@@ -316,15 +316,122 @@ export class Verifier {
   distinguished(dest: Workload, host: string): ReadonlySet<string> {
     const e = this.entry(dest, host);
     if (e.distinguished) return e.distinguished;
+    return (e.distinguished = this.distinguishedBy(e.live.policies, () => true));
+  }
+
+  /**
+   * Like `distinguished`, for requests to one host and path: rules none of whose operations can match
+   * them never match the request, so they tell no source apart (eventing receivers authorise by path
+   * or Host). Only narrows: any rule that might match stays.
+   */
+  distinguishedForPath(dest: Workload, host: string, path: string): ReadonlySet<string> {
+    return this.pathEntry(dest, host, path).distinguished;
+  }
+
+  private pathMemo = new Map<string, { live: { policies: AuthzPolicy[]; allAllowNames: string[] }; distinguished: ReadonlySet<string> }>();
+
+  private pathEntry(dest: Workload, host: string, path: string) {
+    const key = `${dest.namespace}\0${dest.name}\0${host}\0${path}`;
+    let e = this.pathMemo.get(key);
+    if (e) return e;
+    const h = host.toLowerCase();
+    const opLive = (op: NonNullable<NonNullable<Rule['to']>[number]['operation']>) => {
+      if (op.paths?.length && !op.paths.some((p) => matchString(p, path))) return false;
+      if (op.notPaths?.some((p) => matchString(p, path))) return false;
+      // Hosts match the Host header case-insensitively (an operation is an AND of its fields).
+      if (op.hosts?.length && !op.hosts.some((x) => matchString(x, h, true))) return false;
+      if (op.notHosts?.some((x) => matchString(x, h, true))) return false;
+      return true;
+    };
+    const live = (r: Rule) => !r.to?.length || r.to.some((t) => !t.operation || opLive(t.operation));
+    // Candidate rules from the per-destination index (path's first segment, host suffixes), then the exact test.
+    const idx = this.opIndex(dest);
+    const cands: Array<[number, number]> = [...idx.always];
+    const seg = /^\/([^/]+)\//.exec(path)?.[1];
+    if (seg !== undefined) cands.push(...(idx.byPathSeg.get(seg) ?? []));
+    for (let i = -1; ; ) {
+      cands.push(...(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`) ?? []));
+      i = h.indexOf('.', i + 1);
+      if (i < 0) break;
+    }
+    const byPolicy = new Map<number, Set<number>>();
+    for (const [pi, ri] of cands) {
+      const r = idx.policies[pi]!.rules![ri]!;
+      if (!live(r)) continue;
+      (byPolicy.get(pi) ?? byPolicy.set(pi, new Set()).get(pi)!).add(ri);
+    }
+    // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
+    // an ALLOW policy left without rules still counts through allAllowNames.
+    const policies: AuthzPolicy[] = [];
+    for (const pi of [...byPolicy.keys()].sort((x, y) => x - y)) {
+      const p = idx.policies[pi]!;
+      const set = byPolicy.get(pi)!;
+      const rules = p.rules ?? [];
+      policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
+    }
+    e = { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
+    this.pathMemo.set(key, e);
+    return e;
+  }
+
+  /** The decision for a request whose host and path are both known up front (eventing receivers): policies pruned by both. */
+  outcomeForPath(hop: Hop): PathOutcome {
+    const r = this.decide(hop, this.pathEntry(hop.dest, hop.host, hop.path).live);
+    return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
+  }
+
+  private opIndexMemo = new WeakMap<Workload, { policies: AuthzPolicy[]; always: Array<[number, number]>; byPathSeg: Map<string, Array<[number, number]>>; byHost: Map<string, Array<[number, number]>> }>();
+
+  /**
+   * Rules at `dest` ([policy, rule] indexes) by what their operations require: every operation a
+   * `/seg/…` path prefix → by segment; every operation exact or `*.suffix` hosts → by host pattern;
+   * otherwise always a candidate.
+   */
+  private opIndex(dest: Workload) {
+    const memo = this.opIndexMemo.get(dest);
+    if (memo) return memo;
+    const policies = this.index(dest).policies;
+    const idx = { policies, always: [] as Array<[number, number]>, byPathSeg: new Map<string, Array<[number, number]>>(), byHost: new Map<string, Array<[number, number]>>() };
+    const push = (m: Map<string, Array<[number, number]>>, k: string, v: [number, number]) => {
+      const l = m.get(k);
+      if (!l) m.set(k, [v]);
+      else if (l[l.length - 1]![0] !== v[0] || l[l.length - 1]![1] !== v[1]) l.push(v);
+    };
+    policies.forEach((p, pi) =>
+      (p.rules ?? []).forEach((r, ri) => {
+        if (!r) return;
+        const ops = (r.to ?? []).map((t) => t.operation);
+        const keyed =
+          ops.length > 0 &&
+          ops.every((op) => {
+            if (!op || op.notPaths?.length || op.notHosts?.length) return false;
+            if (op.paths?.length) return op.paths.every((x) => /^\/[^/*]+\/.*$/.test(x));
+            return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
+          });
+        if (!keyed) {
+          idx.always.push([pi, ri]);
+          return;
+        }
+        for (const op of ops) {
+          if (op!.paths?.length) for (const x of op!.paths) push(idx.byPathSeg, /^\/([^/]+)\//.exec(x)![1]!, [pi, ri]);
+          else for (const x of op!.hosts!) push(idx.byHost, x.toLowerCase(), [pi, ri]);
+        }
+      }),
+    );
+    this.opIndexMemo.set(dest, idx);
+    return idx;
+  }
+
+  private distinguishedBy(policies: readonly AuthzPolicy[], liveRule: (r: Rule) => boolean): Set<string> {
     const out = new Set<string>();
     const total = this.m.sources.length;
     const add = (hit: string[]) => {
       // A pattern matching every source (or none) tells no source apart.
       if (hit.length !== total) for (const s of hit) out.add(s);
     };
-    for (const p of e.live.policies) {
+    for (const p of policies) {
       for (const r of p.rules ?? []) {
-        if (!r) continue;
+        if (!r || !liveRule(r)) continue;
         for (const f of r.from ?? []) {
           const s = f.source;
           if (!s) continue;
@@ -340,7 +447,6 @@ export class Verifier {
         }
       }
     }
-    e.distinguished = out;
     return out;
   }
 

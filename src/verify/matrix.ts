@@ -3,9 +3,10 @@
  * request allowed), BROKEN (same-tenant request refused) and BLOCKED (a required edge refused).
  */
 import { callerIn, IN_MESH, pathHops, requiredEdges, systemEdges, VIAS, type KnativeModel, type Ksvc, type RequiredEdge, type Via } from '../authz/knative.ts';
-import { expectation, pick } from './expectations.ts';
+import { expectation, pick, statedExpectations, unitOf, type StatedExpectation } from './expectations.ts';
 import { Verifier, type PathOutcome } from './hop-cache.ts';
 import { classifyTarget, SourceClass, variantsOf, type TargetPaths } from './source-classes.ts';
+import { eventingPaths, type EventingRow } from './eventing.ts';
 import { blockedFinding, reachabilityFinding } from './findings.ts';
 import type { Finding } from '../report/finding.ts';
 
@@ -81,6 +82,10 @@ export function requiredEdgeRows(m: KnativeModel): EdgeRow[] {
 
 export interface VerifyReport {
   paths: MatrixRow[];
+  /** Broker ingress, spoofed Kn-Namespace, channel, sinks and event delivery (empty without Knative Eventing). */
+  eventing: EventingRow[];
+  /** The isolation units the LEAK / BROKEN verdicts are measured against. */
+  expectations: StatedExpectation[];
   requiredEdges: EdgeRow[];
   surprises: string[];
   /** The surprises as data (src/report renders them). */
@@ -101,7 +106,10 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
   const expand = opts.expandRows !== false;
   const sourceSet = new Set(m.sources);
   const nsByTenant = new Map<string, string[]>();
-  for (const [ns, t] of m.tenantOf) nsByTenant.set(t, [...(nsByTenant.get(t) ?? []), ns]);
+  for (const ns of [...m.tenantOf.keys(), ...m.members]) {
+    const u = unitOf(m, ns);
+    if (u !== undefined) nsByTenant.set(u, [...(nsByTenant.get(u) ?? []), ns]);
+  }
   for (const k of m.ksvcs) {
     for (const via of VIAS) {
       const classes = classifyTarget(v, k, via);
@@ -133,6 +141,17 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
       }
     }
   }
+  const ev = eventingPaths(v, { expandRows: expand });
+  sourceClasses += ev.classes;
+  for (const b of ev.bad) {
+    const leak = b.expected === 'deny';
+    if (leak) violations++;
+    const text = leak
+      ? `LEAK ${b.from} → ${b.to} via ${b.via}: cross-tenant event request allowed (${b.policy ?? 'no policy'}; ${b.reason})`
+      : `BROKEN ${b.from} → ${b.to} via ${b.via}: same-tenant event request refused at ${b.hop}: ${b.reason}`;
+    if (surprises.length < 1000) surprises.push(text);
+    findings.push(reachabilityFinding(leak ? 'leak' : 'broken', b.resource, text.slice(text.indexOf(' ') + 1), { from: b.from, to: b.to, via: b.via, hop: b.hop, policy: b.policy }));
+  }
   // Required edges depend on the target's policies only: evaluate once per policy-equivalent pod.
   const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null)];
   for (const k of m.ksvcs) requiredEdgesOut.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
@@ -144,6 +163,8 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
   }
   return {
     paths,
+    eventing: ev.rows,
+    expectations: statedExpectations(m),
     requiredEdges: requiredEdgesOut,
     surprises,
     findings,
@@ -167,7 +188,7 @@ function countViolations(
   nsByTenant: Map<string, string[]>,
   sourceSet: ReadonlySet<string>,
 ): number {
-  const tenant = m.tenantOf.get(k.namespace);
+  const tenant = unitOf(m, k.namespace);
   if (!IN_MESH.has(via) || tenant === undefined) return 0;
   const ownList = (nsByTenant.get(tenant) ?? []).filter((s) => sourceSet.has(s));
   const own = new Set(ownList);
