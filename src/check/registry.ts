@@ -20,6 +20,7 @@ import { namespaceNotInjected } from './rules/namespace-not-injected.ts';
 import { networkPolicyAnnotationMissing } from './rules/network-policy-annotation-missing.ts';
 import { proxyDrainTooShort } from './rules/proxy-drain-too-short.ts';
 import { requiredEdgeBlocked } from './rules/required-edge-blocked.ts';
+import { sameTenantRefused } from './rules/same-tenant-refused.ts';
 import { schemaViolation } from './rules/schema-violation.ts';
 import { smcpGatewayLabelMissing } from './rules/smcp-gateway-label-missing.ts';
 import { smcpMtlsDisabled } from './rules/smcp-mtls-disabled.ts';
@@ -59,6 +60,7 @@ export const RULES: readonly Rule[] = [
   httpFieldsOnTcpPort,
   hostWithoutPortForm,
   crossTenantLeak,
+  sameTenantRefused,
   requiredEdgeBlocked,
 ];
 

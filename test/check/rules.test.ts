@@ -389,3 +389,49 @@ describe('SM4001–SM4004 authorization', () => {
     invalid: [{ name: 'exact host only', yaml: ap('apps', '  rules:\n  - to:\n    - operation:\n        hosts: [a.example.com]\n'), errors: [{ resource: 'AuthorizationPolicy/apps/p', line: 10 }] }],
   });
 });
+
+describe('SM5001–SM5003 through the authorization simulator', () => {
+  const ns = (name: string, tenant: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {serverlessmesh.dev/tenant: ${tenant}}\n`;
+  const ap = (n: string, name: string, body: string) => `apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata:\n  name: ${name}\n  namespace: ${n}\nspec:\n${body}`;
+  /** The tenant's own namespace and Knative (activator, gateway) in; PreStop 8022 from anyone. */
+  const own = (n: string, sources = `${n}, knative-serving, knative-serving-ingress`) => ap(n, 'own', `  rules:\n  - from:\n    - source: {namespaces: [${sources}]}\n  - to:\n    - operation: {ports: ["8022"]}\n`);
+  /** At the activator, each tenant only for its own hosts (the chart's allow-<tenant>-to-activator). */
+  const activator = ap('knative-serving', 'activator', `  selector: {matchLabels: {app.kubernetes.io/component: activator}}\n  rules:\n  - from: [{source: {namespaces: [a]}}]\n    to: [{operation: {hosts: ["*.a.svc.cluster.local"]}}]\n  - from: [{source: {namespaces: [b]}}]\n    to: [{operation: {hosts: ["*.b.svc.cluster.local"]}}]\n  - from: [{source: {namespaces: [knative-serving-ingress]}}]\n`);
+  const isolated = [ns('a', 'ta'), ns('b', 'tb'), own('a'), own('b'), activator];
+  ruleTester(rule('cross-tenant-leak'), {
+    valid: [{ name: 'each tenant admits only itself and Knative; the activator decides by Host', yaml: doc(...isolated) }],
+    invalid: [
+      {
+        name: 'tenant b admits everyone at its pods',
+        yaml: doc(ns('a', 'ta'), ns('b', 'tb'), own('a'), own('b', '"*"'), activator),
+        // direct, and local-gateway with the activator out of path
+        errors: [{ resource: 'Namespace/b' }, { resource: 'Namespace/b' }],
+      },
+      {
+        name: 'no Host rule at the activator: every tenant gets in through it',
+        yaml: doc(ns('a', 'ta'), ns('b', 'tb'), own('a'), own('b')),
+        errors: [{ resource: 'Namespace/a' }, { resource: 'Namespace/a' }, { resource: 'Namespace/b' }, { resource: 'Namespace/b' }],
+      },
+    ],
+  });
+  ruleTester(rule('same-tenant-refused'), {
+    valid: [{ name: 'isolated tenants reach themselves', yaml: doc(...isolated) }],
+    invalid: [
+      {
+        name: 'a tenant namespace that admits only Knative',
+        yaml: doc(ns('a', 'ta'), ns('b', 'tb'), own('a', 'knative-serving, knative-serving-ingress'), own('b'), activator),
+        errors: [{ resource: 'Namespace/a' }, { resource: 'Namespace/a' }],
+      },
+    ],
+  });
+  ruleTester(rule('required-edge-blocked'), {
+    valid: [{ name: 'Knative admitted, 8022 open', yaml: doc(...isolated) }],
+    invalid: [
+      {
+        name: 'a policy admitting only the tenant locks out activator, autoscaler, PreStop and the ingress prober',
+        yaml: doc(ns('a', 'ta'), ap('a', 'own', '  rules:\n  - from:\n    - source: {namespaces: [a]}\n')),
+        errors: Array.from({ length: 7 }, () => ({ resource: 'AuthorizationPolicy/a/own' })),
+      },
+    ],
+  });
+});
