@@ -22,6 +22,8 @@ import { proxyDrainTooShort } from './rules/proxy-drain-too-short.ts';
 import { requiredEdgeBlocked } from './rules/required-edge-blocked.ts';
 import { sameTenantRefused } from './rules/same-tenant-refused.ts';
 import { schemaViolation } from './rules/schema-violation.ts';
+import { serverlessInSeveralMeshes } from './rules/serverless-in-several-meshes.ts';
+import { systemWebhooksInjected } from './rules/system-webhooks-injected.ts';
 import { smcpGatewayLabelMissing } from './rules/smcp-gateway-label-missing.ts';
 import { smcpMtlsDisabled } from './rules/smcp-mtls-disabled.ts';
 import { strictPeerAuthenticationMissing } from './rules/strict-peer-authentication-missing.ts';
@@ -49,6 +51,8 @@ export const RULES: readonly Rule[] = [
   metricsNotPrometheus,
   kafkaBootstrapWithoutServiceEntry,
   tlsSecretNotLabelled,
+  systemWebhooksInjected,
+  serverlessInSeveralMeshes,
   ksvcPassthroughMissing,
   ksvcNotInjected,
   ksvcProbeRewriteMissing,

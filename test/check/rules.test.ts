@@ -296,6 +296,26 @@ describe('SM2007 tls-secret-not-labelled', () => {
   });
 });
 
+describe('SM2008 system-webhooks-injected', () => {
+  const ks = (name: string, v: string) => KS(`  workloads:\n  - name: ${name}\n    labels: {sidecar.istio.io/inject: "${v}"}\n`);
+  ruleTester(rule('system-webhooks-injected'), {
+    valid: [
+      { name: 'activator injected', yaml: doc(SMCP_OK, ks('activator', 'true')) },
+      { name: 'webhook opted out', yaml: doc(SMCP_OK, ks('webhook', 'false')) },
+      { name: 'webhook injected without STRICT', yaml: doc(SMCP_OK.replace('mtls: true', 'mtls: false'), ks('webhook', 'true')) },
+    ],
+    invalid: [{ name: 'net-istio-controller injected under STRICT', yaml: doc(SMCP_OK, ks('net-istio-controller', 'true')), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 37 }] }],
+  });
+});
+
+describe('SM2009 serverless-in-several-meshes', () => {
+  const roll = (ns: string) => SMMR(['knative-serving', 'knative-eventing']).replace('namespace: istio-system', `namespace: ${ns}`);
+  ruleTester(rule('serverless-in-several-meshes'), {
+    valid: [{ name: 'one roll', yaml: roll('istio-system') }, { name: 'another mesh without Knative', yaml: doc(roll('istio-system'), SMMR(['apps']).replace('namespace: istio-system', 'namespace: mesh-b')) }],
+    invalid: [{ name: 'two rolls claim knative-serving', yaml: doc(roll('istio-system'), roll('mesh-b')), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }, { resource: 'ServiceMeshMemberRoll/mesh-b/default', line: 15 }] }],
+  });
+});
+
 describe('SM3001–SM3004 Knative Services in the mesh', () => {
   const ksvc = (ann: string, tmplLabels: string, tmplAnn: string) => y`
 apiVersion: serving.knative.dev/v1
