@@ -16,6 +16,7 @@ import { ksvcProbeRewriteMissing } from './rules/ksvc-probe-rewrite-missing.ts';
 import { memberRollMissingNamespace } from './rules/member-roll-missing-namespace.ts';
 import { meshVersionUnsupported } from './rules/mesh-version-unsupported.ts';
 import { metricsNotPrometheus } from './rules/metrics-not-prometheus.ts';
+import { namespaceAppLabelOverridden } from './rules/namespace-app-label-overridden.ts';
 import { namespaceNotInjected } from './rules/namespace-not-injected.ts';
 import { networkPolicyAnnotationMissing } from './rules/network-policy-annotation-missing.ts';
 import { proxyDrainTooShort } from './rules/proxy-drain-too-short.ts';
@@ -66,6 +67,7 @@ export const RULES: readonly Rule[] = [
   crossTenantLeak,
   sameTenantRefused,
   requiredEdgeBlocked,
+  namespaceAppLabelOverridden,
 ];
 
 /** Codes no longer in use: listed so they are never given to another rule. */

@@ -455,3 +455,15 @@ describe('SM5001–SM5003 through the authorization simulator', () => {
     ],
   });
 });
+
+describe('SM6001 namespace-app-label-overridden', () => {
+  const ns = (l: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {${l}}\n`;
+  const ksvc = (l: string) => `apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels: {${l}}\n`;
+  ruleTester(rule('namespace-app-label-overridden'), {
+    valid: [
+      { name: 'no app label on the namespace', yaml: doc(ns('team: x'), ksvc('')) },
+      { name: 'the template sets app', yaml: doc(ns('app: my-domain'), ksvc('app: my-domain')) },
+    ],
+    invalid: [{ name: 'namespace app label, ksvc without one', yaml: doc(ns('app: my-domain'), ksvc('')), errors: [{ resource: 'Namespace/shop', line: 5 }] }],
+  });
+});
