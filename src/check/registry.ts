@@ -10,6 +10,7 @@ import { inboundPortsNotExcluded } from './rules/inbound-ports-not-excluded.ts';
 import { injectAnnotationDeprecated } from './rules/inject-annotation-deprecated.ts';
 import { kafkaBootstrapWithoutServiceEntry } from './rules/kafka-bootstrap-without-service-entry.ts';
 import { knativeServingNotIstio } from './rules/knative-serving-not-istio.ts';
+import { kourierMemberNetworkPolicyMissing } from './rules/kourier-member-network-policy-missing.ts';
 import { ksvcNotInjected } from './rules/ksvc-not-injected.ts';
 import { ksvcPassthroughMissing } from './rules/ksvc-passthrough-missing.ts';
 import { ksvcProbeRewriteMissing } from './rules/ksvc-probe-rewrite-missing.ts';
@@ -54,6 +55,7 @@ export const RULES: readonly Rule[] = [
   tlsSecretNotLabelled,
   systemWebhooksInjected,
   serverlessInSeveralMeshes,
+  kourierMemberNetworkPolicyMissing,
   ksvcPassthroughMissing,
   ksvcNotInjected,
   ksvcProbeRewriteMissing,

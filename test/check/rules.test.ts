@@ -467,3 +467,19 @@ describe('SM6001 namespace-app-label-overridden', () => {
     invalid: [{ name: 'namespace app label, ksvc without one', yaml: doc(ns('app: my-domain'), ksvc('')), errors: [{ resource: 'Namespace/shop', line: 5 }] }],
   });
 });
+
+describe('SM2010 kourier-member-network-policy-missing', () => {
+  const np = (ns: string, sel: string) =>
+    `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-from-serving-system-namespace\n  namespace: ${ns}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels: {${sel}}\n`;
+  ruleTester(rule('kourier-member-network-policy-missing'), {
+    valid: [
+      { name: 'the documented policy', yaml: doc(SMMR(['apps']), np('apps', 'knative.openshift.io/part-of: openshift-serverless')) },
+      { name: 'Knative in the mesh (not the Kourier variant)', yaml: SMMR(['knative-serving', 'knative-eventing', 'apps']) },
+      { name: 'manageNetworkPolicy false', yaml: doc(SMCP_OK.replace('    dataPlane:', '    manageNetworkPolicy: false\n    dataPlane:'), SMMR(['apps'])) },
+    ],
+    invalid: [
+      { name: 'no policy', yaml: SMMR(['apps']), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }] },
+      { name: 'policy for another label', yaml: doc(SMMR(['apps']), np('apps', 'team: x')), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }] },
+    ],
+  });
+});
