@@ -7,8 +7,10 @@ import { detectFlavor, profileFor, type FlavorProfile, type ListenerTls } from '
 import {
   ADMIN_PORT,
   AUTOSCALER_WS_PORT,
+  EVENTING_NS,
   EXCLUDE_INBOUND_PORTS,
   INJECT,
+  KNATIVE_SYSTEM_NAMESPACES,
   METRICS_PORT,
   QUEUE_PORT,
   SERVING_NS,
@@ -67,7 +69,23 @@ export interface KnativeModel {
   sources: string[];
   /** namespace → tenant name. */
   tenantOf: Map<string, string>;
+  /** Mesh namespaces outside every tenant (spec members, member-roll entries). */
+  members: string[];
+  /** Knative Serving is installed (KnativeServing present, or the spec enables it). */
+  serving: boolean;
+  /** The eventing data plane, when Knative Eventing is installed. */
+  eventing: EventingModel | null;
   domain: string;
+}
+
+/** Eventing receivers a tenant sends to, and the broker filter that delivers on its behalf (all injected). */
+export interface EventingModel {
+  brokerIngress: Workload;
+  imcDispatcher: Workload;
+  jobSink: Workload;
+  /** Present when Knative Kafka is. */
+  kafkaSink?: Workload;
+  brokerFilter: Workload;
 }
 
 const SERVING = SERVING_NS;
@@ -108,6 +126,10 @@ export interface ModelOptions {
    * as installed with the values docs/flavours.md requires (profile.excludedInboundPorts).
    */
   excludedPorts?: number[];
+  /** Knative Serving enabled (default: a KnativeServing is among the objects, or no Knative CR is). */
+  serving?: boolean;
+  /** Knative Eventing enabled (default: a KnativeEventing is among the objects). */
+  eventing?: boolean;
 }
 
 function parsePorts(v: unknown): number[] {
@@ -159,27 +181,41 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     const t = o.kind === 'Namespace' ? o.metadata.labels?.[TENANT_LABEL] : undefined;
     if (t && !tenantOf.has(o.metadata.name)) tenantOf.set(o.metadata.name, t);
   }
+  const system = new Set<string>([...KNATIVE_SYSTEM_NAMESPACES, root, mesh.rootNamespace]);
   for (const p of config.policies) {
     const m = /^allow-(.+)-to-activator$/.exec(p.name);
-    // Only the chart's per-tenant policy (selector app.kubernetes.io/component: activator).
+    // Only the chart's per-tenant policy (selector app.kubernetes.io/component: activator), and only its
+    // tenant rule (sources by namespace alone): the eventing senders' rule names knative-eventing.
     if (p.namespace !== SERVING || !m || p.selector?.['app.kubernetes.io/component'] !== 'activator') continue;
-    const nss = p.rules?.[0]?.from?.[0]?.source?.namespaces ?? [];
-    for (const ns of nss) if (!tenantOf.has(ns)) tenantOf.set(ns, m[1]!);
+    for (const r of p.rules ?? []) {
+      const src = r?.from?.[0]?.source;
+      if (!src || src.principals?.length) continue;
+      for (const ns of src.namespaces ?? []) if (!tenantOf.has(ns) && !system.has(ns)) tenantOf.set(ns, m[1]!);
+    }
   }
+
+  const hasKind = (kind: string, group: string) => objects.some((o) => o.kind === kind && o.apiVersion.startsWith(`${group}/`));
+  const knativeCrs = hasKind('KnativeServing', 'operator.knative.dev') || hasKind('KnativeEventing', 'operator.knative.dev') || hasKind('KnativeKafka', 'operator.serverless.openshift.io');
+  const serving = opts.serving ?? (hasKind('KnativeServing', 'operator.knative.dev') || !knativeCrs);
+
+  // Members: mesh namespaces outside every tenant (spec members, member-roll entries other than Knative's own).
+  const smmr = objects.find((o) => o.kind === 'ServiceMeshMemberRoll');
+  const rollMembers = smmr && isObj(smmr.spec) && Array.isArray(smmr.spec.members) ? (smmr.spec.members as string[]) : [];
+  const members = [...new Set([...(opts.members ?? []), ...rollMembers.filter((n) => !n.startsWith('knative-'))])].filter((n) => !tenantOf.has(n) && !system.has(n)).sort();
 
   const ksvcs: Ksvc[] = [];
-  for (const o of objects) {
-    if (o.kind !== 'Service' || !o.apiVersion.startsWith('serving.knative.dev/')) continue;
-    ksvcs.push(ksvcFromManifest(o, profile, excluded));
-  }
-  if (ksvcs.length === 0) {
-    for (const ns of [...new Set(tenantOf.keys())].sort()) ksvcs.push(makeKsvc(ns, 'ksvc', {}, {}, 'default', true, excluded, true));
+  if (serving) {
+    for (const o of objects) {
+      if (o.kind !== 'Service' || !o.apiVersion.startsWith('serving.knative.dev/')) continue;
+      ksvcs.push(ksvcFromManifest(o, profile, excluded));
+    }
+    // Every mesh namespace is a destination: one representative ksvc where no manifest names one.
+    if (ksvcs.length === 0) {
+      for (const ns of [...new Set([...tenantOf.keys(), ...members])].sort()) ksvcs.push(makeKsvc(ns, 'ksvc', {}, {}, 'default', true, excluded, true));
+    }
   }
 
-  const sources = new Set<string>([...tenantOf.keys(), ...(opts.members ?? []), ...ksvcs.map((k) => k.namespace)]);
-  const smmr = objects.find((o) => o.kind === 'ServiceMeshMemberRoll');
-  const members = smmr && isObj(smmr.spec) && Array.isArray(smmr.spec.members) ? (smmr.spec.members as string[]) : [];
-  for (const m of members) if (!m.startsWith('knative-')) sources.add(m);
+  const sources = new Set<string>([...tenantOf.keys(), ...members, ...ksvcs.map((k) => k.namespace)]);
 
   const sys = (name: string, sa: string, labels: Record<string, string>): Workload => ({
     name,
@@ -200,7 +236,29 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     ksvcs,
     sources: [...sources].sort(),
     tenantOf,
+    members,
+    serving,
+    eventing: (opts.eventing ?? hasKind('KnativeEventing', 'operator.knative.dev')) ? eventingModel(excluded, hasKind('KnativeKafka', 'operator.serverless.openshift.io')) : null,
     domain: opts.domain ?? 'apps.example.com',
+  };
+}
+
+/** Eventing data-plane pods as Knative Eventing and Knative Kafka label them (app.kubernetes.io/component). */
+function eventingModel(excluded: number[], kafka: boolean): EventingModel {
+  const w = (name: string, component: string, sa: string): Workload => ({
+    name,
+    namespace: EVENTING_NS,
+    serviceAccount: sa,
+    labels: { 'app.kubernetes.io/component': component, 'app.kubernetes.io/name': 'knative-eventing' },
+    sidecar: true,
+    excludedPorts: excluded,
+  });
+  return {
+    brokerIngress: w('mt-broker-ingress', 'broker-ingress', 'mt-broker-ingress'),
+    imcDispatcher: w('imc-dispatcher', 'imc-dispatcher', 'imc-dispatcher'),
+    jobSink: w('job-sink', 'job-sink', 'job-sink'),
+    ...(kafka ? { kafkaSink: w('kafka-sink-receiver', 'kafka-sink-receiver', 'knative-kafka-sink-data-plane') } : {}),
+    brokerFilter: w('mt-broker-filter', 'broker-filter', 'mt-broker-filter'),
   };
 }
 
@@ -436,6 +494,7 @@ export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
 
 /** Edges not tied to one ksvc. */
 export function systemEdges(m: KnativeModel): RequiredEdge[] {
+  if (!m.serving) return [];
   return [
     {
       id: 'activator-autoscaler',

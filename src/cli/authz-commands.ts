@@ -4,7 +4,10 @@ import { modelFromObjects, VIAS, type Flavor, type KnativeModel, type Via } from
 import { meshConfigFromObjects, meshOptionsFromMeshConfig, parseRequest, securityConfigFrom } from '../authz/parse.ts';
 import { readManifests, readMeshConfigFile } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
-import { explain, verifyModel } from '../authz/verify.ts';
+import { explain, verifyModel } from '../verify/index.ts';
+import { verifyRuleDescriptors } from '../verify/findings.ts';
+import { renderSarif } from '../report/render.ts';
+import { TOOL } from './check-commands.ts';
 import { render } from '../render/index.ts';
 import { profileFor } from '../flavors/index.ts';
 import { loadSpecFile } from '../api/load.ts';
@@ -20,26 +23,6 @@ const outputOption = (sarif = false) => formatOption(sarif ? (['text', 'json', '
 /** json or yaml of a result value. */
 function data(format: Format, value: unknown): string {
   return format === 'yaml' ? emitYaml(value) : `${JSON.stringify(value, null, 2)}\n`;
-}
-
-/** SARIF 2.1.0 (code-scanning UIs): one result per surprise (LEAK, BROKEN, BLOCKED). */
-function sarif(surprises: readonly string[]): string {
-  const rule = (s: string) => (s.startsWith('LEAK') ? 'cross-tenant-path-allowed' : s.startsWith('BLOCKED') ? 'required-edge-blocked' : s.startsWith('BROKEN') ? 'same-tenant-path-refused' : 'finding');
-  const rules = ['cross-tenant-path-allowed', 'required-edge-blocked', 'same-tenant-path-refused', 'finding'];
-  return `${JSON.stringify(
-    {
-      $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-      version: '2.1.0',
-      runs: [
-        {
-          tool: { driver: { name: 'serverless-mesh', version: '0.1.0', rules: rules.map((id) => ({ id, shortDescription: { text: id.replace(/-/g, ' ') } })) } },
-          results: surprises.map((s) => ({ ruleId: rule(s), level: 'error', message: { text: s } })),
-        },
-      ],
-    },
-    null,
-    2,
-  )}\n`;
 }
 
 function loadModel(opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string }): KnativeModel {
@@ -63,6 +46,8 @@ function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?:
       domain: mesh.spec.domain,
       // Where render owns no control plane (upstream Istio), assume the one docs/flavours.md prescribes.
       excludedPorts: profileFor(mesh.spec.mesh.flavor).excludedInboundPorts,
+      serving: mesh.spec.serving.enabled,
+      eventing: mesh.spec.eventing.enabled,
     });
   }
   if (!opts.manifests?.length) throw new UserError('give a spec (-f SPEC) or manifests (-m PATH…)', 2);
@@ -119,9 +104,9 @@ export function register(program: Command): void {
       const rep = verifyModel(m);
       const vias = opts.via ? [opts.via] : VIAS;
       const paths = rep.paths.filter((p) => vias.includes(p.via));
-      if (opts.output === 'json') process.stdout.write(`${JSON.stringify({ paths, requiredEdges: rep.requiredEdges }, null, 2)}\n`);
-      else if (opts.output === 'yaml') process.stdout.write(data('yaml', { paths, requiredEdges: rep.requiredEdges, surprises: rep.surprises }));
-      else if (opts.output === 'sarif') process.stdout.write(sarif(rep.surprises));
+      const result = { paths, requiredEdges: rep.requiredEdges, eventing: rep.eventing, expectations: rep.expectations, findings: rep.findings };
+      if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, result));
+      else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
       else process.stdout.write(verifyText(m, paths, rep));
       if (rep.violations > 0) process.exitCode = ExitCode.Differences;
     });
@@ -143,6 +128,15 @@ function verifyText(m: KnativeModel, paths: ReturnType<typeof verifyModel>['path
       });
       lines.push(`${s.padEnd(w)}  ${cells.join(' ')}`);
     }
+  }
+  if (rep.eventing.length) {
+    const bad = rep.eventing.filter((e) => (e.expected === 'deny' && e.allowed) || (e.expected === 'allow' && !e.allowed));
+    lines.push('', `eventing paths (broker ingress, spoofed Kn-Namespace, channel, sinks, event delivery): ${rep.eventing.length - bad.length}/${rep.eventing.length} as expected`);
+  }
+  if (rep.expectations.length) {
+    const units = new Map<string, string[]>();
+    for (const e of rep.expectations) units.set(`${e.kind} ${e.unit}`, [...(units.get(`${e.kind} ${e.unit}`) ?? []), e.namespace]);
+    lines.push('', `expected: in-mesh paths stay inside each unit — ${[...units].map(([u, nss]) => `${u} (${nss.join(', ')})`).join('; ')}`);
   }
   const blocked = rep.requiredEdges.filter((e) => !e.allowed);
   lines.push('', `required edges: ${rep.requiredEdges.length - blocked.length}/${rep.requiredEdges.length} allowed`);

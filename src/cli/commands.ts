@@ -3,6 +3,7 @@ import { register as registerRender } from './render-commands.ts';
 import { register as registerAuthz } from './authz-commands.ts';
 import { register as registerCluster } from './cluster-commands.ts';
 import { register as registerMigrate } from './migrate-commands.ts';
+import { register as registerCheck } from './check-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -10,6 +11,7 @@ import { register as registerMigrate } from './migrate-commands.ts';
  */
 export function registerCommands(program: Command): void {
   registerRender(program);
+  registerCheck(program);
   registerAuthz(program);
   registerCluster(program);
   registerMigrate(program);

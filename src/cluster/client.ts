@@ -46,6 +46,8 @@ export interface RequestOptions {
   retries?: number;
   /** Return the body as text instead of parsing JSON (e.g. /metrics). */
   raw?: boolean;
+  /** Accept header (default application/json), e.g. `application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`. */
+  accept?: string;
 }
 
 const THROTTLE_BUDGET_MS = 60_000;
@@ -123,7 +125,7 @@ export class KubeClient {
     for (let attempt = 0; ; attempt++) {
       let res: { status: number; headers: http.IncomingHttpHeaders; text: string };
       try {
-        res = await this.once(method, target, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000, !!ro.raw);
+        res = await this.once(method, target, body, ro.contentType ?? 'application/json', ro.timeoutMs ?? 60_000, !!ro.raw, ro.accept);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
         if ((RETRY_CODES.has(code) || /socket hang up|timeout/i.test((e as Error).message)) && attempt < retries) {
@@ -167,6 +169,7 @@ export class KubeClient {
     contentType: string,
     timeoutMs: number,
     raw = false,
+    accept?: string,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
     const mod = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -180,7 +183,7 @@ export class KubeClient {
           agent: this.agent,
           headers: {
             ...this.authHeaders,
-            accept: raw ? '*/*' : 'application/json',
+            accept: accept ?? (raw ? '*/*' : 'application/json'),
             ...(body !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } : {}),
           },
         },

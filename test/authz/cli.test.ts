@@ -71,7 +71,7 @@ test('verify -f the tenants example: isolated, exit 0, JSON shape', () => {
   const r = cli('verify', '-f', 'examples/ossm2-tenants.yaml', '-o', 'json');
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { paths: Array<Record<string, unknown>>; requiredEdges: unknown[] };
-  assert.deepEqual(Object.keys(out), ['paths', 'requiredEdges']);
+  assert.deepEqual(Object.keys(out), ['paths', 'requiredEdges', 'eventing', 'expectations', 'findings']);
   assert.deepEqual(Object.keys(out.paths[0]!), ['from', 'to', 'via', 'allowed', 'hop', 'policy', 'reason']);
   const row = out.paths.find((p) => p.from === 'team-alpha-1' && p.to === 'team-bravo-1/ksvc' && p.via === 'direct')!;
   assert.equal(row.allowed, false);

@@ -1,0 +1,163 @@
+/**
+ * Eventing paths (research users-and-anchors.md P7): a tenant's pods POST to the shared broker
+ * ingress (`/<namespace>/<broker>`), to a channel (Host `<channel>-kn-channel.<namespace>`) and to
+ * sinks (`/<namespace>/<sink>`); the shared receivers authorise by path or Host, and the eventing
+ * senders by the `Kn-Namespace` header, which only they may set. Same-unit requests must pass,
+ * cross-unit ones fail, and a tenant pod that sets `Kn-Namespace` itself must not get in.
+ */
+import type { Hop, KnativeModel, Workload } from '../authz/knative.ts';
+import { EVENTING_NS, QUEUE_PORT, svcHost } from '../model/constants.ts';
+import type { ResourceRef } from '../report/finding.ts';
+import { unitOf, type Expectation } from './expectations.ts';
+import type { Verifier } from './hop-cache.ts';
+
+export type EventingVia = 'broker-ingress' | 'spoofed-kn-namespace' | 'channel' | 'job-sink' | 'kafka-sink' | 'event-delivery';
+
+export interface EventingRow {
+  from: string;
+  to: string;
+  via: EventingVia;
+  expected: Expectation;
+  allowed: boolean;
+  hop: string;
+  policy: string | null;
+  reason: string;
+}
+
+interface EventingPath {
+  via: EventingVia;
+  target: string;
+  resource: ResourceRef;
+  dest: Workload;
+  host: string;
+  path: string;
+  headers: Record<string, string>;
+  service: string;
+  /** Only sources outside the target's unit (the spoofing case). */
+  crossOnly?: boolean;
+}
+
+const RECEIVER_PORT = 8080;
+
+function hopFor(p: EventingPath, from: string): Hop {
+  return {
+    label: `${from}/client → ${p.dest.namespace}/${p.dest.name} :${RECEIVER_PORT} POST ${p.path}${p.headers['Kn-Namespace'] ? ` (Kn-Namespace: ${p.headers['Kn-Namespace']})` : ''}`,
+    client: { namespace: from, serviceAccount: 'default', sidecar: true, name: 'client' },
+    dest: p.dest,
+    port: RECEIVER_PORT,
+    host: p.host,
+    path: p.path,
+    method: 'POST',
+    headers: p.headers,
+    service: p.service,
+    serviceNamespace: p.service.split('.')[1] ?? EVENTING_NS,
+  };
+}
+
+function pathsInto(m: KnativeModel, ns: string): EventingPath[] {
+  const e = m.eventing!;
+  const ref = (apiVersion: string, kind: string, name: string): ResourceRef => ({ apiVersion, kind, namespace: ns, name });
+  const out: EventingPath[] = [
+    { via: 'broker-ingress', target: `${ns}/default`, resource: ref('eventing.knative.dev/v1', 'Broker', 'default'), dest: e.brokerIngress, host: svcHost('broker-ingress', EVENTING_NS), path: `/${ns}/default`, headers: {}, service: svcHost('broker-ingress', EVENTING_NS) },
+    { via: 'spoofed-kn-namespace', target: `${ns}/default`, resource: ref('eventing.knative.dev/v1', 'Broker', 'default'), dest: e.brokerIngress, host: svcHost('broker-ingress', EVENTING_NS), path: `/${ns}/default`, headers: { 'Kn-Namespace': ns }, service: svcHost('broker-ingress', EVENTING_NS), crossOnly: true },
+    { via: 'channel', target: `${ns}/channel`, resource: ref('messaging.knative.dev/v1', 'InMemoryChannel', 'channel'), dest: e.imcDispatcher, host: svcHost('channel-kn-channel', ns), path: '/', headers: {}, service: svcHost('channel-kn-channel', ns) },
+    { via: 'job-sink', target: `${ns}/sink`, resource: ref('sinks.knative.dev/v1alpha1', 'JobSink', 'sink'), dest: e.jobSink, host: svcHost('job-sink', EVENTING_NS), path: `/${ns}/sink`, headers: {}, service: svcHost('job-sink', EVENTING_NS) },
+  ];
+  if (e.kafkaSink)
+    out.push({ via: 'kafka-sink', target: `${ns}/sink`, resource: ref('eventing.knative.dev/v1alpha1', 'KafkaSink', 'sink'), dest: e.kafkaSink, host: svcHost('kafka-sink-ingress', EVENTING_NS), path: `/${ns}/sink`, headers: {}, service: svcHost('kafka-sink-ingress', EVENTING_NS) });
+  return out;
+}
+
+export interface EventingResult {
+  rows: EventingRow[];
+  /** Rows that break their expectation (every one, also when rows are not expanded). */
+  bad: Array<EventingRow & { resource: ResourceRef }>;
+  classes: number;
+}
+
+/**
+ * Every eventing path into every namespace of an isolation unit. Sources are grouped like
+ * `classifyTarget` does: only the sources a live rule for this request (host and path) names, or
+ * whose sidecar may resolve another DestinationRule, are evaluated one by one.
+ */
+export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): EventingResult {
+  const m = v.m;
+  const res: EventingResult = { rows: [], bad: [], classes: 0 };
+  if (!m.eventing || m.sources.length === 0) return res;
+  const targets = [...new Set([...m.tenantOf.keys(), ...m.members])].filter((ns) => unitOf(m, ns) !== undefined).sort();
+  const units = m.sources.map((s) => unitOf(m, s));
+  const byUnit = new Map<string, number[]>();
+  units.forEach((u, i) => {
+    if (u !== undefined) (byUnit.get(u) ?? byUnit.set(u, []).get(u)!).push(i);
+  });
+  const sensitive = v.clientSensitive();
+  for (const ns of targets) {
+    const tu = unitOf(m, ns)!;
+    const own = byUnit.get(tu) ?? [];
+    for (const p of pathsInto(m, ns)) {
+      const named = new Set([...v.distinguishedForPath(p.dest, p.host, p.path), ...sensitive]);
+      const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
+        const s = m.sources[i]!;
+        return { from: s, to: p.target, via: p.via, expected: units[i] === tu ? 'allow' : 'deny', allowed: o.allowed, hop: hopFor(p, s).label, policy: o.policy, reason: o.reason };
+      };
+      const emit = (i: number, o: ReturnType<Verifier['outcome']>) => {
+        const same = units[i] === tu;
+        if (p.crossOnly && same) return;
+        const r = row(i, o);
+        if (opts.expandRows) res.rows.push(r);
+        if (same !== o.allowed && res.bad.length < 1000) res.bad.push({ ...r, resource: p.resource });
+      };
+      // Sources a live rule names (or that may resolve another DestinationRule): one by one.
+      let namedCount = 0;
+      m.sources.forEach((s, i) => {
+        if (!named.has(s)) return;
+        namedCount++;
+        emit(i, v.outcomeForPath(hopFor(p, s)));
+        res.classes++;
+      });
+      // Everyone else behaves like one representative: expanded, or counted.
+      if (namedCount === m.sources.length) continue;
+      const repIndex = m.sources.findIndex((s, i) => !named.has(s) && !(p.crossOnly && units[i] === tu));
+      if (repIndex < 0) continue;
+      const rep = v.outcomeForPath(hopFor(p, m.sources[repIndex]!));
+      res.classes++;
+      if (opts.expandRows) {
+        m.sources.forEach((s, i) => {
+          if (!named.has(s)) emit(i, rep);
+        });
+        continue;
+      }
+      // Counting: only the rows that break their expectation are listed (bounded).
+      if (rep.allowed) {
+        for (let i = 0; i < m.sources.length && res.bad.length < 1000; i++) if (!named.has(m.sources[i]!) && units[i] !== tu) emit(i, rep);
+      } else if (!p.crossOnly) {
+        for (const i of own) if (!named.has(m.sources[i]!) && res.bad.length < 1000) emit(i, rep);
+      }
+    }
+  }
+  // The broker filter delivers a tenant's events to its Knative Services, with the tenant's Kn-Namespace.
+  if (m.serving) {
+    const f = m.eventing.brokerFilter;
+    for (const k of m.ksvcs) {
+      if (unitOf(m, k.namespace) === undefined) continue;
+      const hop: Hop = {
+        label: `${f.namespace}/${f.name} → ${k.namespace}/${k.revision} (queue-proxy :${QUEUE_PORT}) POST / (Kn-Namespace: ${k.namespace})`,
+        client: { namespace: f.namespace, serviceAccount: f.serviceAccount, sidecar: f.sidecar, name: f.name },
+        dest: k.pod,
+        port: QUEUE_PORT,
+        host: k.host,
+        path: '/',
+        method: 'POST',
+        headers: { 'Kn-Namespace': k.namespace },
+        service: svcHost(k.revision, k.namespace),
+        serviceNamespace: k.namespace,
+      };
+      const o = v.outcome([hop], 'serve');
+      const row: EventingRow = { from: EVENTING_NS, to: `${k.namespace}/${k.name}`, via: 'event-delivery', expected: 'allow', allowed: o.allowed, hop: hop.label, policy: o.policy, reason: o.reason };
+      if (opts.expandRows) res.rows.push(row);
+      if (!o.allowed && res.bad.length < 1000) res.bad.push({ ...row, resource: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', namespace: k.namespace, name: k.name } });
+      res.classes++;
+    }
+  }
+  return res;
+}

@@ -1,0 +1,468 @@
+/**
+ * Hop decisions with caches: policies per destination workload, pruned per host, and decisions
+ * per (destination, everything else the evaluation reads from the hop). Which sources a live rule
+ * can tell apart (`distinguished`) is memoized here too.
+ */
+import { checkRequest, policiesFor } from '../authz/evaluate.ts';
+import { matchNamespace, matchPrincipal, matchServiceAccount, matchString } from '../authz/match.ts';
+import type { Hop, KnativeModel, Variant, Workload } from '../authz/knative.ts';
+import type { AuthzPolicy, AuthzRequest, AuthzResult, Decision, Rule } from '../authz/types.ts';
+
+export interface HopResult extends AuthzResult {
+  hop: string;
+}
+
+export interface PathOutcome {
+  variant: Variant;
+  allowed: boolean;
+  /** Hop that decided: the first refusing one, else the last. */
+  hopIndex: number;
+  decision: Decision;
+  policy: string | null;
+  reason: string;
+}
+
+interface DestIndex {
+  policies: AuthzPolicy[];
+  allowNames: string[];
+  /** host pattern (lower case) → [policy index, rule index] */
+  byHost: Map<string, Array<[number, number]>>;
+  always: Array<[number, number]>;
+  /** Live policies when `byHost` is empty (then they do not depend on the host). */
+  hostless?: { policies: AuthzPolicy[]; allAllowNames: string[] };
+}
+
+const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
+
+/** Patterns of `to[].operation.hosts` that can be looked up by exact key: exact and `*suffix`. */
+function hostKeys(rule: Rule): string[] | null {
+  const to = rule.to ?? [];
+  if (to.length === 0) return null;
+  const keys: string[] = [];
+  for (const t of to) {
+    const op = t.operation;
+    if (!op || !op.hosts || op.hosts.length === 0 || (op.notHosts && op.notHosts.length > 0)) return null;
+    for (const h of op.hosts) {
+      if (h !== '*' && h.endsWith('*')) return null; // prefix form: cannot index
+      keys.push(h.toLowerCase());
+    }
+  }
+  return keys;
+}
+
+/** Per (destination workload, host): the live policies and the sources they tell apart. */
+interface LiveEntry {
+  live: { policies: AuthzPolicy[]; allAllowNames: string[] };
+  distinguished?: Set<string>;
+}
+
+/** The request one hop makes, as `checkRequest` takes it. */
+export function hopRequest(hop: Hop): AuthzRequest {
+  const c = hop.client;
+  return {
+    source: { namespace: c.namespace, serviceAccount: c.serviceAccount, sidecar: c.sidecar },
+    destination: {
+      namespace: hop.dest.namespace,
+      labels: hop.dest.labels,
+      port: hop.port,
+      protocol: 'http',
+      sidecar: hop.dest.sidecar,
+      excludedPorts: hop.dest.excludedPorts,
+      gatewayListener: hop.listener,
+      service: hop.service,
+      serviceNamespace: hop.serviceNamespace,
+    },
+    method: hop.method,
+    path: hop.path,
+    host: hop.host,
+    headers: hop.headers,
+    // A sidecar forwards a request for a bare pod IP through its passthrough cluster: plaintext.
+    transport: hop.podIpFallback ? 'plaintext' : undefined,
+  };
+}
+
+const headersKey = (h: Record<string, string>): string => {
+  for (const _ in h) return JSON.stringify(h);
+  return '';
+};
+
+export class Verifier {
+  readonly m: KnativeModel;
+  private dest = new Map<string, DestIndex>();
+  /** `dest` looked up by workload object first (the model reuses them), with the live entries per host. */
+  private byWorkload = new WeakMap<Workload, { idx: DestIndex; hosts: Map<string, LiveEntry> }>();
+  private hopCache = new WeakMap<Workload, Map<string, AuthzResult>>();
+  /** Policies per namespace, each list in input order with the policy's input index. */
+  private policiesByNs?: Map<string, Array<[number, AuthzPolicy]>>;
+  evaluations = 0;
+
+  constructor(m: KnativeModel) {
+    this.m = m;
+  }
+
+  /**
+   * Same list, same order as `policiesFor(config.policies, …)`: only the root namespace and the
+   * workload's own namespace can apply, so only those two lists are filtered and merged.
+   */
+  private selectPolicies(w: Workload): AuthzPolicy[] {
+    if (!this.policiesByNs) {
+      this.policiesByNs = new Map();
+      this.m.config.policies.forEach((p, i) => {
+        const l = this.policiesByNs!.get(p.namespace);
+        if (l) l.push([i, p]);
+        else this.policiesByNs!.set(p.namespace, [[i, p]]);
+      });
+    }
+    const root = this.policiesByNs.get(this.m.mesh.rootNamespace) ?? [];
+    const own = w.namespace === this.m.mesh.rootNamespace ? [] : (this.policiesByNs.get(w.namespace) ?? []);
+    const merged: AuthzPolicy[] = [];
+    let a = 0;
+    let b = 0;
+    while (a < root.length || b < own.length) {
+      const next = b >= own.length || (a < root.length && root[a]![0] < own[b]![0]) ? root[a++]! : own[b++]!;
+      merged.push(next[1]);
+    }
+    return policiesFor(merged, w.namespace, w.labels, this.m.mesh);
+  }
+
+  private index(w: Workload): DestIndex {
+    const byObj = this.byWorkload.get(w);
+    if (byObj) return byObj.idx;
+    const key = `${w.namespace}|${JSON.stringify(w.labels)}`;
+    let idx = this.dest.get(key);
+    if (!idx) {
+      const policies = this.selectPolicies(w);
+      const built: DestIndex = { policies, allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref), byHost: new Map(), always: [] };
+      policies.forEach((p, pi) => {
+        (p.rules ?? []).forEach((r, ri) => {
+          if (!r) return;
+          const keys = hostKeys(r);
+          if (!keys) built.always.push([pi, ri]);
+          else
+            for (const k of keys) {
+              const list = built.byHost.get(k) ?? [];
+              list.push([pi, ri]);
+              built.byHost.set(k, list);
+            }
+        });
+      });
+      this.dest.set(key, built);
+      idx = built;
+    }
+    this.byWorkload.set(w, { idx, hosts: new Map() });
+    return idx;
+  }
+
+  private entry(w: Workload, host: string): LiveEntry {
+    const idx = this.index(w);
+    const hosts = this.byWorkload.get(w)!.hosts;
+    let e = hosts.get(host);
+    if (!e) hosts.set(host, (e = { live: this.prune(idx, host) }));
+    return e;
+  }
+
+  private prune(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    // No rule names hosts: the live set is the same for every host.
+    if (idx.byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
+    return this.pruneUncached(idx, host);
+  }
+
+  private pruneUncached(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    const h = host.toLowerCase();
+    const hits: Array<[number, number]> = [...idx.always];
+    if (idx.byHost.size > 0) {
+      const candidates = ['*', h];
+      for (let i = 1; i < h.length; i++) candidates.push(`*${h.slice(i)}`);
+      for (const c of new Set(candidates)) {
+        const l = idx.byHost.get(c);
+        if (!l) continue;
+        // `*` alone needs a non-empty host; the other keys were generated from the host itself.
+        hits.push(...l);
+      }
+    }
+    const rulesByPolicy = new Map<number, Set<number>>();
+    for (const [pi, ri] of hits) {
+      const s = rulesByPolicy.get(pi) ?? new Set<number>();
+      s.add(ri);
+      rulesByPolicy.set(pi, s);
+    }
+    const policies: AuthzPolicy[] = [];
+    let whole = rulesByPolicy.size === idx.policies.length;
+    for (const [pi, set] of [...rulesByPolicy.entries()].sort((a, b) => a[0] - b[0])) {
+      const p = idx.policies[pi]!;
+      const rules = p.rules ?? [];
+      // Nulling a null rule changes nothing: a policy keeps its object when every non-null rule is live.
+      if (rules.every((r, ri) => !r || set.has(ri))) policies.push(p);
+      else {
+        whole = false;
+        policies.push({ ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
+      }
+    }
+    return { policies: whole ? idx.policies : policies, allAllowNames: idx.allowNames };
+  }
+
+  /** Policies at `w` with the rules that cannot match `host` removed (they never match this request). */
+  live(w: Workload, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    return this.entry(w, host).live;
+  }
+
+  /**
+   * The decision at one hop, cached per destination workload and everything else the evaluation
+   * reads from the hop. The returned object is shared: callers copy it before changing it.
+   */
+  private decide(hop: Hop, pre?: { policies: AuthzPolicy[]; allAllowNames: string[] }): AuthzResult {
+    let byKey = this.hopCache.get(hop.dest);
+    if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
+    // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
+    const c = hop.client;
+    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
+    const hit = byKey.get(key);
+    if (hit) return hit;
+    this.evaluations++;
+    const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, pre ?? this.live(hop.dest, hop.host));
+    byKey.set(key, res);
+    return res;
+  }
+
+  evalHop(hop: Hop): HopResult {
+    return { ...this.decide(hop), hop: hop.label };
+  }
+
+  evalHops(hops: Hop[]): { results: HopResult[]; allowed: boolean; at: number } {
+    const results: HopResult[] = [];
+    for (let i = 0; i < hops.length; i++) {
+      const r = this.evalHop(hops[i]!);
+      results.push(r);
+      if (r.decision !== 'ALLOW') return { results, allowed: false, at: i };
+    }
+    return { results, allowed: true, at: hops.length - 1 };
+  }
+
+  outcome(hops: Hop[], variant: Variant): PathOutcome {
+    // evalHops without the per-hop copies: the first refusing hop decides, else the last.
+    let at = 0;
+    let r = this.decide(hops[0]!);
+    while (r.decision === 'ALLOW' && at < hops.length - 1) r = this.decide(hops[++at]!);
+    return { variant, allowed: r.decision === 'ALLOW', hopIndex: at, decision: r.decision, policy: r.policy, reason: r.reason };
+  }
+
+  private hitsMemo = new Map<string, string[]>();
+  private sourceSetMemo?: Set<string>;
+  private clientSensitiveMemo?: Set<string>;
+
+  private plainNamesMemo?: boolean;
+
+  get sourceSet(): ReadonlySet<string> {
+    return (this.sourceSetMemo ??= new Set(this.m.sources));
+  }
+
+  /** The trust domain and every source are free of `/` and line terminators (see `hits`). */
+  private get plainNames(): boolean {
+    const bad = /[/\n\r\u2028\u2029]/;
+    return (this.plainNamesMemo ??= !bad.test(this.m.mesh.trustDomain) && !this.m.sources.some((s) => bad.test(s)));
+  }
+
+  /**
+   * Sources (SA `default`) an identity pattern matches. Every caller's principal is
+   * `<trustDomain>/ns/<source>/sa/default`; when the trust domain, the sources and the pattern are
+   * plain names (no `/`, no line terminator, no `*`) the matchers reduce to a lookup:
+   * - `namespaces` (regex `^spiffe://.*\/ns/<v>/.*$` over that principal) matches the source `v`,
+   *   and also the source `ns` when `v` is `sa` (`…/ns/ns/sa/default` contains `/ns/sa/`);
+   * - a principal without `*` is compared for equality (after the `cluster.local` rewrite);
+   * - `serviceAccounts` `ns/sa` (split like `matchServiceAccount`) matches source `ns` iff sa is `default`.
+   * Anything else is tested against every source with the real matcher, once per pattern.
+   */
+  private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): string[] {
+    const sources = this.m.sources;
+    const set = this.sourceSet;
+    const td = this.m.mesh.trustDomain;
+    if (!v.includes('*') && this.plainNames) {
+      if (kind === 'ns' && !v.includes('/')) {
+        const out = set.has(v) ? [v] : [];
+        if (v === 'sa' && set.has('ns')) out.push('ns');
+        return out;
+      }
+      if (kind === 'principal') {
+        const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v);
+        // cluster.local, the trust domain and its aliases all name the local identities (bundle.go).
+        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === td || (this.m.mesh.trustDomainAliases ?? []).includes(m[1]!))) return [];
+        return set.has(m[2]!) ? [m[2]!] : [];
+      }
+      if (kind === 'sa') {
+        const [ns, sa] = v.includes('/') ? v.split('/', 2) : [policyNs, v];
+        return sa === 'default' && ns !== undefined && set.has(ns) ? [ns] : [];
+      }
+    }
+    const key = `${kind}|${policyNs}|${v}`;
+    let out = this.hitsMemo.get(key);
+    if (!out) {
+      const principal = (ns: string) => `${td}/ns/${ns}/sa/default`;
+      const test =
+        kind === 'ns'
+          ? (ns: string) => matchNamespace(v, principal(ns))
+          : kind === 'principal'
+            ? (ns: string) => matchPrincipal(v, principal(ns), this.m.mesh)
+            : (ns: string) => matchServiceAccount(v, principal(ns), policyNs);
+      out = sources.filter(test);
+      this.hitsMemo.set(key, out);
+    }
+    return out;
+  }
+
+  /**
+   * Sources a live rule at `dest` (for `host`) can tell apart from the others; every other source
+   * gets the same decision there. Memoized per destination and host.
+   */
+  distinguished(dest: Workload, host: string): ReadonlySet<string> {
+    const e = this.entry(dest, host);
+    if (e.distinguished) return e.distinguished;
+    return (e.distinguished = this.distinguishedBy(e.live.policies, () => true));
+  }
+
+  /**
+   * Like `distinguished`, for requests to one host and path: rules none of whose operations can match
+   * them never match the request, so they tell no source apart (eventing receivers authorise by path
+   * or Host). Only narrows: any rule that might match stays.
+   */
+  distinguishedForPath(dest: Workload, host: string, path: string): ReadonlySet<string> {
+    return this.pathEntry(dest, host, path).distinguished;
+  }
+
+  private pathMemo = new Map<string, { live: { policies: AuthzPolicy[]; allAllowNames: string[] }; distinguished: ReadonlySet<string> }>();
+
+  private pathEntry(dest: Workload, host: string, path: string) {
+    const key = `${dest.namespace}\0${dest.name}\0${host}\0${path}`;
+    let e = this.pathMemo.get(key);
+    if (e) return e;
+    const h = host.toLowerCase();
+    const opLive = (op: NonNullable<NonNullable<Rule['to']>[number]['operation']>) => {
+      if (op.paths?.length && !op.paths.some((p) => matchString(p, path))) return false;
+      if (op.notPaths?.some((p) => matchString(p, path))) return false;
+      // Hosts match the Host header case-insensitively (an operation is an AND of its fields).
+      if (op.hosts?.length && !op.hosts.some((x) => matchString(x, h, true))) return false;
+      if (op.notHosts?.some((x) => matchString(x, h, true))) return false;
+      return true;
+    };
+    const live = (r: Rule) => !r.to?.length || r.to.some((t) => !t.operation || opLive(t.operation));
+    // Candidate rules from the per-destination index (path's first segment, host suffixes), then the exact test.
+    const idx = this.opIndex(dest);
+    const cands: Array<[number, number]> = [...idx.always];
+    const seg = /^\/([^/]+)\//.exec(path)?.[1];
+    if (seg !== undefined) cands.push(...(idx.byPathSeg.get(seg) ?? []));
+    for (let i = -1; ; ) {
+      cands.push(...(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`) ?? []));
+      i = h.indexOf('.', i + 1);
+      if (i < 0) break;
+    }
+    const byPolicy = new Map<number, Set<number>>();
+    for (const [pi, ri] of cands) {
+      const r = idx.policies[pi]!.rules![ri]!;
+      if (!live(r)) continue;
+      (byPolicy.get(pi) ?? byPolicy.set(pi, new Set()).get(pi)!).add(ri);
+    }
+    // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
+    // an ALLOW policy left without rules still counts through allAllowNames.
+    const policies: AuthzPolicy[] = [];
+    for (const pi of [...byPolicy.keys()].sort((x, y) => x - y)) {
+      const p = idx.policies[pi]!;
+      const set = byPolicy.get(pi)!;
+      const rules = p.rules ?? [];
+      policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
+    }
+    e = { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
+    this.pathMemo.set(key, e);
+    return e;
+  }
+
+  /** The decision for a request whose host and path are both known up front (eventing receivers): policies pruned by both. */
+  outcomeForPath(hop: Hop): PathOutcome {
+    const r = this.decide(hop, this.pathEntry(hop.dest, hop.host, hop.path).live);
+    return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
+  }
+
+  private opIndexMemo = new WeakMap<Workload, { policies: AuthzPolicy[]; always: Array<[number, number]>; byPathSeg: Map<string, Array<[number, number]>>; byHost: Map<string, Array<[number, number]>> }>();
+
+  /**
+   * Rules at `dest` ([policy, rule] indexes) by what their operations require: every operation a
+   * `/seg/…` path prefix → by segment; every operation exact or `*.suffix` hosts → by host pattern;
+   * otherwise always a candidate.
+   */
+  private opIndex(dest: Workload) {
+    const memo = this.opIndexMemo.get(dest);
+    if (memo) return memo;
+    const policies = this.index(dest).policies;
+    const idx = { policies, always: [] as Array<[number, number]>, byPathSeg: new Map<string, Array<[number, number]>>(), byHost: new Map<string, Array<[number, number]>>() };
+    const push = (m: Map<string, Array<[number, number]>>, k: string, v: [number, number]) => {
+      const l = m.get(k);
+      if (!l) m.set(k, [v]);
+      else if (l[l.length - 1]![0] !== v[0] || l[l.length - 1]![1] !== v[1]) l.push(v);
+    };
+    policies.forEach((p, pi) =>
+      (p.rules ?? []).forEach((r, ri) => {
+        if (!r) return;
+        const ops = (r.to ?? []).map((t) => t.operation);
+        const keyed =
+          ops.length > 0 &&
+          ops.every((op) => {
+            if (!op || op.notPaths?.length || op.notHosts?.length) return false;
+            if (op.paths?.length) return op.paths.every((x) => /^\/[^/*]+\/.*$/.test(x));
+            return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
+          });
+        if (!keyed) {
+          idx.always.push([pi, ri]);
+          return;
+        }
+        for (const op of ops) {
+          if (op!.paths?.length) for (const x of op!.paths) push(idx.byPathSeg, /^\/([^/]+)\//.exec(x)![1]!, [pi, ri]);
+          else for (const x of op!.hosts!) push(idx.byHost, x.toLowerCase(), [pi, ri]);
+        }
+      }),
+    );
+    this.opIndexMemo.set(dest, idx);
+    return idx;
+  }
+
+  private distinguishedBy(policies: readonly AuthzPolicy[], liveRule: (r: Rule) => boolean): Set<string> {
+    const out = new Set<string>();
+    const total = this.m.sources.length;
+    const add = (hit: string[]) => {
+      // A pattern matching every source (or none) tells no source apart.
+      if (hit.length !== total) for (const s of hit) out.add(s);
+    };
+    for (const p of policies) {
+      for (const r of p.rules ?? []) {
+        if (!r || !liveRule(r)) continue;
+        for (const f of r.from ?? []) {
+          const s = f.source;
+          if (!s) continue;
+          for (const v of [...(s.namespaces ?? []), ...(s.notNamespaces ?? [])]) add(this.hits('ns', v, p.namespace));
+          for (const v of [...(s.principals ?? []), ...(s.notPrincipals ?? [])]) add(this.hits('principal', v, p.namespace));
+          for (const v of [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])]) add(this.hits('sa', v, p.namespace));
+        }
+        for (const c of r.when ?? []) {
+          const vals = [...(c.values ?? []), ...(c.notValues ?? [])];
+          if (c.key === 'source.namespace') for (const v of vals) add(this.hits('ns', v, p.namespace));
+          if (c.key === 'source.principal') for (const v of vals) add(this.hits('principal', v, p.namespace));
+          if (c.key === 'source.serviceAccount') for (const v of vals) add(this.hits('sa', v, p.namespace));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sources whose own sidecar may pick a different client TLS mode: the caller's namespace is the
+   * first place `findDestinationRule` looks, and `exportTo` decides which other DestinationRules it
+   * sees. Every source that hosts a DestinationRule or is named in an `exportTo` is told apart;
+   * all others resolve the same DestinationRule for the same host.
+   */
+  clientSensitive(): ReadonlySet<string> {
+    if (this.clientSensitiveMemo) return this.clientSensitiveMemo;
+    const out = new Set<string>();
+    for (const d of this.m.config.destRules) {
+      if (this.sourceSet.has(d.namespace)) out.add(d.namespace);
+      for (const e of d.exportTo ?? []) if (this.sourceSet.has(e)) out.add(e);
+    }
+    return (this.clientSensitiveMemo = out);
+  }
+}

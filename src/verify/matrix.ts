@@ -1,0 +1,230 @@
+/**
+ * The reachability matrix over the Knative data-path model, and its findings: LEAK (cross-tenant
+ * request allowed), BROKEN (same-tenant request refused) and BLOCKED (a required edge refused).
+ */
+import { callerIn, IN_MESH, pathHops, requiredEdges, systemEdges, VIAS, type KnativeModel, type Ksvc, type RequiredEdge, type Via } from '../authz/knative.ts';
+import { expectation, pick, statedExpectations, unitOf, type StatedExpectation } from './expectations.ts';
+import { Verifier, type PathOutcome } from './hop-cache.ts';
+import { classifyTarget, SourceClass, variantsOf, type TargetPaths } from './source-classes.ts';
+import { eventingPaths, type EventingRow } from './eventing.ts';
+import { blockedFinding, reachabilityFinding } from './findings.ts';
+import type { Finding } from '../report/finding.ts';
+
+export interface MatrixRow {
+  from: string;
+  to: string;
+  via: Via;
+  allowed: boolean;
+  hop: string;
+  policy: string | null;
+  reason: string;
+}
+
+export interface EdgeRow {
+  edge: RequiredEdge['id'];
+  target: string | null;
+  description: string;
+  allowed: boolean;
+  hop: string;
+  policy: string | null;
+  reason: string;
+  impact: string;
+}
+
+const variantNote = (via: Via, o: PathOutcome) =>
+  via === 'direct' || via === 'activator' ? '' : o.variant === 'serve' ? ' [activator out of path]' : ' [activator in path]';
+
+export function toRow(v: Verifier, from: string, k: Ksvc, via: Via, outcomes: PathOutcome[]): MatrixRow {
+  const o = pick(outcomes, expectation(v.m, from, k, via));
+  const hops = pathHops(v.m, callerIn(from), k, via, o.variant);
+  return {
+    from,
+    to: `${k.namespace}/${k.name}`,
+    via,
+    allowed: o.allowed,
+    hop: hops[o.hopIndex]!.label,
+    policy: o.policy,
+    reason: `${o.reason}${variantNote(via, o)}`,
+  };
+}
+
+function edgeRows(v: Verifier, edges: RequiredEdge[], target: string | null): EdgeRow[] {
+  return edges.map((e) => {
+    // Alternatives in order up to the first that works: later ones cannot change the row.
+    const tries: Array<{ a: RequiredEdge['alternatives'][number]; r: ReturnType<Verifier['evalHops']> }> = [];
+    for (const a of e.alternatives) {
+      tries.push({ a, r: v.evalHops(a.hops) });
+      if (tries[tries.length - 1]!.r.allowed) break;
+    }
+    const ok = tries.find((t) => t.r.allowed);
+    const shown = ok ?? tries[0]!;
+    const res = shown.r.results[shown.r.at]!;
+    return {
+      edge: e.id,
+      target,
+      description: e.description,
+      allowed: !!ok,
+      hop: res.hop,
+      policy: res.policy,
+      reason: ok ? `${res.reason} (${shown.a.label})` : tries.map((t) => `${t.a.label}: ${t.r.results[t.r.at]!.reason}`).join('; '),
+      impact: e.impact,
+    };
+  });
+}
+
+/** Every required edge (system and per ksvc), evaluated: what `check` reports without the whole matrix. */
+export function requiredEdgeRows(m: KnativeModel): EdgeRow[] {
+  const v = new Verifier(m);
+  const out = edgeRows(v, systemEdges(m), null);
+  for (const k of m.ksvcs) out.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+  return out;
+}
+
+export interface VerifyReport {
+  paths: MatrixRow[];
+  /** Broker ingress, spoofed Kn-Namespace, channel, sinks and event delivery (empty without Knative Eventing). */
+  eventing: EventingRow[];
+  /** The isolation units the LEAK / BROKEN verdicts are measured against. */
+  expectations: StatedExpectation[];
+  requiredEdges: EdgeRow[];
+  surprises: string[];
+  /** The surprises as data (src/report renders them). */
+  findings: Finding[];
+  violations: number;
+  stats: { sources: number; targets: number; sourceClasses: number; evaluations: number };
+}
+
+/** The whole matrix; `expandRows: false` keeps only counts (bench-sized inputs). */
+export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}): VerifyReport & { byTarget: TargetPaths[] } {
+  const v = new Verifier(m);
+  const byTarget: TargetPaths[] = [];
+  const paths: MatrixRow[] = [];
+  const surprises: string[] = [];
+  const findings: Finding[] = [];
+  let violations = 0;
+  let sourceClasses = 0;
+  const expand = opts.expandRows !== false;
+  const sourceSet = new Set(m.sources);
+  const nsByTenant = new Map<string, string[]>();
+  for (const ns of [...m.tenantOf.keys(), ...m.members]) {
+    const u = unitOf(m, ns);
+    if (u !== undefined) nsByTenant.set(u, [...(nsByTenant.get(u) ?? []), ns]);
+  }
+  for (const k of m.ksvcs) {
+    for (const via of VIAS) {
+      const classes = classifyTarget(v, k, via);
+      sourceClasses += classes.length;
+      byTarget.push({ target: k, via, classes });
+      if (!expand) {
+        violations += countViolations(m, k, via, classes, surprises, findings, nsByTenant, sourceSet);
+        continue;
+      }
+      for (const c of classes) {
+        for (const from of c.sources) {
+          const exp = expectation(m, from, k, via);
+          const o = pick(c.outcomes, exp);
+          const bad = (exp === 'deny' && o.allowed) || (exp === 'allow' && !o.allowed);
+          if (exp === 'deny' && o.allowed) violations++;
+          if (expand || bad) {
+            const row = toRow(v, from, k, via, c.outcomes);
+            if (expand) paths.push(row);
+            if (bad) {
+              const text =
+                exp === 'deny'
+                  ? `LEAK ${from} → ${row.to} via ${via}: cross-tenant request allowed (${row.policy ?? 'no policy'}; ${row.reason})`
+                  : `BROKEN ${from} → ${row.to} via ${via}: same-tenant request refused at ${row.hop}: ${row.reason}`;
+              surprises.push(text);
+              findings.push(reachabilityFinding(exp === 'deny' ? 'leak' : 'broken', k, text.slice(text.indexOf(' ') + 1), { from, to: row.to, via, hop: row.hop, policy: row.policy }));
+            }
+          }
+        }
+      }
+    }
+  }
+  const ev = eventingPaths(v, { expandRows: expand });
+  sourceClasses += ev.classes;
+  for (const b of ev.bad) {
+    const leak = b.expected === 'deny';
+    if (leak) violations++;
+    const text = leak
+      ? `LEAK ${b.from} → ${b.to} via ${b.via}: cross-tenant event request allowed (${b.policy ?? 'no policy'}; ${b.reason})`
+      : `BROKEN ${b.from} → ${b.to} via ${b.via}: same-tenant event request refused at ${b.hop}: ${b.reason}`;
+    if (surprises.length < 1000) surprises.push(text);
+    findings.push(reachabilityFinding(leak ? 'leak' : 'broken', b.resource, text.slice(text.indexOf(' ') + 1), { from: b.from, to: b.to, via: b.via, hop: b.hop, policy: b.policy }));
+  }
+  // Required edges depend on the target's policies only: evaluate once per policy-equivalent pod.
+  const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null)];
+  for (const k of m.ksvcs) requiredEdgesOut.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+  for (const e of requiredEdgesOut) {
+    if (e.allowed) continue;
+    violations++;
+    surprises.push(`BLOCKED ${e.description}: ${e.impact} — ${e.reason}`);
+    findings.push(blockedFinding(e.target ? { namespace: e.target.split('/')[0]!, name: e.target.split('/')[1]! } : null, `${e.description}: ${e.impact} — ${e.reason}`, e.hop, e.policy));
+  }
+  return {
+    paths,
+    eventing: ev.rows,
+    expectations: statedExpectations(m),
+    requiredEdges: requiredEdgesOut,
+    surprises,
+    findings,
+    violations,
+    stats: { sources: m.sources.length, targets: m.ksvcs.length, sourceClasses, evaluations: v.evaluations },
+    byTarget,
+  };
+}
+
+/**
+ * Counting without expanding rows: only the target's own-tenant namespaces expect "allow", every
+ * other source expects "deny", so a class needs two checks and a count, not one per source.
+ */
+function countViolations(
+  m: KnativeModel,
+  k: Ksvc,
+  via: Via,
+  classes: SourceClass[],
+  surprises: string[],
+  findings: Finding[],
+  nsByTenant: Map<string, string[]>,
+  sourceSet: ReadonlySet<string>,
+): number {
+  const tenant = unitOf(m, k.namespace);
+  if (!IN_MESH.has(via) || tenant === undefined) return 0;
+  const ownList = (nsByTenant.get(tenant) ?? []).filter((s) => sourceSet.has(s));
+  const own = new Set(ownList);
+  let n = 0;
+  for (const c of classes) {
+    const sameCount = ownList.filter((s) => c.has(s)).length;
+    const cross = c.size - sameCount;
+    if (cross > 0 && pick(c.outcomes, 'deny').allowed) {
+      n += cross;
+      if (surprises.length < 50) {
+        let example = '';
+        for (const s of c) if (!own.has(s)) { example = s; break; }
+        surprises.push(`LEAK ${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`);
+        const o = pick(c.outcomes, 'deny');
+        findings.push(reachabilityFinding('leak', k, `${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`, { from: example, to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy }));
+      }
+    }
+    if (sameCount > 0 && !pick(c.outcomes, 'allow').allowed && surprises.length < 50) {
+      surprises.push(`BROKEN ${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`);
+      const o = pick(c.outcomes, 'allow');
+      findings.push(reachabilityFinding('broken', k, `${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`, { from: ownList.find((s) => c.has(s)) ?? '', to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy }));
+    }
+  }
+  return n;
+}
+
+/** `verify --from NS --to NS/KSVC [--via P]`: every hop of every variant. */
+export function explain(m: KnativeModel, from: string, k: Ksvc, vias: readonly Via[]) {
+  const v = new Verifier(m);
+  return vias.map((via) => ({
+    via,
+    expectation: expectation(m, from, k, via),
+    variants: variantsOf(via).map((variant) => {
+      const hops = pathHops(m, callerIn(from), k, via, variant);
+      const { results, allowed } = v.evalHops(hops);
+      return { variant, allowed, hops: results, skipped: hops.slice(results.length).map((h) => h.label) };
+    }),
+  }));
+}
