@@ -6,7 +6,7 @@ import { readManifests, readMeshConfigFile } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
 import { explain, verifyModel } from '../verify/index.ts';
 import { verifyRuleDescriptors } from '../verify/findings.ts';
-import { renderSarif } from '../report/render.ts';
+import { renderSarif, renderText } from '../report/render.ts';
 import { TOOL } from './check-commands.ts';
 import { render } from '../render/index.ts';
 import { profileFor } from '../flavors/index.ts';
@@ -140,8 +140,9 @@ function verifyText(m: KnativeModel, paths: ReturnType<typeof verifyModel>['path
   }
   const blocked = rep.requiredEdges.filter((e) => !e.allowed);
   lines.push('', `required edges: ${rep.requiredEdges.length - blocked.length}/${rep.requiredEdges.length} allowed`);
-  lines.push('', rep.surprises.length ? `surprises (${rep.surprises.length}):` : 'no surprises: tenants are isolated on in-mesh paths and every required edge is allowed');
-  for (const s of rep.surprises) lines.push(`  ${s}`);
+  // The surprises are findings: the same rendering as `check` (grouped by resource, code, fix).
+  if (rep.findings.length === 0) lines.push('', 'no surprises: tenants are isolated on in-mesh paths and every required edge is allowed');
+  else lines.push('', renderText(rep.findings, { colour: process.stdout.isTTY === true }).trimEnd());
   return `${lines.join('\n')}\n`;
 }
 

@@ -98,7 +98,10 @@ spec:
   assert.equal(ok.status, 0, ok.stdout);
   const r = cli('verify', '-m', rendered, '-m', leak);
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /LEAK team-alpha-1 → team-bravo-1\/ksvc via activator/);
+  // Rendered as findings (as check prints them): the resource, then severity, code and message.
+  assert.match(r.stdout, /^Service team-bravo-1\/ksvc$/m);
+  assert.match(r.stdout, /error SM5001 team-alpha-1 → team-bravo-1\/ksvc via activator/);
+  assert.match(r.stdout, /fix: Restrict the tenant ALLOW policies/);
 });
 
 test('verify --from/--to explains hop by hop', () => {
