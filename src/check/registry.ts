@@ -32,6 +32,7 @@ import { strictPeerAuthenticationMissing } from './rules/strict-peer-authenticat
 import { systemWorkloadsNotInjected } from './rules/system-workloads-not-injected.ts';
 import { tenantWithoutAllowPolicy } from './rules/tenant-without-allow-policy.ts';
 import { tlsSecretNotLabelled } from './rules/tls-secret-not-labelled.ts';
+import { wildcardCertificateDomain } from './rules/wildcard-certificate-domain.ts';
 import type { RetiredRule, Rule } from './types.ts';
 import { VERIFY_RULES } from '../verify/findings.ts';
 import type { RuleDescriptor } from '../report/render.ts';
@@ -56,6 +57,7 @@ export const RULES: readonly Rule[] = [
   systemWebhooksInjected,
   serverlessInSeveralMeshes,
   kourierMemberNetworkPolicyMissing,
+  wildcardCertificateDomain,
   ksvcPassthroughMissing,
   ksvcNotInjected,
   ksvcProbeRewriteMissing,
