@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { registerCommands } from './commands.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { addHelpFooters } from './help.ts';
 
 /** Builds the command tree. Each capability registers its subcommands in ./commands.ts. */
 export function buildProgram(): Command {
@@ -11,13 +12,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--kubeconfig <path>', 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 ok; 1 differences or findings (diff, verify); 2 bad input or usage; 3 cluster, network or permission problems; 4 internal error.\n`-f -` reads stdin; -o is the output format (yaml, json, text; sarif where findings are printed).',
-    )
+    .addHelpText('after', '\n`-f -` reads stdin; -o is the output format (yaml, json, text; sarif where findings are printed).')
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
+  addHelpFooters(program);
   return program;
 }
 
