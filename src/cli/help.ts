@@ -21,7 +21,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   render: { examples: ['render -f examples/ossm2-basic.yaml > bundle.yaml', 'render -f spec.yaml --output-dir out/ --certs-dir certs/', 'render -f spec.yaml -o text'] },
   certs: { examples: ['certs --domain apps.openshift.example.com --output-dir certs/'] },
   service: { examples: ['service --name hello --namespace team-a --image quay.io/org/hello:1.0 --env TARGET=mesh', 'service --name llm --namespace team-a --image quay.io/org/llm:2 --gpu 1'] },
-  'mesh-ify': { examples: ['mesh-ify ksvc.yaml > ksvc-mesh.yaml', 'mesh-ify -i ksvc.yaml', 'kubectl get ksvc hello -o yaml | serverless-mesh mesh-ify -'] },
+  'mesh-ify': { examples: ['mesh-ify ksvc.yaml > ksvc-mesh.yaml', 'mesh-ify -i ksvc.yaml', 'mesh-ify -i --gpu 3 ksvc.yaml', 'kubectl get ksvc hello -o yaml | serverless-mesh mesh-ify -'] },
   check: {
     examples: ['check -f examples/ossm3-tenants.yaml', 'check -m manifests/ -o sarif > check.sarif', 'check --cluster --severity warning'],
     codes: [ExitCode.Differences, ExitCode.Cluster],
