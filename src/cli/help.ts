@@ -17,7 +17,7 @@ const P = 'serverless-mesh';
 
 /** Keyed by the command path below the program (`render`, `completion`). */
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
-  '': { differences: 'differences or findings (diff, verify, check)', examples: ['render -f examples/ossm2-basic.yaml | kubectl apply -f -', 'check -f examples/ossm3-tenants.yaml'] },
+  '': { differences: 'differences or findings (diff, verify, check)', examples: ['render -f examples/ossm2-basic.yaml | kubectl apply -f -', 'check -f examples/ossm3-tenants.yaml', 'completion bash > ~/.local/share/bash-completion/completions/serverless-mesh'] },
   render: { examples: ['render -f examples/ossm2-basic.yaml > bundle.yaml', 'render -f spec.yaml --output-dir out/ --certs-dir certs/', 'render -f spec.yaml -o text'] },
   certs: { examples: ['certs --domain apps.openshift.example.com --output-dir certs/'] },
   service: { examples: ['service --name hello --namespace team-a --image quay.io/org/hello:1.0 --env TARGET=mesh', 'service --name llm --namespace team-a --image quay.io/org/llm:2 --gpu 1'] },
@@ -37,6 +37,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   diff: { examples: ['diff -f spec.yaml'], codes: [ExitCode.Differences, ExitCode.Cluster], differences: 'the cluster differs from the spec' },
   delete: { examples: ['delete -f spec.yaml', 'delete -f spec.yaml --delete-namespaces'], codes: [ExitCode.Cluster] },
   migrate: { examples: ['migrate --cluster --output-dir migration/', 'migrate -m ossm2/ > serverless-mesh.yaml', 'migrate --cluster --apply'], codes: [ExitCode.Cluster] },
+  completion: {
+    examples: ['completion bash > ~/.local/share/bash-completion/completions/serverless-mesh', 'completion zsh > "${fpath[1]}/_serverless-mesh"', 'completion fish > ~/.config/fish/completions/serverless-mesh.fish'],
+  },
+  __complete: { examples: ['__complete render --o'] },
 };
 
 /** The command's path below the program, `''` for the program itself. */
