@@ -4,6 +4,7 @@ import { register as registerAuthz } from './authz-commands.ts';
 import { register as registerCluster } from './cluster-commands.ts';
 import { register as registerMigrate } from './migrate-commands.ts';
 import { register as registerCheck } from './check-commands.ts';
+import { register as registerCompletion } from './completion-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerAuthz(program);
   registerCluster(program);
   registerMigrate(program);
+  registerCompletion(program);
 }

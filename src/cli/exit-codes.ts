@@ -18,6 +18,15 @@ export enum ExitCode {
   Internal = 4,
 }
 
+/** One line per code for `--help` (src/cli/help.ts); a command may say what Differences means for it. */
+export const EXIT_CODE_MEANING: Readonly<Record<ExitCode, string>> = {
+  [ExitCode.Ok]: 'success',
+  [ExitCode.Differences]: 'differences or findings',
+  [ExitCode.BadInput]: 'bad input or usage (a spec, manifest, flag or path the command cannot use)',
+  [ExitCode.Cluster]: 'the cluster, the network or permissions (unreachable, 401/403, rejected, timed out)',
+  [ExitCode.Internal]: 'internal error (a bug in serverless-mesh; the stack trace is printed)',
+};
+
 /** The exit code for an error that ended a command. */
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.BadInput;

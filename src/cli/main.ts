@@ -1,7 +1,18 @@
+import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { registerCommands } from './commands.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { addHelpFooters } from './help.ts';
+import { complete, COMPLETE_COMMAND, formatCompletion } from './completion.ts';
+
+/** kubectl looks for `kubectl_complete-<plugin>` (the plugin's name, '-' as '_'). */
+export const COMPLETE_HELPER_PREFIX = 'kubectl_complete-';
+
+function runComplete(program: Command, words: string[]): number {
+  process.stdout.write(formatCompletion(complete(program, words)));
+  return ExitCode.Ok;
+}
 
 /** Builds the command tree. Each capability registers its subcommands in ./commands.ts. */
 export function buildProgram(): Command {
@@ -11,13 +22,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--kubeconfig <path>', 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 ok; 1 differences or findings (diff, verify); 2 bad input or usage; 3 cluster, network or permission problems; 4 internal error.\n`-f -` reads stdin; -o is the output format (yaml, json, text; sarif where findings are printed).',
-    )
+    .addHelpText('after', '\n`-f -` reads stdin; -o is the output format (yaml, json, text; sarif where findings are printed).')
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
+  addHelpFooters(program);
   return program;
 }
 
@@ -41,6 +50,11 @@ export function exitQuietlyOnClosedPipe(): void {
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
   const program = buildProgram();
+  // kubectl's plugin completion runs `kubectl_complete-serverless_mesh WORD…` (a link to this program
+  // or bin/kubectl_complete-serverless_mesh.js); `__complete` takes the user's words verbatim.
+  const invokedAs = [process.argv0, argv[1] ?? ''].map((p) => basename(p).replace(/\.(c|m)?js$/, ''));
+  if (invokedAs.some((n) => n.startsWith(COMPLETE_HELPER_PREFIX))) return runComplete(program, argv.slice(2));
+  if (argv[2] === COMPLETE_COMMAND) return runComplete(program, argv.slice(3));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;

@@ -145,11 +145,12 @@ export function register(program: Command): void {
 
   program
     .command('mesh-ify')
-    .description('add the passthrough annotation, injection label and probe rewrite to Knative Service manifests')
+    .description('add the passthrough annotation, injection label and probe rewrite to Knative Service manifests (--gpu: and the GPU limit)')
     .argument('<files...>', 'manifest files, - for stdin (other documents are left untouched, byte for byte)')
     .option('-i, --in-place', 'rewrite the files instead of printing to stdout')
+    .option('--gpu <n>', 'set or change the NVIDIA GPU limit (nvidia.com/gpu) of the serving container, as kn service update --limit nvidia.com/gpu=N', parsePositiveInt(1024))
     .addOption(outputOption(['yaml', 'json'], 'yaml'))
-    .action((files: string[], opts: { inPlace?: boolean; output: 'yaml' | 'json' }) => {
+    .action((files: string[], opts: { inPlace?: boolean; gpu?: number; output: 'yaml' | 'json' }) => {
       if (opts.inPlace && files.includes(STDIN)) throw new InputError('mesh-ify: -i cannot rewrite stdin (-)');
       if (opts.inPlace && opts.output === 'json') throw new InputError('mesh-ify: -i rewrites the files as YAML; -o json prints instead');
       const errors: string[] = [];
@@ -164,7 +165,7 @@ export function register(program: Command): void {
           continue;
         }
         try {
-          const r = meshify(inputName(file), text);
+          const r = meshify(inputName(file), text, opts.gpu !== undefined ? { gpu: opts.gpu } : {});
           for (const c of r.changes) process.stderr.write(`${c}\n`);
           results.push({ file, name: inputName(file), text: r.text, changed: r.text !== text });
         } catch (err) {
