@@ -91,6 +91,7 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
     if (u !== undefined) (byUnit.get(u) ?? byUnit.set(u, []).get(u)!).push(i);
   });
   const sensitive = v.clientSensitive();
+  const indexOf = new Map(m.sources.map((s, i) => [s, i]));
   for (const ns of targets) {
     const tu = unitOf(m, ns)!;
     const own = byUnit.get(tu) ?? [];
@@ -107,14 +108,18 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
         if (opts.expandRows) res.rows.push(r);
         if (same !== o.allowed && res.bad.length < 1000) res.bad.push({ ...r, resource: p.resource });
       };
-      // Sources a live rule names (or that may resolve another DestinationRule): one by one.
-      let namedCount = 0;
-      m.sources.forEach((s, i) => {
-        if (!named.has(s)) return;
-        namedCount++;
-        emit(i, v.outcomeForPath(hopFor(p, s)));
+      // Sources a live rule names (or that may resolve another DestinationRule): one by one, in `m.sources` order.
+      const namedIdx: number[] = [];
+      for (const s of named) {
+        const i = indexOf.get(s);
+        if (i !== undefined) namedIdx.push(i);
+      }
+      namedIdx.sort((a, b) => a - b);
+      const namedCount = namedIdx.length;
+      for (const i of namedIdx) {
+        emit(i, v.outcomeForPath(hopFor(p, m.sources[i]!)));
         res.classes++;
-      });
+      }
       // Everyone else behaves like one representative: expanded, or counted.
       if (namedCount === m.sources.length) continue;
       const repIndex = m.sources.findIndex((s, i) => !named.has(s) && !(p.crossOnly && units[i] === tu));
