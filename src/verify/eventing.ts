@@ -96,7 +96,8 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
     const tu = unitOf(m, ns)!;
     const own = byUnit.get(tu) ?? [];
     for (const p of pathsInto(m, ns)) {
-      const named = new Set([...v.distinguishedForPath(p.dest, p.host, p.path), ...sensitive]);
+      const entry = v.forPath(p.dest, p.host, p.path);
+      const named = new Set([...entry.distinguished, ...sensitive]);
       const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
         const s = m.sources[i]!;
         return { from: s, to: p.target, via: p.via, expected: units[i] === tu ? 'allow' : 'deny', allowed: o.allowed, hop: hopFor(p, s).label, policy: o.policy, reason: o.reason };
@@ -117,14 +118,14 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
       namedIdx.sort((a, b) => a - b);
       const namedCount = namedIdx.length;
       for (const i of namedIdx) {
-        emit(i, v.outcomeForPath(hopFor(p, m.sources[i]!)));
+        emit(i, v.outcomeForPath(hopFor(p, m.sources[i]!), entry));
         res.classes++;
       }
       // Everyone else behaves like one representative: expanded, or counted.
       if (namedCount === m.sources.length) continue;
       const repIndex = m.sources.findIndex((s, i) => !named.has(s) && !(p.crossOnly && units[i] === tu));
       if (repIndex < 0) continue;
-      const rep = v.outcomeForPath(hopFor(p, m.sources[repIndex]!));
+      const rep = v.outcomeForPath(hopFor(p, m.sources[repIndex]!), entry);
       res.classes++;
       if (opts.expandRows) {
         m.sources.forEach((s, i) => {

@@ -50,6 +50,12 @@ function hostKeys(rule: Rule): string[] | null {
   return keys;
 }
 
+/** Per (destination workload, host, path): the policies that can match, and the sources they tell apart. */
+export interface PathEntry {
+  live: { policies: AuthzPolicy[]; allAllowNames: string[] };
+  distinguished: ReadonlySet<string>;
+}
+
 /** Per (destination workload, host): the live policies and the sources they tell apart. */
 interface LiveEntry {
   live: { policies: AuthzPolicy[]; allAllowNames: string[] };
@@ -328,12 +334,22 @@ export class Verifier {
     return this.pathEntry(dest, host, path).distinguished;
   }
 
-  private pathMemo = new Map<string, { live: { policies: AuthzPolicy[]; allAllowNames: string[] }; distinguished: ReadonlySet<string> }>();
+  private pathMemo = new Map<string, PathEntry>();
 
   private pathEntry(dest: Workload, host: string, path: string) {
     const key = `${dest.namespace}\0${dest.name}\0${host}\0${path}`;
     let e = this.pathMemo.get(key);
     if (e) return e;
+    e = this.forPath(dest, host, path);
+    this.pathMemo.set(key, e);
+    return e;
+  }
+
+  /**
+   * The live policies and the sources they tell apart for one (destination, host, path), not memoized:
+   * eventing asks once per target path (every namespace has its own), so keeping them would only hold memory.
+   */
+  forPath(dest: Workload, host: string, path: string): PathEntry {
     const h = host.toLowerCase();
     const opLive = (op: NonNullable<NonNullable<Rule['to']>[number]['operation']>) => {
       if (op.paths?.length && !op.paths.some((p) => matchString(p, path))) return false;
@@ -369,14 +385,20 @@ export class Verifier {
       const rules = p.rules ?? [];
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
-    e = { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
-    this.pathMemo.set(key, e);
-    return e;
+    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
   }
 
-  /** The decision for a request whose host and path are both known up front (eventing receivers): policies pruned by both. */
-  outcomeForPath(hop: Hop): PathOutcome {
-    const r = this.decide(hop, this.pathEntry(hop.dest, hop.host, hop.path).live);
+  /**
+   * The decision for a request whose host and path are both known up front (eventing receivers): policies
+   * pruned by both. With `entry` (from `forPath` for this hop's destination, host and path) the decision is
+   * neither looked up nor kept in the hop cache: each such request is asked once.
+   */
+  outcomeForPath(hop: Hop, entry?: PathEntry): PathOutcome {
+    let r: AuthzResult;
+    if (entry) {
+      this.evaluations++;
+      r = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, entry.live);
+    } else r = this.decide(hop, this.pathEntry(hop.dest, hop.host, hop.path).live);
     return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
