@@ -5,7 +5,7 @@
  * senders by the `Kn-Namespace` header, which only they may set. Same-unit requests must pass,
  * cross-unit ones fail, and a tenant pod that sets `Kn-Namespace` itself must not get in.
  */
-import type { Hop, KnativeModel, Workload } from '../authz/knative.ts';
+import { SERVICE_HTTP_PORT, type Hop, type KnativeModel, type Workload } from '../authz/knative.ts';
 import { EVENTING_NS, QUEUE_PORT, svcHost } from '../model/constants.ts';
 import type { ResourceRef } from '../report/finding.ts';
 import { unitOf, type Expectation } from './expectations.ts';
@@ -45,6 +45,8 @@ function hopFor(p: EventingPath, from: string): Hop {
     client: { namespace: from, serviceAccount: 'default', sidecar: true, name: 'client' },
     dest: p.dest,
     port: RECEIVER_PORT,
+    // broker-ingress, imc-dispatcher, job-sink and kafka-sink-ingress Services: 80 → 8080.
+    servicePort: SERVICE_HTTP_PORT,
     host: p.host,
     path: p.path,
     method: 'POST',
@@ -151,6 +153,7 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
         client: { namespace: f.namespace, serviceAccount: f.serviceAccount, sidecar: f.sidecar, name: f.name },
         dest: k.pod,
         port: QUEUE_PORT,
+        servicePort: SERVICE_HTTP_PORT,
         host: k.host,
         path: '/',
         method: 'POST',

@@ -71,6 +71,7 @@ export function hopRequest(hop: Hop): AuthzRequest {
       namespace: hop.dest.namespace,
       labels: hop.dest.labels,
       port: hop.port,
+      servicePort: hop.servicePort,
       protocol: 'http',
       sidecar: hop.dest.sidecar,
       excludedPorts: hop.dest.excludedPorts,
@@ -221,7 +222,7 @@ export class Verifier {
     if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
     // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
     const c = hop.client;
-    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
+    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
     const hit = byKey.get(key);
     if (hit) return hit;
     this.evaluations++;
