@@ -60,6 +60,7 @@ export interface PathEntry {
 interface LiveEntry {
   live: { policies: AuthzPolicy[]; allAllowNames: string[] };
   distinguished?: Set<string>;
+  signatures?: Map<string, string>;
 }
 
 /** The request one hop makes, as `checkRequest` takes it. */
@@ -327,6 +328,19 @@ export class Verifier {
   }
 
   /**
+   * Per distinguished source at `dest` (for `host`): which of the live rules' identity patterns it
+   * matches, as a string. Two sources with the same signature match exactly the same patterns there,
+   * so every rule decides alike for them (as for the sources no pattern tells apart).
+   */
+  signatures(dest: Workload, host: string): ReadonlyMap<string, string> {
+    const e = this.entry(dest, host);
+    if (e.signatures) return e.signatures;
+    const sig = new Map<string, string>();
+    this.distinguishedBy(e.live.policies, () => true, sig);
+    return (e.signatures = sig);
+  }
+
+  /**
    * Like `distinguished`, for requests to one host and path: rules none of whose operations can match
    * them never match the request, so they tell no source apart (eventing receivers authorise by path
    * or Host). Only narrows: any rule that might match stays.
@@ -445,12 +459,29 @@ export class Verifier {
     return idx;
   }
 
-  private distinguishedBy(policies: readonly AuthzPolicy[], liveRule: (r: Rule) => boolean): Set<string> {
+  private distinguishedBy(policies: readonly AuthzPolicy[], liveRule: (r: Rule) => boolean, sig?: Map<string, string>): Set<string> {
     const out = new Set<string>();
     const total = this.m.sources.length;
-    const add = (hit: string[]) => {
-      // A pattern matching every source (or none) tells no source apart.
-      if (hit.length !== total) for (const s of hit) out.add(s);
+    let field = 0;
+    /**
+     * One field (an OR over its values, or a `not…` field over them): every value's sources are told
+     * apart; with `sig`, the sources matching the field get the field's id in their signature.
+     */
+    const add = (kind: 'ns' | 'principal' | 'sa', vals: readonly string[] | undefined, policyNs: string) => {
+      if (!vals || vals.length === 0) return;
+      const members = sig ? new Set<string>() : null;
+      for (const v of vals) {
+        const hit = this.hits(kind, v, policyNs);
+        // A pattern matching every source (or none) tells no source apart.
+        if (hit.length === total) continue;
+        for (const s of hit) {
+          out.add(s);
+          members?.add(s);
+        }
+      }
+      if (!sig || !members || members.size === 0 || members.size === total) return;
+      const id = `${field++},`;
+      for (const s of members) sig.set(s, (sig.get(s) ?? '') + id);
     };
     for (const p of policies) {
       for (const r of p.rules ?? []) {
@@ -458,15 +489,18 @@ export class Verifier {
         for (const f of r.from ?? []) {
           const s = f.source;
           if (!s) continue;
-          for (const v of [...(s.namespaces ?? []), ...(s.notNamespaces ?? [])]) add(this.hits('ns', v, p.namespace));
-          for (const v of [...(s.principals ?? []), ...(s.notPrincipals ?? [])]) add(this.hits('principal', v, p.namespace));
-          for (const v of [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])]) add(this.hits('sa', v, p.namespace));
+          add('ns', s.namespaces, p.namespace);
+          add('ns', s.notNamespaces, p.namespace);
+          add('principal', s.principals, p.namespace);
+          add('principal', s.notPrincipals, p.namespace);
+          add('sa', s.serviceAccounts, p.namespace);
+          add('sa', s.notServiceAccounts, p.namespace);
         }
         for (const c of r.when ?? []) {
-          const vals = [...(c.values ?? []), ...(c.notValues ?? [])];
-          if (c.key === 'source.namespace') for (const v of vals) add(this.hits('ns', v, p.namespace));
-          if (c.key === 'source.principal') for (const v of vals) add(this.hits('principal', v, p.namespace));
-          if (c.key === 'source.serviceAccount') for (const v of vals) add(this.hits('sa', v, p.namespace));
+          const kind = c.key === 'source.namespace' ? 'ns' : c.key === 'source.principal' ? 'principal' : c.key === 'source.serviceAccount' ? 'sa' : null;
+          if (!kind) continue;
+          add(kind, c.values, p.namespace);
+          add(kind, c.notValues, p.namespace);
         }
       }
     }
