@@ -24,6 +24,12 @@ import { DEFAULT_MESH } from './types.ts';
 
 export type Flavor = MeshFlavor;
 export { ADMIN_PORT, METRICS_PORT, QUEUE_PORT };
+/**
+ * Service port of the revision Services (`<rev>`, `<rev>-private`) and of `activator-service`: 80
+ * (knative.dev/serving networking ServiceHTTPPort, name `http`) → target 8012 (BackendHTTPPort); their
+ * metrics and admin ports keep their number. The eventing receivers' Services also expose 80 (→ 8080).
+ */
+export const SERVICE_HTTP_PORT = 80;
 export type Via = 'direct' | 'activator' | 'local-gateway' | 'external' | 'no-sidecar';
 export const VIAS: readonly Via[] = ['direct', 'activator', 'local-gateway', 'external', 'no-sidecar'];
 /** In-mesh paths: the caller has a sidecar, so tenant isolation must hold. */
@@ -318,6 +324,11 @@ export interface Hop {
   client: { namespace: string; serviceAccount: string; sidecar: boolean; name: string };
   dest: Workload;
   port: number;
+  /**
+   * The Service port the client calls (DestinationRule portLevelSettings and the default SNI are keyed
+   * by it); absent: the same as `port`.
+   */
+  servicePort?: number;
   listener?: ListenerTls;
   host: string;
   path: string;
@@ -349,6 +360,8 @@ function hopTo(k: Ksvc, client: Caller, dest: Workload, destLabel: string, host:
     client,
     dest,
     port: QUEUE_PORT,
+    // The revision Services (public: activator or queue-proxy endpoints; private) expose 80 → 8012.
+    servicePort: SERVICE_HTTP_PORT,
     host,
     path: '/',
     method: 'GET',
@@ -439,7 +452,9 @@ const NET_ISTIO: Caller = { namespace: SERVING, serviceAccount: 'controller', si
 /** Control traffic a ksvc needs (§6.4); pod-IP variants go plaintext through the client's passthrough. */
 export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
   const probe = (client: Workload, port: number, path: string, headers: Record<string, string>) => {
-    const base = { ...toPod(m, k, asClient(client), `${k.revision}-private.${k.namespace}`), port, path, headers };
+    // `<rev>-private` exposes 80 → 8012 and the metrics port under its own number.
+    const servicePort = port === QUEUE_PORT ? SERVICE_HTTP_PORT : port;
+    const base = { ...toPod(m, k, asClient(client), `${k.revision}-private.${k.namespace}`), port, servicePort, path, headers };
     base.label = `${client.namespace}/${client.name} → ${k.namespace}/${k.revision} :${port} ${path}`;
     return [
       { label: `via ${k.revision}-private Service (mTLS)`, hops: [{ ...base, service: svcHost(`${k.revision}-private`, k.namespace) }] },
@@ -466,7 +481,7 @@ export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
       alternatives: [
         {
           label: 'kubelet (plaintext)',
-          hops: [{ ...toPod(m, k, KUBELET, `${k.revision}-private.${k.namespace}`), port: ADMIN_PORT, path: '/wait-for-drain', label: `node/kubelet → ${k.namespace}/${k.revision} :${ADMIN_PORT} /wait-for-drain` }],
+          hops: [{ ...toPod(m, k, KUBELET, `${k.revision}-private.${k.namespace}`), port: ADMIN_PORT, servicePort: ADMIN_PORT, path: '/wait-for-drain', label: `node/kubelet → ${k.namespace}/${k.revision} :${ADMIN_PORT} /wait-for-drain` }],
         },
       ],
     },

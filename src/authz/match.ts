@@ -210,7 +210,10 @@ const UNRESERVED = /^[-.0-9A-Z_a-z~]$/;
  * (BASE = RFC 3986 dot segments + backslash → slash; MERGE_SLASHES adds `//` → `/`).
  */
 const normalizedCache = new LruCache<string, string>(CACHE_CAPACITY);
+/** Paths every mode leaves as they are: no query, fragment, escape, backslash, dot or empty segment. */
+const PLAIN_PATH = /^\/(?:[-0-9A-Z_a-z~]+\/)*[-0-9A-Z_a-z~]*$/;
 export function normalizePath(raw: string, mode: MeshOptions['pathNormalization']): string {
+  if (PLAIN_PATH.test(raw)) return raw;
   // Pure in (raw, mode): memoized in a bounded LRU.
   const key = `${mode}|${raw}`;
   let out = normalizedCache.get(key);
@@ -224,7 +227,8 @@ export function normalizePath(raw: string, mode: MeshOptions['pathNormalization'
 /** Sizes of the memo tables (tests check they stay bounded). */
 export const cacheSizes = () => ({ regex: regexCache.size, namespace: nsRegexCache.size, serviceAccount: saRegexCache.size, normalized: normalizedCache.size });
 
-function normalizeUncached(raw: string, mode: MeshOptions['pathNormalization']): string {
+/** `normalizePath` without the memo and the plain-path shortcut (tests compare the two). */
+export function normalizeUncached(raw: string, mode: MeshOptions['pathNormalization']): string {
   let path = raw.split('?')[0] ?? '';
   path = path.split('#')[0] ?? '';
   if (mode === 'NONE') return path;

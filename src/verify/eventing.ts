@@ -5,7 +5,7 @@
  * senders by the `Kn-Namespace` header, which only they may set. Same-unit requests must pass,
  * cross-unit ones fail, and a tenant pod that sets `Kn-Namespace` itself must not get in.
  */
-import type { Hop, KnativeModel, Workload } from '../authz/knative.ts';
+import { SERVICE_HTTP_PORT, type Hop, type KnativeModel, type Workload } from '../authz/knative.ts';
 import { EVENTING_NS, QUEUE_PORT, svcHost } from '../model/constants.ts';
 import type { ResourceRef } from '../report/finding.ts';
 import { unitOf, type Expectation } from './expectations.ts';
@@ -45,6 +45,8 @@ function hopFor(p: EventingPath, from: string): Hop {
     client: { namespace: from, serviceAccount: 'default', sidecar: true, name: 'client' },
     dest: p.dest,
     port: RECEIVER_PORT,
+    // broker-ingress, imc-dispatcher, job-sink and kafka-sink-ingress Services: 80 → 8080.
+    servicePort: SERVICE_HTTP_PORT,
     host: p.host,
     path: p.path,
     method: 'POST',
@@ -91,11 +93,13 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
     if (u !== undefined) (byUnit.get(u) ?? byUnit.set(u, []).get(u)!).push(i);
   });
   const sensitive = v.clientSensitive();
+  const indexOf = new Map(m.sources.map((s, i) => [s, i]));
   for (const ns of targets) {
     const tu = unitOf(m, ns)!;
     const own = byUnit.get(tu) ?? [];
     for (const p of pathsInto(m, ns)) {
-      const named = new Set([...v.distinguishedForPath(p.dest, p.host, p.path), ...sensitive]);
+      const entry = v.forPath(p.dest, p.host, p.path);
+      const named = new Set([...entry.distinguished, ...sensitive]);
       const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
         const s = m.sources[i]!;
         return { from: s, to: p.target, via: p.via, expected: units[i] === tu ? 'allow' : 'deny', allowed: o.allowed, hop: hopFor(p, s).label, policy: o.policy, reason: o.reason };
@@ -107,19 +111,23 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
         if (opts.expandRows) res.rows.push(r);
         if (same !== o.allowed && res.bad.length < 1000) res.bad.push({ ...r, resource: p.resource });
       };
-      // Sources a live rule names (or that may resolve another DestinationRule): one by one.
-      let namedCount = 0;
-      m.sources.forEach((s, i) => {
-        if (!named.has(s)) return;
-        namedCount++;
-        emit(i, v.outcomeForPath(hopFor(p, s)));
+      // Sources a live rule names (or that may resolve another DestinationRule): one by one, in `m.sources` order.
+      const namedIdx: number[] = [];
+      for (const s of named) {
+        const i = indexOf.get(s);
+        if (i !== undefined) namedIdx.push(i);
+      }
+      namedIdx.sort((a, b) => a - b);
+      const namedCount = namedIdx.length;
+      for (const i of namedIdx) {
+        emit(i, v.outcomeForPath(hopFor(p, m.sources[i]!), entry));
         res.classes++;
-      });
+      }
       // Everyone else behaves like one representative: expanded, or counted.
       if (namedCount === m.sources.length) continue;
       const repIndex = m.sources.findIndex((s, i) => !named.has(s) && !(p.crossOnly && units[i] === tu));
       if (repIndex < 0) continue;
-      const rep = v.outcomeForPath(hopFor(p, m.sources[repIndex]!));
+      const rep = v.outcomeForPath(hopFor(p, m.sources[repIndex]!), entry);
       res.classes++;
       if (opts.expandRows) {
         m.sources.forEach((s, i) => {
@@ -145,6 +153,7 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
         client: { namespace: f.namespace, serviceAccount: f.serviceAccount, sidecar: f.sidecar, name: f.name },
         dest: k.pod,
         port: QUEUE_PORT,
+        servicePort: SERVICE_HTTP_PORT,
         host: k.host,
         path: '/',
         method: 'POST',

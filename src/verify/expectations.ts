@@ -12,7 +12,28 @@ export type Expectation = 'allow' | 'deny' | null;
 export function unitOf(m: KnativeModel, ns: string): string | undefined {
   const t = m.tenantOf.get(ns);
   if (t !== undefined) return `tenant:${t}`;
-  return m.tenantOf.size > 0 && m.members.includes(ns) ? `member:${ns}` : undefined;
+  return m.tenantOf.size > 0 && memberSet(m.members).has(ns) ? `member:${ns}` : undefined;
+}
+
+/** `members` as a set, per array (a model's members are not changed after it is built). */
+const memberSets = new WeakMap<readonly string[], { n: number; set: Set<string> }>();
+function memberSet(members: readonly string[]): Set<string> {
+  let e = memberSets.get(members);
+  if (!e || e.n !== members.length) memberSets.set(members, (e = { n: members.length, set: new Set(members) }));
+  return e.set;
+}
+
+/** Sources per isolation unit, in `m.sources` order. */
+export function sourcesByUnit(m: KnativeModel): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of m.sources) {
+    const u = unitOf(m, s);
+    if (u === undefined) continue;
+    const l = out.get(u);
+    if (l) l.push(s);
+    else out.set(u, [s]);
+  }
+  return out;
 }
 
 /** The expectation for a request from `from` into namespace `targetNs` on an isolated path. */
@@ -40,11 +61,12 @@ export interface StatedExpectation {
 export function statedExpectations(m: KnativeModel): StatedExpectation[] {
   const out: StatedExpectation[] = [];
   const nss = [...new Set([...m.tenantOf.keys(), ...m.members])].sort();
+  const byUnit = sourcesByUnit(m);
   for (const ns of nss) {
     const u = unitOf(m, ns);
     if (u === undefined) continue;
     const kind = u.startsWith('tenant:') ? 'tenant' : 'member';
-    out.push({ namespace: ns, unit: u.slice(u.indexOf(':') + 1), kind, allowedFrom: m.sources.filter((s) => unitOf(m, s) === u) });
+    out.push({ namespace: ns, unit: u.slice(u.indexOf(':') + 1), kind, allowedFrom: [...(byUnit.get(u) ?? [])] });
   }
   return out;
 }

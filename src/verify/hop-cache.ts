@@ -50,10 +50,17 @@ function hostKeys(rule: Rule): string[] | null {
   return keys;
 }
 
+/** Per (destination workload, host, path): the policies that can match, and the sources they tell apart. */
+export interface PathEntry {
+  live: { policies: AuthzPolicy[]; allAllowNames: string[] };
+  distinguished: ReadonlySet<string>;
+}
+
 /** Per (destination workload, host): the live policies and the sources they tell apart. */
 interface LiveEntry {
   live: { policies: AuthzPolicy[]; allAllowNames: string[] };
   distinguished?: Set<string>;
+  signatures?: Map<string, string>;
 }
 
 /** The request one hop makes, as `checkRequest` takes it. */
@@ -65,6 +72,7 @@ export function hopRequest(hop: Hop): AuthzRequest {
       namespace: hop.dest.namespace,
       labels: hop.dest.labels,
       port: hop.port,
+      servicePort: hop.servicePort,
       protocol: 'http',
       sidecar: hop.dest.sidecar,
       excludedPorts: hop.dest.excludedPorts,
@@ -215,7 +223,7 @@ export class Verifier {
     if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
     // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
     const c = hop.client;
-    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
+    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
     const hit = byKey.get(key);
     if (hit) return hit;
     this.evaluations++;
@@ -320,6 +328,19 @@ export class Verifier {
   }
 
   /**
+   * Per distinguished source at `dest` (for `host`): which of the live rules' identity patterns it
+   * matches, as a string. Two sources with the same signature match exactly the same patterns there,
+   * so every rule decides alike for them (as for the sources no pattern tells apart).
+   */
+  signatures(dest: Workload, host: string): ReadonlyMap<string, string> {
+    const e = this.entry(dest, host);
+    if (e.signatures) return e.signatures;
+    const sig = new Map<string, string>();
+    this.distinguishedBy(e.live.policies, () => true, sig);
+    return (e.signatures = sig);
+  }
+
+  /**
    * Like `distinguished`, for requests to one host and path: rules none of whose operations can match
    * them never match the request, so they tell no source apart (eventing receivers authorise by path
    * or Host). Only narrows: any rule that might match stays.
@@ -328,12 +349,22 @@ export class Verifier {
     return this.pathEntry(dest, host, path).distinguished;
   }
 
-  private pathMemo = new Map<string, { live: { policies: AuthzPolicy[]; allAllowNames: string[] }; distinguished: ReadonlySet<string> }>();
+  private pathMemo = new Map<string, PathEntry>();
 
   private pathEntry(dest: Workload, host: string, path: string) {
     const key = `${dest.namespace}\0${dest.name}\0${host}\0${path}`;
     let e = this.pathMemo.get(key);
     if (e) return e;
+    e = this.forPath(dest, host, path);
+    this.pathMemo.set(key, e);
+    return e;
+  }
+
+  /**
+   * The live policies and the sources they tell apart for one (destination, host, path), not memoized:
+   * eventing asks once per target path (every namespace has its own), so keeping them would only hold memory.
+   */
+  forPath(dest: Workload, host: string, path: string): PathEntry {
     const h = host.toLowerCase();
     const opLive = (op: NonNullable<NonNullable<Rule['to']>[number]['operation']>) => {
       if (op.paths?.length && !op.paths.some((p) => matchString(p, path))) return false;
@@ -369,14 +400,20 @@ export class Verifier {
       const rules = p.rules ?? [];
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
-    e = { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
-    this.pathMemo.set(key, e);
-    return e;
+    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
   }
 
-  /** The decision for a request whose host and path are both known up front (eventing receivers): policies pruned by both. */
-  outcomeForPath(hop: Hop): PathOutcome {
-    const r = this.decide(hop, this.pathEntry(hop.dest, hop.host, hop.path).live);
+  /**
+   * The decision for a request whose host and path are both known up front (eventing receivers): policies
+   * pruned by both. With `entry` (from `forPath` for this hop's destination, host and path) the decision is
+   * neither looked up nor kept in the hop cache: each such request is asked once.
+   */
+  outcomeForPath(hop: Hop, entry?: PathEntry): PathOutcome {
+    let r: AuthzResult;
+    if (entry) {
+      this.evaluations++;
+      r = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, entry.live);
+    } else r = this.decide(hop, this.pathEntry(hop.dest, hop.host, hop.path).live);
     return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
@@ -422,12 +459,29 @@ export class Verifier {
     return idx;
   }
 
-  private distinguishedBy(policies: readonly AuthzPolicy[], liveRule: (r: Rule) => boolean): Set<string> {
+  private distinguishedBy(policies: readonly AuthzPolicy[], liveRule: (r: Rule) => boolean, sig?: Map<string, string>): Set<string> {
     const out = new Set<string>();
     const total = this.m.sources.length;
-    const add = (hit: string[]) => {
-      // A pattern matching every source (or none) tells no source apart.
-      if (hit.length !== total) for (const s of hit) out.add(s);
+    let field = 0;
+    /**
+     * One field (an OR over its values, or a `not…` field over them): every value's sources are told
+     * apart; with `sig`, the sources matching the field get the field's id in their signature.
+     */
+    const add = (kind: 'ns' | 'principal' | 'sa', vals: readonly string[] | undefined, policyNs: string) => {
+      if (!vals || vals.length === 0) return;
+      const members = sig ? new Set<string>() : null;
+      for (const v of vals) {
+        const hit = this.hits(kind, v, policyNs);
+        // A pattern matching every source (or none) tells no source apart.
+        if (hit.length === total) continue;
+        for (const s of hit) {
+          out.add(s);
+          members?.add(s);
+        }
+      }
+      if (!sig || !members || members.size === 0 || members.size === total) return;
+      const id = `${field++},`;
+      for (const s of members) sig.set(s, (sig.get(s) ?? '') + id);
     };
     for (const p of policies) {
       for (const r of p.rules ?? []) {
@@ -435,15 +489,18 @@ export class Verifier {
         for (const f of r.from ?? []) {
           const s = f.source;
           if (!s) continue;
-          for (const v of [...(s.namespaces ?? []), ...(s.notNamespaces ?? [])]) add(this.hits('ns', v, p.namespace));
-          for (const v of [...(s.principals ?? []), ...(s.notPrincipals ?? [])]) add(this.hits('principal', v, p.namespace));
-          for (const v of [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])]) add(this.hits('sa', v, p.namespace));
+          add('ns', s.namespaces, p.namespace);
+          add('ns', s.notNamespaces, p.namespace);
+          add('principal', s.principals, p.namespace);
+          add('principal', s.notPrincipals, p.namespace);
+          add('sa', s.serviceAccounts, p.namespace);
+          add('sa', s.notServiceAccounts, p.namespace);
         }
         for (const c of r.when ?? []) {
-          const vals = [...(c.values ?? []), ...(c.notValues ?? [])];
-          if (c.key === 'source.namespace') for (const v of vals) add(this.hits('ns', v, p.namespace));
-          if (c.key === 'source.principal') for (const v of vals) add(this.hits('principal', v, p.namespace));
-          if (c.key === 'source.serviceAccount') for (const v of vals) add(this.hits('sa', v, p.namespace));
+          const kind = c.key === 'source.namespace' ? 'ns' : c.key === 'source.principal' ? 'principal' : c.key === 'source.serviceAccount' ? 'sa' : null;
+          if (!kind) continue;
+          add(kind, c.values, p.namespace);
+          add(kind, c.notValues, p.namespace);
         }
       }
     }

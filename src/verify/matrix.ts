@@ -108,7 +108,10 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
   const nsByTenant = new Map<string, string[]>();
   for (const ns of [...m.tenantOf.keys(), ...m.members]) {
     const u = unitOf(m, ns);
-    if (u !== undefined) nsByTenant.set(u, [...(nsByTenant.get(u) ?? []), ns]);
+    if (u === undefined) continue;
+    const l = nsByTenant.get(u);
+    if (l) l.push(ns);
+    else nsByTenant.set(u, [ns]);
   }
   for (const k of m.ksvcs) {
     for (const via of VIAS) {

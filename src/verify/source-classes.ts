@@ -81,13 +81,19 @@ export function classifyTarget(v: Verifier, k: Ksvc, via: Via): SourceClass[] {
   const first = sources[0]!;
   const probe = variants.map((variant) => pathHops(v.m, callerIn(first), k, via, variant));
   const named = new Set<string>();
+  const sigs: Array<ReadonlyMap<string, string>> = [];
   for (const hops of probe)
     for (const h of hops) {
       // A caller without sidecar sends plaintext and resolves no DestinationRule: nothing there depends on its namespace.
       if (h.client.name !== 'client' || h.client.namespace !== first || !h.client.sidecar) continue;
       for (const ns of v.distinguished(h.dest, h.host)) named.add(ns);
       for (const ns of v.clientSensitive()) named.add(ns);
+      sigs.push(v.signatures(h.dest, h.host));
     }
+  // Named sources that match the same patterns at every identity-dependent hop (and resolve the
+  // common DestinationRule) get the same outcomes: one of them is evaluated for all.
+  const sensitive = v.clientSensitive();
+  const bySig = new Map<string, SourceClass>();
   const byKey = new Map<string, SourceClass>();
   const place = (s: string, hops: Hop[][] | null) => {
     const outcomes = variants.map((variant, i) => v.outcome(hops?.[i] ?? pathHops(v.m, callerIn(s), k, via, variant), variant));
@@ -96,7 +102,15 @@ export function classifyTarget(v: Verifier, k: Ksvc, via: Via): SourceClass[] {
     if (!c) byKey.set(key, (c = new SourceClass(outcomes)));
     return c;
   };
-  for (const s of [...named].sort()) place(s, null).addListed(s);
+  for (const s of [...named].sort()) {
+    const sig = sensitive.has(s) ? null : sigs.map((m) => m.get(s) ?? '').join('|');
+    let c = sig === null ? undefined : bySig.get(sig);
+    if (!c) {
+      c = place(s, null);
+      if (sig !== null) bySig.set(sig, c);
+    }
+    c.addListed(s);
+  }
   // Everyone else, through one representative (the first source not told apart).
   if (named.size < sources.length) {
     let rep = first;
