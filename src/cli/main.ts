@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { registerCommands } from './commands.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { takeResult } from './action.ts';
 
 /** Builds the command tree. Each capability registers its subcommands in ./commands.ts. */
 export function buildProgram(): Command {
@@ -41,9 +42,11 @@ export function exitQuietlyOnClosedPipe(): void {
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
   const program = buildProgram();
+  takeResult();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+    // Commands return their code (action.ts); process.exitCode only for actions not converted yet.
+    return takeResult() ?? (typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok);
   } catch (err) {
     // commander already printed its message (help, version or a usage error)
     if (err instanceof CommanderError) return exitCodeFor(err);
