@@ -3,6 +3,7 @@ import { register as registerRender } from './render-commands.ts';
 import { register as registerAuthz } from './authz-commands.ts';
 import { register as registerCluster } from './cluster-commands.ts';
 import { register as registerMigrate } from './migrate-commands.ts';
+import { register as registerController } from './controller-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerAuthz(program);
   registerCluster(program);
   registerMigrate(program);
+  registerController(program);
 }
