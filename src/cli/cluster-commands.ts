@@ -14,6 +14,7 @@ import { ClusterError, UserError } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
 import { ExitCode } from './exit-codes.ts';
+import { returnsCode } from './action.ts';
 import { outputOption } from './output-format.ts';
 
 type Format = 'text' | 'json' | 'yaml';
@@ -127,18 +128,18 @@ export function register(program: Command): void {
     .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
     .addOption(formatOutput())
     .option('--force-conflicts', 'diff as if apply took over conflicting fields')
-    .action(async (opts: { filename: string; output: Format; forceConflicts?: boolean }, cmd: Command) => {
+    .action(returnsCode(async (opts: { filename: string; output: Format; forceConflicts?: boolean }, cmd: Command) => {
       const mesh = loadSpecFile(opts.filename);
-      await withSession(cmd, async (s) => {
+      return withSession(cmd, async (s) => {
         const objects = await renderFor(s, mesh);
         const res = await diffSpec(s, objects, { specName: mesh.metadata.name, force: opts.forceConflicts });
         if (opts.output === 'text') for (const d of res.diffs) process.stdout.write(d.endsWith('\n') ? d : `${d}\n`);
         else printResult(opts.output, { diffs: res.diffs, errors: res.errors });
         // kubectl diff convention: 0 same, 1 different, >1 error.
         if (res.errors.length) throw new ClusterError(res.errors.join('\n'));
-        if (res.diffs.length) process.exitCode = ExitCode.Differences;
+        return res.diffs.length ? ExitCode.Differences : ExitCode.Ok;
       });
-    });
+    }));
 
   program
     .command('delete')

@@ -5,6 +5,7 @@ import { register as registerCluster } from './cluster-commands.ts';
 import { register as registerMigrate } from './migrate-commands.ts';
 import { register as registerCheck } from './check-commands.ts';
 import { register as registerCompletion } from './completion-commands.ts';
+import { register as registerController } from './controller-commands.ts';
 
 /**
  * One line per capability: each module exports `register(program)` and adds its own subcommands.
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerCluster(program);
   registerMigrate(program);
   registerCompletion(program);
+  registerController(program);
 }

@@ -37,6 +37,9 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   diff: { examples: ['diff -f spec.yaml'], codes: [ExitCode.Differences, ExitCode.Cluster], differences: 'the cluster differs from the spec' },
   delete: { examples: ['delete -f spec.yaml', 'delete -f spec.yaml --delete-namespaces'], codes: [ExitCode.Cluster] },
   migrate: { examples: ['migrate --cluster --output-dir migration/', 'migrate -m ossm2/ > serverless-mesh.yaml', 'migrate --cluster --apply'], codes: [ExitCode.Cluster] },
+  controller: { examples: ['controller manifests --image quay.io/org/serverless-mesh-controller:0.1.0 | kubectl apply -f -', 'controller run --listen :8080'], codes: [ExitCode.Cluster] },
+  'controller manifests': { examples: ['controller manifests --image quay.io/org/serverless-mesh-controller:0.1.0 | kubectl apply -f -', 'controller manifests -o json'] },
+  'controller run': { examples: ['controller run', 'controller run --no-leader-elect --listen 127.0.0.1:8080'], codes: [ExitCode.Cluster] },
   completion: {
     examples: ['completion bash > ~/.local/share/bash-completion/completions/serverless-mesh', 'completion zsh > "${fpath[1]}/_serverless-mesh"', 'completion fish > ~/.config/fish/completions/serverless-mesh.fish'],
   },

@@ -13,6 +13,7 @@ function runComplete(program: Command, words: string[]): number {
   process.stdout.write(formatCompletion(complete(program, words)));
   return ExitCode.Ok;
 }
+import { takeResult } from './action.ts';
 
 /** Builds the command tree. Each capability registers its subcommands in ./commands.ts. */
 export function buildProgram(): Command {
@@ -55,9 +56,11 @@ export async function main(argv: string[]): Promise<number> {
   const invokedAs = [process.argv0, argv[1] ?? ''].map((p) => basename(p).replace(/\.(c|m)?js$/, ''));
   if (invokedAs.some((n) => n.startsWith(COMPLETE_HELPER_PREFIX))) return runComplete(program, argv.slice(2));
   if (argv[2] === COMPLETE_COMMAND) return runComplete(program, argv.slice(3));
+  takeResult();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+    // Commands return their code (action.ts); process.exitCode only for actions not converted yet.
+    return takeResult() ?? (typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok);
   } catch (err) {
     // commander already printed its message (help, version or a usage error)
     if (err instanceof CommanderError) return exitCodeFor(err);

@@ -1,32 +1,23 @@
-// The apply / delete engine: ordered phases, bounded parallelism, readiness waits, prune.
+// The CLI's apply / delete: progress steps around the data-in/data-out engine (engine.ts), readiness
+// waits (the CLI may block; the engine never does), and the Outcome the commands print.
 import { ClusterError, UserError } from '../util/errors.ts';
 import { objectRef, type KubeObject } from '../util/kube.ts';
-import { ApiError, UnreachableError, sleep, type KubeClient } from './client.ts';
-import type { Discovery, ResourceInfo } from './discovery.ts';
-import { deleteObject, describeError, getObject, listAll, serverSideApply } from './ops.ts';
+import { sleep } from './client.ts';
 import {
-  type ClusterRequirements,
-  hasReadyCondition,
-  isKnativeServing,
-  isUnchanged,
-  controlPlaneMove,
-  kindsToList,
-  mapLimit,
-  objectKey,
-  ownedSelector,
-  phaseOf,
-  planPhases,
-  readyState,
-  selectPrune,
-  servedLate,
-  withOwnership,
-} from './plan.ts';
+  type ApplyPlan,
+  type ClusterSession,
+  applyPhase,
+  ownedSnapshot,
+  planApply,
+  pruneCandidates,
+  pruneObjects,
+  readiness,
+} from './engine.ts';
+import { type ClusterRequirements, hasReadyCondition, isKnativeServing, planPhases, selectPrune, withOwnership } from './plan.ts';
+import type { ResourceInfo } from './discovery.ts';
 import type { Step } from './progress.ts';
 
-export interface ClusterSession {
-  client: KubeClient;
-  discovery: Discovery;
-}
+export { releaseBody, type ClusterSession } from './engine.ts';
 
 export interface ApplyOptions {
   specName: string;
@@ -49,36 +40,6 @@ export interface ApplyOptions {
   requirements?: ClusterRequirements;
 }
 
-const DEPLOYMENT: ResourceInfo = { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
-
-/** One line per unmet requirement; throws before the first write (exit 3, like a missing API). */
-async function checkRequirements(s: ClusterSession, r: ClusterRequirements): Promise<void> {
-  const problems: string[] = [];
-  if (r.crd) {
-    const versions = (await s.discovery.apiGroups()).get(r.crd.group) ?? [];
-    let served = false;
-    for (const v of versions) served ||= await servesPlural(s, r.crd.group, v, r.crd.plural);
-    if (!served) problems.push(`CRD ${r.crd.name} is not served by this cluster: install the ${r.crd.operator} first`);
-  }
-  if (r.deployment) {
-    const d = r.deployment;
-    if (!(await getObject(s.client, DEPLOYMENT, d.namespace, d.name))) {
-      problems.push(`Deployment ${d.namespace}/${d.name} not found: ${d.why}; install it first (or set spec.mesh.namespace to where it runs)`);
-    }
-  }
-  if (problems.length) throw new UserError(problems.join('\n'), 3);
-}
-
-async function servesPlural(s: ClusterSession, group: string, version: string, plural: string): Promise<boolean> {
-  try {
-    const list = await s.client.request<{ resources: { name: string }[] }>('GET', `/apis/${group}/${version}`);
-    return list.resources.some((r) => r.name === plural);
-  } catch (e) {
-    if (e instanceof ApiError && e.code === 404) return false;
-    throw e;
-  }
-}
-
 export interface Outcome {
   applied: string[];
   unchanged: string[];
@@ -96,38 +57,21 @@ export function emptyOutcome(): Outcome {
   return { applied: [], unchanged: [], pruned: [], released: [], failed: [], notApplied: [], unverified: [] };
 }
 
-/** Live objects owned by this spec, by objectKey; kinds the cluster does not serve are skipped. */
-async function ownedSnapshot(s: ClusterSession, desired: readonly KubeObject[], specName: string, concurrency: number): Promise<{ live: Map<string, KubeObject>; infos: Map<string, ResourceInfo> }> {
-  const live = new Map<string, KubeObject>();
-  const infos = new Map<string, ResourceInfo>();
-  await mapLimit(kindsToList(desired), concurrency, async (k) => {
-    const info = await s.discovery.resolve(k.apiVersion, k.kind);
-    if (!info) return;
-    infos.set(`${k.apiVersion}/${k.kind}`, info);
-    // A moment's staleness is harmless here: a missed change means one extra PATCH or one prune left for next time.
-    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache: true })) live.set(objectKey(o), o);
-  });
-  return { live, infos };
-}
-
+/** Polls engine.readiness until every object is Ready, one is failed for good, or the deadline passes. */
 async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, objects: KubeObject[], timeoutMs: number, pollMs: number, setOutput: (t: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const pending = new Map(objects.map((o) => [objectKey(o), o]));
-  let last: Map<string, string>;
+  let pending = objects;
   let interval = Math.min(100, pollMs); // operators often finish within a second: look early, then back off
-  while (pending.size) {
-    const states = await Promise.all(
-      [...pending.values()].map(async (o) => ({ o, st: readyState(await getObject(s.client, infos.get(`${o.apiVersion}/${o.kind}`)!, o.metadata.namespace, o.metadata.name)) })),
-    );
-    last = new Map();
-    for (const { o, st } of states) {
-      if (st.ready) pending.delete(objectKey(o));
-      else last.set(objectRef(o), st.summary);
-    }
-    if (!pending.size) return;
-    setOutput(`waiting for ${[...last].map(([r, sum]) => `${r} (${sum})`).join(', ')}`);
+  for (;;) {
+    const r = await readiness(s, infos, pending);
+    // A failed reason may still heal (an operator retries): keep waiting, but show it.
+    const waiting = [...r.pending, ...r.failed];
+    if (!waiting.length) return;
+    const refs = new Set(waiting.map((w) => w.ref));
+    pending = pending.filter((o) => refs.has(objectRef(o)));
+    setOutput(`waiting for ${waiting.map((w) => `${w.ref} (${w.reason})`).join(', ')}`);
     if (Date.now() >= deadline) {
-      const detail = [...last].map(([r, sum]) => `${r}: ${sum}`).join(' | ');
+      const detail = waiting.map((w) => `${w.ref}: ${w.reason}`).join(' | ');
       throw new WaitTimeout(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for Ready: ${detail}`);
     }
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
@@ -145,14 +89,11 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
   const concurrency = o.concurrency ?? 32;
   const pollMs = o.pollMs ?? 1000;
   const timeoutMs = o.waitTimeoutMs ?? 10 * 60_000;
-  const bodies = objects.map((x) => withOwnership(x, o.specName));
-  const phases = planPhases(bodies);
-  let infos = new Map<string, ResourceInfo>();
-  let live = new Map<string, KubeObject>();
+  // The phases are known before the cluster is read; planApply fills the rest.
+  let plan: ApplyPlan | undefined;
+  const phasesUpFront = planPhasesOf(objects, o.specName);
   let stopped = false;
-  const remaining = new Set(bodies.map(objectRef));
-  // Namespaces this apply creates (filled after the snapshot, for dry runs).
-  const newNamespaces = new Set<string>();
+  const remaining = new Set(phasesUpFront.flatMap((p) => p.objects.map(objectRef)));
 
   const stop = (why: string) => {
     stopped = true;
@@ -163,90 +104,60 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
     {
       title: 'Connect and discover APIs',
       run: async () => {
-        if (o.requirements) await checkRequirements(s, o.requirements);
-        const resolved = await s.discovery.resolveAll(bodies.filter((b) => !servedLate(b)));
-        const snap = await ownedSnapshot(s, bodies, o.specName, concurrency);
-        infos = new Map([...snap.infos, ...resolved]);
-        live = snap.live;
-        const move = o.allowMeshMove ? undefined : controlPlaneMove(bodies, live.values(), o.specName);
-        if (move) {
-          stop(move);
-          throw new UserError(move, 2);
+        plan = await planApply(s, objects, { specName: o.specName, dryRun: o.dryRun, allowMeshMove: o.allowMeshMove, requirements: o.requirements, concurrency });
+        if (plan.blocked) {
+          // A control-plane move is refused as the user's doing (exit 2); an unmet requirement is the cluster's (exit 3).
+          if (plan.blocked.kind === 'input') stop(plan.blocked.message);
+          throw new UserError(plan.blocked.message, plan.blocked.kind);
         }
-        if (o.dryRun) {
-          const nsInfo = infos.get('v1/Namespace');
-          await mapLimit(bodies.filter((x) => x.kind === 'Namespace' && x.apiVersion === 'v1'), concurrency, async (b) => {
-            if (nsInfo && !(await getObject(s.client, nsInfo, undefined, b.metadata.name))) newNamespaces.add(b.metadata.name);
-          });
-        }
-        const p = await s.discovery.platform();
-        const platform = `mesh APIs: ${p.mesh}${p.knativeOperator ? ', Knative operator' : ''}${p.knativeKafka ? ', KnativeKafka' : ''}${p.openshiftRoute ? ', OpenShift Route' : ''}`;
-        return `${platform}; ${live.size} objects already owned by spec "${o.specName}"`;
+        return plan.summary;
       },
     },
   ];
 
-  for (const phase of phases) {
+  for (const [i, phase] of phasesUpFront.entries()) {
     // Deny-all before sidecars have the ALLOW policies blocks activator→autoscaler (research §4 step 5, §9.10).
     if (phase.id === 'policies' && !o.dryRun) {
-      const ks = bodies.filter(isKnativeServing);
+      const ks = phase.all.filter(isKnativeServing);
       if (ks.length) {
         const why = `${ks.map(objectRef).join(', ')} must be Ready first: a deny-all policy before the sidecars know the allow rules cuts the activator off the autoscaler (waits up to ${Math.round(timeoutMs / 1000)} s${o.waitTimeoutMs === undefined ? '; --wait=DURATION sets the limit' : ''})`;
-        steps.push(waitStep('Wait for KnativeServing Ready before AuthorizationPolicies', () => ks, why));
+        steps.push(waitStep('Wait for KnativeServing Ready before AuthorizationPolicies', () => plan!.bodies.filter(isKnativeServing), why));
       }
     }
     steps.push({
       title: `${phase.title} (${phase.objects.length})`,
       skip: () => stopped,
       run: async (setOutput) => {
-        for (const b of phase.objects) {
-          if (!infos.has(`${b.apiVersion}/${b.kind}`)) {
-            const info = await s.discovery.resolve(b.apiVersion, b.kind);
-            if (info) infos.set(`${b.apiVersion}/${b.kind}`, info);
-            else await s.discovery.resolveAll([b]); // throws the "install operator X" message
-          }
-        }
-        let applied = 0;
-        let unchanged = 0;
-        let done = 0;
-        await mapLimit(phase.objects, concurrency, async (b) => {
-          if (stopped) return;
-          const info = infos.get(`${b.apiVersion}/${b.kind}`)!;
-          const ref = objectRef(b);
-          try {
-            if (!o.dryRun && !o.force && isUnchanged(b, live.get(objectKey(b)))) {
-              unchanged++;
-              out.unchanged.push(ref);
-            } else {
-              await serverSideApply(s.client, info, b, { dryRun: o.dryRun, force: o.force });
-              applied++;
-              out.applied.push(ref);
-            }
-            remaining.delete(ref);
-          } catch (e) {
-            remaining.delete(ref);
-            // A dry run cannot admit objects into a namespace that only this apply would create.
-            if (o.dryRun && e instanceof ApiError && e.code === 404 && b.metadata.namespace && newNamespaces.has(b.metadata.namespace)) {
-              out.unverified.push(ref);
-              return;
-            }
-            out.failed.push({ ref, error: describeError(e, 'patch', info, b) });
-            if (e instanceof UnreachableError || (e instanceof ApiError && e.code === 401)) stop(describeError(e, 'patch', info));
-          }
-          done++;
-          if (done % 25 === 0) setOutput(`${done}/${phase.objects.length}`);
+        const p = plan!.phases[i]!;
+        const res = await applyPhase(s, plan!, p, {
+          dryRun: o.dryRun,
+          force: o.force,
+          concurrency,
+          onProgress: (done, total) => {
+            if (done % 25 === 0) setOutput(`${done}/${total}`);
+          },
         });
+        for (const r of [...res.applied, ...res.unchanged, ...res.unverified, ...res.failed.map((f) => f.ref)]) remaining.delete(r);
+        out.applied.push(...res.applied);
+        out.unchanged.push(...res.unchanged);
+        out.unverified.push(...res.unverified);
+        out.failed.push(...res.failed.map(({ ref, error }) => ({ ref, error })));
+        if (res.fatal) stop(res.fatal);
+        if (res.fatal && !res.failed.length) throw new ClusterError(res.fatal);
         if (out.failed.length) {
-          stop(`${out.failed.length} object(s) failed in "${phase.title}"`);
+          stop(`${out.failed.length} object(s) failed in "${p.title}"`);
           // Thrown so the progress shows the step as failed; the caller still prints the summary.
           throw new ClusterError(out.aborted!);
         }
-        return `${applied} ${o.dryRun ? 'accepted (dry run)' : 'applied'}, ${unchanged} unchanged`;
+        return `${res.applied.length} ${o.dryRun ? 'accepted (dry run)' : 'applied'}, ${res.unchanged.length} unchanged`;
       },
     });
     if (o.wait && !o.dryRun) {
       const ready = phase.objects.filter(hasReadyCondition);
-      if (ready.length) steps.push(waitStep(`Wait for ${phase.title} Ready`, () => ready, `waiting up to ${Math.round(timeoutMs / 1000)} s for ${ready.length} object(s) to be Ready (--wait)`));
+      if (ready.length) {
+        const refs = new Set(ready.map(objectRef));
+        steps.push(waitStep(`Wait for ${phase.title} Ready`, () => plan!.phases[i]!.objects.filter((x) => refs.has(objectRef(x))), `waiting up to ${Math.round(timeoutMs / 1000)} s for ${ready.length} object(s) to be Ready (--wait)`));
+      }
     }
   }
 
@@ -255,8 +166,10 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
       title: 'Prune objects the spec no longer renders',
       skip: () => stopped,
       run: async () => {
-        const victims = selectPrune(bodies, [...live.values()], o.specName);
-        await pruneObjects(s, victims, infos, concurrency, out, false);
+        const res = await pruneObjects(s, pruneCandidates(plan!), plan!.infos, { concurrency });
+        out.pruned.push(...res.pruned);
+        out.released.push(...res.released);
+        out.failed.push(...res.failed.map(({ ref, error }) => ({ ref, error })));
         if (out.failed.length) {
           stop('prune failed');
           throw new ClusterError(out.aborted!);
@@ -281,7 +194,7 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
       run: async (setOutput) => {
         const t0 = Date.now();
         try {
-          await waitReady(s, infos, targets(), timeoutMs, pollMs, setOutput);
+          await waitReady(s, plan!.infos, targets(), timeoutMs, pollMs, setOutput);
         } catch (e) {
           if (e instanceof WaitTimeout) {
             out.failed.push({ ref: targets().map(objectRef).join(', '), error: e.message });
@@ -296,38 +209,10 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
   }
 }
 
-/**
- * What releasing a namespace sends: an apply of the bare namespace by our field manager, which drops
- * every field we owned (our labels and annotations, injection and tenant labels) and keeps the rest.
- * `diff` previews it with the same body as a dry run.
- */
-export function releaseBody(name: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
-}
-
-/** Deletes (or, for namespaces unless deleteNamespaces, releases) objects in the given order. */
-async function pruneObjects(s: ClusterSession, victims: KubeObject[], infos: Map<string, ResourceInfo>, concurrency: number, out: Outcome, deleteNamespaces: boolean): Promise<void> {
-  // Same-phase objects go in parallel; phases one after another (policies before what they protect).
-  const groups = new Map<string, KubeObject[]>();
-  for (const v of victims) groups.set(phaseOf(v), [...(groups.get(phaseOf(v)) ?? []), v]);
-  for (const group of groups.values()) {
-    await mapLimit(group, concurrency, async (v) => {
-      const info = infos.get(`${v.apiVersion}/${v.kind}`) ?? (await s.discovery.resolve(v.apiVersion, v.kind));
-      if (!info) return;
-      try {
-        if (v.kind === 'Namespace' && v.apiVersion === 'v1' && !deleteNamespaces) {
-          // A namespace holds things we never created (tenant workloads): give it back instead of deleting.
-          await serverSideApply(s.client, info, releaseBody(v.metadata.name));
-          out.released.push(objectRef(v));
-        } else {
-          await deleteObject(s.client, info, v.metadata.namespace, v.metadata.name);
-          out.pruned.push(objectRef(v));
-        }
-      } catch (e) {
-        out.failed.push({ ref: objectRef(v), error: describeError(e, 'delete', info, v) });
-      }
-    });
-  }
+/** The phases of a render (titles and objects), before anything is read from the cluster. */
+function planPhasesOf(objects: readonly KubeObject[], specName: string): { id: string; title: string; objects: KubeObject[]; all: KubeObject[] }[] {
+  const bodies = objects.map((x) => withOwnership(x, specName));
+  return planPhases(bodies).map((p) => ({ id: p.id, title: p.title, objects: p.objects, all: bodies }));
 }
 
 /** Steps for `delete -f SPEC`: everything labelled for this spec, newest phase first. */
@@ -348,7 +233,10 @@ export function deleteSteps(s: ClusterSession, objects: readonly KubeObject[], o
     {
       title: 'Delete',
       run: async () => {
-        await pruneObjects(s, victims, infos, concurrency, out, !!o.deleteNamespaces);
+        const res = await pruneObjects(s, victims, infos, { concurrency, deleteNamespaces: o.deleteNamespaces });
+        out.pruned.push(...res.pruned);
+        out.released.push(...res.released);
+        out.failed.push(...res.failed.map(({ ref, error }) => ({ ref, error })));
         if (out.failed.length) throw new ClusterError(`${out.failed.length} object(s) could not be deleted`);
         return `${out.pruned.length} deleted, ${out.released.length} namespaces released`;
       },

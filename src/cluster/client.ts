@@ -157,6 +157,73 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A streaming GET (watch): calls onLine for every newline-terminated JSON line. Resolves when the
+   * server ends the stream (watch timeout) or `abort()` is called; rejects with ApiError on a non-2xx
+   * answer (410 Gone: relist) or with the connection error.
+   */
+  async stream(path: string, query: Record<string, string | number | boolean | undefined>, onLine: (value: unknown) => void): Promise<{ done: Promise<void>; abort: () => void }> {
+    await this.prepare();
+    let q = '';
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) q += `${q ? '&' : '?'}${k}=${encodeURIComponent(String(v))}`;
+    const mod = this.base.protocol === 'https:' ? https : http;
+    let req: http.ClientRequest | undefined;
+    let aborted = false;
+    const done = new Promise<void>((resolve, reject) => {
+      req = mod.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: this.base.port,
+          path: this.basePath + path + q,
+          method: 'GET',
+          agent: this.agent,
+          headers: { ...this.authHeaders, accept: 'application/json' },
+        },
+        (res) => {
+          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let status: Status;
+              try {
+                status = JSON.parse(text) as Status;
+              } catch {
+                status = { message: text.slice(0, 500) || `HTTP ${res.statusCode}`, code: res.statusCode };
+              }
+              reject(new ApiError(res.statusCode ?? 0, status, 'GET', this.basePath + path));
+            });
+            return;
+          }
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            buf += c;
+            let i: number;
+            while ((i = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, i).trim();
+              buf = buf.slice(i + 1);
+              if (line) onLine(JSON.parse(line));
+            }
+          });
+          res.on('end', () => resolve());
+          res.on('close', () => resolve());
+          res.on('error', (e) => (aborted ? resolve() : reject(e)));
+        },
+      );
+      req.on('error', (e) => (aborted ? resolve() : reject(new UnreachableError(this.server, e.message))));
+      req.end();
+    });
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        req?.destroy();
+      },
+    };
+  }
+
   private backoff(attempt: number): number {
     const base = this.opts.backoffMs * 2 ** attempt;
     return Math.min(base, 5000) * (0.75 + Math.random() * 0.5);

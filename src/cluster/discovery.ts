@@ -32,16 +32,57 @@ interface ApiResourceList {
   resources: { name: string; kind: string; namespaced: boolean }[];
 }
 
-/** What the cluster serves, fetched once per group/version and cached. */
-export class Discovery {
-  private readonly gv = new Map<string, Promise<Map<string, ResourceInfo> | null>>();
-  private groups?: Promise<Map<string, string[]>>;
+export interface DiscoveryOptions {
+  /** How long an answer is trusted (default 5 min): CRDs come and go while a controller runs. */
+  ttlMs?: number;
+  /** How long "not served" is trusted (default 30 s): an operator installing its CRD is seen soon. */
+  missTtlMs?: number;
+  /** Clock (tests). */
+  now?: () => number;
+}
 
-  constructor(private readonly client: KubeClient) {}
+interface Cached<T> {
+  at: number;
+  value: Promise<T>;
+  /** Set once the promise settled to "not served" (shorter TTL). */
+  miss?: boolean;
+}
+
+/**
+ * What the cluster serves, per group/version, cached with a TTL (a CLI run never outlives it; a
+ * controller re-reads). Failed lookups are not cached; `invalidate()` drops everything (after a
+ * CRD event or a "not found" for a kind that should exist).
+ */
+export class Discovery {
+  private readonly gv = new Map<string, Cached<Map<string, ResourceInfo> | null>>();
+  private groups?: Cached<Map<string, string[]>>;
+  private readonly ttlMs: number;
+  private readonly missTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: KubeClient,
+    o: DiscoveryOptions = {},
+  ) {
+    this.ttlMs = o.ttlMs ?? 5 * 60_000;
+    this.missTtlMs = o.missTtlMs ?? 30_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Forget everything: the next lookup asks the apiserver again. */
+  invalidate(): void {
+    this.gv.clear();
+    this.groups = undefined;
+  }
+
+  private fresh<T>(c: Cached<T> | undefined): c is Cached<T> {
+    return !!c && this.now() - c.at < (c.miss ? this.missTtlMs : this.ttlMs);
+  }
 
   /** group → served versions (preferred first). */
   apiGroups(): Promise<Map<string, string[]>> {
-    this.groups ??= (async () => {
+    if (this.fresh(this.groups)) return this.groups.value;
+    const value = (async () => {
       const out = new Map<string, string[]>();
       const core = await this.client.request<{ versions: string[] }>('GET', '/api');
       out.set('', core.versions);
@@ -55,36 +96,54 @@ export class Discovery {
       }
       return out;
     })();
-    return this.groups;
+    const entry: Cached<Map<string, string[]>> = { at: this.now(), value };
+    this.groups = entry;
+    value.catch(() => {
+      if (this.groups === entry) this.groups = undefined;
+    });
+    return value;
   }
 
   private groupVersion(group: string, version: string): Promise<Map<string, ResourceInfo> | null> {
     const key = `${group}/${version}`;
-    let p = this.gv.get(key);
-    if (!p) {
-      p = (async () => {
-        const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
-        try {
-          const list = await this.client.request<ApiResourceList>('GET', path);
-          const m = new Map<string, ResourceInfo>();
-          for (const r of list.resources) {
-            if (r.name.includes('/')) continue; // subresources
-            m.set(r.kind, { group, version, kind: r.kind, plural: r.name, namespaced: r.namespaced });
-          }
-          return m;
-        } catch (e) {
-          if (e instanceof ApiError && e.code === 404) return null;
-          throw e;
+    const hit = this.gv.get(key);
+    if (this.fresh(hit)) return hit.value;
+    const entry: Cached<Map<string, ResourceInfo> | null> = { at: this.now(), value: Promise.resolve(null) };
+    entry.value = (async () => {
+      const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
+      try {
+        const list = await this.client.request<ApiResourceList>('GET', path);
+        const m = new Map<string, ResourceInfo>();
+        for (const r of list.resources) {
+          if (r.name.includes('/')) continue; // subresources
+          m.set(r.kind, { group, version, kind: r.kind, plural: r.name, namespaced: r.namespaced });
         }
-      })();
-      this.gv.set(key, p);
-    }
-    return p;
+        return m;
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 404) {
+          entry.miss = true;
+          return null;
+        }
+        if (this.gv.get(key) === entry) this.gv.delete(key);
+        throw e;
+      }
+    })();
+    this.gv.set(key, entry);
+    return entry.value;
   }
 
   async resolve(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     const { group, version } = splitApiVersion(apiVersion);
-    return (await this.groupVersion(group, version))?.get(kind);
+    const found = (await this.groupVersion(group, version))?.get(kind);
+    if (found) return found;
+    // A kind missing from a served group/version is re-checked after missTtlMs (a CRD added to a group).
+    const key = `${group}/${version}`;
+    const hit = this.gv.get(key);
+    if (hit && !hit.miss && this.now() - hit.at >= this.missTtlMs) {
+      this.gv.delete(key);
+      return (await this.groupVersion(group, version))?.get(kind);
+    }
+    return undefined;
   }
 
   /**

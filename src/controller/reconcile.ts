@@ -1,0 +1,283 @@
+// One level-triggered, idempotent reconcile of a ServerlessMesh CR: read the CR, render, apply phase by
+// phase, prune, look at readiness and verify, write status. It never sleeps: it returns when to look
+// again (requeueAfterMs) or an error (the queue backs off). Running it twice in a row writes nothing
+// the second time.
+import { modelFromObjects } from '../authz/knative.ts';
+import { verifyModel } from '../authz/verify.ts';
+import { ApiError } from '../cluster/client.ts';
+import {
+  type ClusterSession,
+  applyPhase,
+  ownedSnapshot,
+  planApply,
+  pruneCandidates,
+  pruneObjects,
+  readiness,
+} from '../cluster/engine.ts';
+import { getObject, resourcePath } from '../cluster/ops.ts';
+import { clusterRequirements, hasReadyCondition, isKnativeServing, selectPrune } from '../cluster/plan.ts';
+import { tlsForApply } from '../cluster/session.ts';
+import { profileFor } from '../flavors/index.ts';
+import { render } from '../render/index.ts';
+import type { KubeObject } from '../util/kube.ts';
+import { CR_RESOURCE } from './crd.ts';
+import { specFromCr } from './spec.ts';
+
+export const FINALIZER = 'serverlessmesh.dev/cleanup';
+/** Field managers whose edits are drift to correct (a person with kubectl), not another controller's fields. */
+export const HAND_EDIT_MANAGERS = ['kubectl-edit', 'kubectl-patch', 'kubectl-client-side-apply', 'kubectl-label', 'kubectl-annotate', 'kubectl-set', 'kubectl'];
+
+export interface Condition {
+  type: 'Ready' | 'Progressing' | 'Degraded' | 'Verified';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message?: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+}
+
+export interface CrStatus {
+  observedGeneration?: number;
+  conditions: Condition[];
+  applied: number;
+  pending: number;
+  objects: number;
+  conflicts: string[];
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+  /** An error the queue retries with backoff (status says what it is when it could be written). */
+  error?: string;
+  status?: CrStatus;
+}
+
+export interface EventSink {
+  (cr: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+export interface ReconcileContext {
+  s: ClusterSession;
+  event: EventSink;
+  concurrency?: number;
+  /** Requeue while something is not Ready yet. */
+  pendingRequeueMs?: number;
+  /** Requeue after a blocked apply (missing operator). */
+  blockedRequeueMs?: number;
+  handEditManagers?: readonly string[];
+}
+
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, '; ');
+
+export async function reconcile(ctx: ReconcileContext, name: string): Promise<ReconcileResult> {
+  const { s } = ctx;
+  const cr = await getObject(s.client, CR_RESOURCE, undefined, name);
+  if (!cr) return {};
+  const meta = cr.metadata as KubeObject['metadata'] & { generation?: number; deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
+  const gen = meta.generation;
+  if (meta.deletionTimestamp) return finalize(ctx, cr);
+  if (!(meta.finalizers ?? []).includes(FINALIZER)) {
+    await s.client.request('PATCH', resourcePath(CR_RESOURCE, undefined, name), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { finalizers: [...(meta.finalizers ?? []), FINALIZER], resourceVersion: meta.resourceVersion } },
+    });
+  }
+  const spec = specFromCr(cr);
+  if (!spec.ok) {
+    const msg = spec.errors.join('; ');
+    return finish(ctx, cr, {
+      observedGeneration: gen,
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: msg },
+        { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'nothing is applied until the spec is fixed' },
+        { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message: msg },
+      ],
+      applied: 0,
+      pending: 0,
+      objects: 0,
+      conflicts: [],
+    });
+  }
+  const mesh = spec.mesh;
+  const tls = await tlsForApply(s, mesh);
+  const objects = render(mesh, tls ? { tls } : {});
+  const plan = await planApply(s, objects, { specName: name, requirements: clusterRequirements(mesh.spec), concurrency: ctx.concurrency });
+  const base = { observedGeneration: gen, objects: objects.length };
+  if (plan.blocked) {
+    const reason = plan.blocked.kind === 'input' ? 'Refused' : 'MissingPrerequisite';
+    const msg = oneLine(plan.blocked.message);
+    return finish(
+      ctx,
+      cr,
+      {
+        ...base,
+        conditions: [
+          { type: 'Ready', status: 'False', reason, message: msg },
+          { type: 'Progressing', status: 'False', reason, message: msg },
+          { type: 'Degraded', status: 'True', reason, message: msg },
+        ],
+        applied: 0,
+        pending: objects.length,
+        conflicts: [],
+      },
+      ctx.blockedRequeueMs ?? 30_000,
+    );
+  }
+
+  const handEdits = new Set(ctx.handEditManagers ?? HAND_EDIT_MANAGERS);
+  let applied = 0;
+  let reached = 0;
+  const failures: string[] = [];
+  const conflicts: string[] = [];
+  let waitingFor: string | undefined;
+  for (const phase of plan.phases) {
+    if (phase.id === 'policies') {
+      const ks = plan.bodies.filter(isKnativeServing);
+      if (ks.length) {
+        const r = await readiness(s, plan.infos, ks);
+        if (r.ready.length < ks.length) {
+          waitingFor = `${ks.map((k) => `${k.kind}/${k.metadata.namespace}/${k.metadata.name}`).join(', ')} to be Ready before AuthorizationPolicies (${[...r.pending, ...r.failed].map((p) => p.reason).join('; ')})`;
+          break;
+        }
+      }
+    }
+    const res = await applyPhase(s, plan, phase, { concurrency: ctx.concurrency });
+    if (res.fatal) return { error: res.fatal };
+    applied += res.applied.length;
+    reached += res.applied.length + res.unchanged.length;
+    const byRef = new Map(phase.objects.map((o) => [`${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, o]));
+    for (const f of res.failed) {
+      // A hand edit of a field we own is drift: take it back. Another controller's field is reported, not fought over.
+      if (f.conflict && f.managers?.length && f.managers.every((m) => handEdits.has(m))) {
+        const one = byRef.get(f.ref);
+        const again = one ? await applyPhase(s, plan, { ...phase, objects: [one] }, { force: true }) : undefined;
+        if (again && !again.failed.length) {
+          applied++;
+          reached++;
+          await ctx.event(cr, 'Normal', 'DriftCorrected', `${f.ref}: restored fields changed by ${f.managers.join(', ')}`);
+          continue;
+        }
+      }
+      (f.conflict ? conflicts : failures).push(f.conflict ? f.error.replace(/; re-run with --force-conflicts to take these fields over$/, '') : f.error);
+    }
+    if (failures.length) break;
+  }
+  if (!waitingFor && !failures.length) {
+    const r = await pruneObjects(s, pruneCandidates(plan), plan.infos, { concurrency: ctx.concurrency });
+    failures.push(...r.failed.map((f) => f.error));
+    if (r.pruned.length + r.released.length) await ctx.event(cr, 'Normal', 'Pruned', `${r.pruned.length} deleted, ${r.released.length} namespaces released: objects the spec no longer renders`);
+  }
+  const withReady = plan.bodies.filter(hasReadyCondition);
+  const rd = await readiness(s, plan.infos, withReady);
+  const notReady = [...rd.pending, ...rd.failed];
+  const pending = objects.length - reached + notReady.length;
+
+  // Verify what is live (labelled ours): a cluster whose policies let tenants reach each other is not Ready.
+  let verified: Condition;
+  if (!waitingFor && !failures.length) {
+    const live = [...(await ownedSnapshot(s, plan.bodies, name, ctx.concurrency)).live.values()];
+    const model = modelFromObjects(live, {
+      flavor: mesh.spec.mesh.flavor,
+      rootNamespace: mesh.spec.mesh.namespace,
+      tenants: mesh.spec.tenants,
+      members: mesh.spec.members,
+      domain: mesh.spec.domain,
+      excludedPorts: profileFor(mesh.spec.mesh.flavor).excludedInboundPorts,
+    });
+    const rep = verifyModel(model, { expandRows: false });
+    verified = rep.violations
+      ? { type: 'Verified', status: 'False', reason: 'IsolationViolated', message: oneLine(`${rep.violations} path(s) break tenant isolation or a required edge: ${rep.surprises.slice(0, 3).join('; ')}`) }
+      : { type: 'Verified', status: 'True', reason: 'Isolated', message: `${rep.stats.targets} target(s) checked on every path` };
+  } else verified = { type: 'Verified', status: 'Unknown', reason: 'NotApplied', message: 'verified once everything is applied' };
+
+  let ready: Condition;
+  let progressing: Condition;
+  let degraded: Condition;
+  if (failures.length) {
+    const msg = oneLine(failures.slice(0, 3).join('; ') + (failures.length > 3 ? `; … ${failures.length - 3} more` : ''));
+    ready = { type: 'Ready', status: 'False', reason: 'ApplyFailed', message: msg };
+    progressing = { type: 'Progressing', status: 'False', reason: 'ApplyFailed', message: msg };
+    degraded = { type: 'Degraded', status: 'True', reason: 'ApplyFailed', message: msg };
+  } else if (conflicts.length) {
+    const msg = oneLine(conflicts.join('; '));
+    ready = { type: 'Ready', status: 'False', reason: 'Conflict', message: msg };
+    progressing = { type: 'Progressing', status: 'False', reason: 'Conflict', message: 'fields another manager owns are not taken over' };
+    degraded = { type: 'Degraded', status: 'True', reason: 'Conflict', message: msg };
+  } else if (waitingFor || notReady.length) {
+    const msg = waitingFor ? `waiting for ${waitingFor}` : `waiting for ${notReady.map((n) => `${n.ref} (${n.reason})`).join(', ')}`;
+    ready = { type: 'Ready', status: 'False', reason: 'Progressing', message: oneLine(msg) };
+    progressing = { type: 'Progressing', status: 'True', reason: waitingFor ? 'WaitingForKnativeServing' : 'WaitingForReady', message: oneLine(msg) };
+    degraded = { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' };
+  } else if (verified.status === 'False') {
+    ready = { type: 'Ready', status: 'False', reason: verified.reason, message: verified.message };
+    progressing = { type: 'Progressing', status: 'False', reason: 'Applied', message: `${objects.length} objects applied` };
+    degraded = { type: 'Degraded', status: 'True', reason: verified.reason, message: verified.message };
+  } else {
+    ready = { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${objects.length} objects applied and Ready` };
+    progressing = { type: 'Progressing', status: 'False', reason: 'Reconciled', message: '' };
+    degraded = { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' };
+  }
+  const status: CrStatus = { ...base, conditions: [ready, progressing, degraded, verified], applied: reached, pending, conflicts };
+  void applied; // writes of this pass: in the log line (run.ts) via status.applied is what is in place
+  const again = failures.length ? undefined : waitingFor || notReady.length ? (ctx.pendingRequeueMs ?? 5000) : undefined;
+  const out = await finish(ctx, cr, status, again);
+  return failures.length ? { ...out, error: failures[0] } : out;
+}
+
+/** CR deleted: remove every object labelled for it (namespaces released, as `delete` does), then the finalizer. */
+async function finalize(ctx: ReconcileContext, cr: KubeObject): Promise<ReconcileResult> {
+  const { s } = ctx;
+  const meta = cr.metadata as KubeObject['metadata'] & { finalizers?: string[]; resourceVersion?: string };
+  if (!(meta.finalizers ?? []).includes(FINALIZER)) return {};
+  const spec = specFromCr(cr);
+  // An invalid spec still cleans up: the kinds any spec can render are listed (plan.ts PRUNABLE_KINDS).
+  const objects = spec.ok ? render(spec.mesh, spec.mesh.spec.tls.generate ? { tls: { certPem: '', keyPem: '' } } : {}) : [];
+  const snap = await ownedSnapshot(s, objects, cr.metadata.name, ctx.concurrency);
+  const victims = selectPrune([], [...snap.live.values()], cr.metadata.name);
+  const r = await pruneObjects(s, victims, snap.infos, { concurrency: ctx.concurrency });
+  if (r.failed.length) return { error: `cleanup of ${cr.metadata.name}: ${r.failed[0]!.error}` };
+  await ctx.event(cr, 'Normal', 'CleanedUp', `${r.pruned.length} deleted, ${r.released.length} namespaces released`);
+  try {
+    await s.client.request('PATCH', resourcePath(CR_RESOURCE, undefined, cr.metadata.name), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { finalizers: (meta.finalizers ?? []).filter((f) => f !== FINALIZER), resourceVersion: meta.resourceVersion } },
+    });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+  }
+  return {};
+}
+
+const comparable = (c: Condition[]) => JSON.stringify(c.map(({ lastTransitionTime: _t, ...rest }) => rest));
+
+/** Writes status when it changed (lastTransitionTime kept unless the condition's status flipped); an Event when Ready's reason changes. */
+async function finish(ctx: ReconcileContext, cr: KubeObject, status: CrStatus, requeueAfterMs?: number): Promise<ReconcileResult> {
+  const prev = (cr.status ?? {}) as Partial<CrStatus>;
+  const prevConds = prev.conditions ?? [];
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  status.conditions = status.conditions.map((c) => {
+    const p = prevConds.find((x) => x.type === c.type);
+    // No empty strings: Kubernetes 1.20 stores "" as null and then rejects it against the schema.
+    const { message, ...rest } = c;
+    return { ...rest, ...(message ? { message } : {}), observedGeneration: status.observedGeneration, lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : now };
+  });
+  const same =
+    prev.observedGeneration === status.observedGeneration &&
+    comparable(prevConds) === comparable(status.conditions) &&
+    prev.applied === status.applied &&
+    prev.pending === status.pending &&
+    prev.objects === status.objects &&
+    JSON.stringify(prev.conflicts ?? []) === JSON.stringify(status.conflicts);
+  if (!same) {
+    await ctx.s.client.request('PATCH', `${resourcePath(CR_RESOURCE, undefined, cr.metadata.name)}/status`, {
+      contentType: 'application/merge-patch+json',
+      body: { status },
+    });
+  }
+  const ready = status.conditions[0]!;
+  const prevReady = prevConds.find((c) => c.type === 'Ready');
+  if (!prevReady || prevReady.reason !== ready.reason || prevReady.status !== ready.status) {
+    await ctx.event(cr, ready.status === 'True' || ready.reason === 'Progressing' ? 'Normal' : 'Warning', ready.reason, ready.message || ready.reason);
+  }
+  return { status, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+}
