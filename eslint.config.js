@@ -3,8 +3,33 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Pure folders (functional core): no file system, network or process I/O, and nothing from the shell.
-const PURE = ['src/api/types.ts', 'src/model/**', 'src/flavors/**', 'src/render/**', 'src/authz/**', 'src/verify/**', 'src/check/**', 'src/migrate/**', 'src/report/**'];
-const IO_MODULES = ['fs', 'fs/promises', 'child_process', 'net', 'http', 'https', 'http2', 'tls', 'dgram', 'dns', 'worker_threads', 'cluster', 'readline', 'process'];
+const PURE = [
+  'src/api/types.ts',
+  'src/model/**',
+  'src/flavors/**',
+  'src/render/**',
+  'src/authz/**',
+  'src/verify/**',
+  'src/check/**',
+  'src/migrate/**',
+  'src/report/**',
+];
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'tls',
+  'dgram',
+  'dns',
+  'worker_threads',
+  'cluster',
+  'readline',
+  'process',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'coverage', '**/*.js', '**/*.mjs'] },
@@ -40,7 +65,10 @@ export default tseslint.config(
             { name: `node:${m}`, message: 'pure module: no I/O (functional core); do it in cluster/, controller/ or cli/' },
           ]),
           patterns: [
-            { group: ['**/cluster/**', '**/controller/**', '**/cli/**'], message: 'pure module: must not import the imperative shell (cluster/, controller/, cli/)' },
+            {
+              group: ['**/cluster/**', '**/controller/**', '**/cli/**'],
+              message: 'pure module: must not import the imperative shell (cluster/, controller/, cli/)',
+            },
             { group: ['@kubernetes/client-node'], allowTypeImports: true, message: 'pure module: client-node types only' },
           ],
         },

@@ -51,11 +51,24 @@ async function freshApiserver(first: boolean): Promise<Record<string, string>> {
   await testEnv.stopProcess(runDir, 'kube-apiserver');
   const etcd = JSON.parse(readFileSync(join(runDir, 'etcd.cmd.json'), 'utf8')) as { args: string[] };
   const client = etcd.args[etcd.args.indexOf('--listen-client-urls') + 1]!;
-  for (const prefix of ['/registry/namespaces/', '/registry/secrets/', '/registry/services/', '/registry/networkpolicies/', '/registry/maistra.io/', '/registry/networking.istio.io/', '/registry/security.istio.io/', '/registry/operator.knative.dev/', '/registry/operator.serverless.openshift.io/']) {
+  for (const prefix of [
+    '/registry/namespaces/',
+    '/registry/secrets/',
+    '/registry/services/',
+    '/registry/networkpolicies/',
+    '/registry/maistra.io/',
+    '/registry/networking.istio.io/',
+    '/registry/security.istio.io/',
+    '/registry/operator.knative.dev/',
+    '/registry/operator.serverless.openshift.io/',
+  ]) {
     const key = Buffer.from(prefix);
     const end = Buffer.from(prefix);
     end[end.length - 1]! += 1; // prefix range end: last byte + 1
-    const r = await fetch(`${client}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key: key.toString('base64'), range_end: end.toString('base64') }) });
+    const r = await fetch(`${client}/v3/kv/deleterange`, {
+      method: 'POST',
+      body: JSON.stringify({ key: key.toString('base64'), range_end: end.toString('base64') }),
+    });
     if (!r.ok) throw new Error(`etcd deleterange ${prefix}: ${r.status}`);
   }
   await testEnv.restartApiserver(runDir);
@@ -66,7 +79,9 @@ async function freshApiserver(first: boolean): Promise<Record<string, string>> {
 function cpuSeconds(name: string): number {
   try {
     const pid = readFileSync(join(runDir, `${name}.pid`), 'utf8').trim();
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return NaN;
@@ -87,7 +102,10 @@ async function measured(run: () => number | Promise<number>): Promise<Sample> {
 
 function timeKubectl(env: Record<string, string>): number {
   const t0 = performance.now();
-  const r = spawnSync(kubectl, ['apply', '--server-side', '-f', renderedPath, `--kubeconfig=${env.KUBECONFIG}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(kubectl, ['apply', '--server-side', '-f', renderedPath, `--kubeconfig=${env.KUBECONFIG}`], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`kubectl failed (${r.status}): ${(r.stderr || r.stdout).slice(0, 2000)}`);
   return ms;
@@ -95,7 +113,10 @@ function timeKubectl(env: Record<string, string>): number {
 
 async function timeOurs(env: Record<string, string>): Promise<number> {
   const t0 = performance.now();
-  const r = await cli(['apply', '-f', specPath, ...(process.env.BENCH_CONCURRENCY ? ['--concurrency', process.env.BENCH_CONCURRENCY] : [])], { KUBECONFIG: env.KUBECONFIG }).done;
+  const r = await cli(
+    ['apply', '-f', specPath, ...(process.env.BENCH_CONCURRENCY ? ['--concurrency', process.env.BENCH_CONCURRENCY] : [])],
+    { KUBECONFIG: env.KUBECONFIG },
+  ).done;
   const ms = performance.now() - t0;
   if (r.code !== 0) throw new Error(`serverless-mesh apply failed (${r.code}): ${r.stderr.slice(-3000)}`);
   if (process.env.BENCH_VERBOSE) process.stderr.write(r.stderr);

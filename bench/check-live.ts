@@ -30,12 +30,28 @@ for (const o of bundle.filter((x) => x.kind !== 'Namespace')) await apply(o);
 await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-secrets' } });
 const blob = Buffer.alloc(1024, 'x').toString('base64');
 for (let i = 0; i < N; i += 100)
-  await Promise.all(Array.from({ length: Math.min(100, N - i) }, (_, j) => apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s-${i + j}`, namespace: 'bench-secrets' }, type: 'Opaque', data: { blob } })));
+  await Promise.all(
+    Array.from({ length: Math.min(100, N - i) }, (_, j) =>
+      apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `s-${i + j}`, namespace: 'bench-secrets' },
+        type: 'Opaque',
+        data: { blob },
+      }),
+    ),
+  );
 client.close();
 console.log(`setup: ${bundle.length} bundle objects + ${N} Secrets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(root, 'bin/serverless-mesh.js'), '--kubeconfig', kubeconfig, 'check', '--cluster', '-o', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+const r = spawnSync(
+  '/usr/bin/time',
+  ['-v', process.execPath, join(root, 'bin/serverless-mesh.js'), '--kubeconfig', kubeconfig, 'check', '--cluster', '-o', 'json'],
+  { encoding: 'utf8', maxBuffer: 1 << 28 },
+);
 const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1];
 const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(r.stderr)?.[1];
 const findings = r.stdout ? (JSON.parse(r.stdout) as { findings: unknown[] }).findings.length : NaN;
-console.log(`check --cluster: exit ${r.status}, ${findings} findings, wall ${wall}, peak RSS ${rss ? (Number(rss) / 1024).toFixed(0) : '?'} MB`);
+console.log(
+  `check --cluster: exit ${r.status}, ${findings} findings, wall ${wall}, peak RSS ${rss ? (Number(rss) / 1024).toFixed(0) : '?'} MB`,
+);

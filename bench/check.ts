@@ -30,15 +30,38 @@ for (const ns of namespaces) {
       apiVersion: 'serving.knative.dev/v1',
       kind: 'Service',
       metadata: { name: 'app', namespace: ns, annotations: { 'serving.knative.openshift.io/enablePassthrough': 'true' } },
-      spec: { template: { metadata: { labels: { 'sidecar.istio.io/inject': 'true' }, annotations: { 'sidecar.istio.io/rewriteAppHTTPProbers': 'true' } }, spec: { containers: [{ image: 'example.com/app' }] } } },
+      spec: {
+        template: {
+          metadata: { labels: { 'sidecar.istio.io/inject': 'true' }, annotations: { 'sidecar.istio.io/rewriteAppHTTPProbers': 'true' } },
+          spec: { containers: [{ image: 'example.com/app' }] },
+        },
+      },
     },
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'worker', namespace: ns }, spec: { selector: { matchLabels: { app: 'worker' } }, template: { metadata: { labels: { app: 'worker' } }, spec: { containers: [{ name: 'w', image: 'example.com/w' }] } } } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'worker', namespace: ns }, spec: { selector: { app: 'worker' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'worker', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'worker' } },
+        template: { metadata: { labels: { app: 'worker' } }, spec: { containers: [{ name: 'w', image: 'example.com/w' }] } },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'worker', namespace: ns },
+      spec: { selector: { app: 'worker' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    },
   );
 }
 while (objects.length < TOTAL) {
   const ns = namespaces[i++ % namespaces.length]!;
-  objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns, labels: { app: 'worker' } }, data: { key: `value-${i}`, other: 'x' } });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `cm-${i}`, namespace: ns, labels: { app: 'worker' } },
+    data: { key: `value-${i}`, other: 'x' },
+  });
 }
 const text = toYaml(objects);
 const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
@@ -57,10 +80,14 @@ for (let r = 0; r < 3; r++) {
   const c = process.cpuUsage(c0);
   runs.push({ read: t1 - t0, check: t2 - t1, cpu: (c.user + c.system) / 1000, findings: findings.length });
 }
-console.log(`${objects.length} objects (${mb} MB YAML; ${objects.filter((o) => o.kind === 'AuthorizationPolicy').length} AuthorizationPolicies, ${namespaces.length} ksvcs), ${RULES.length} rules${validate ? ' incl. schema+CEL' : ''}`);
+console.log(
+  `${objects.length} objects (${mb} MB YAML; ${objects.filter((o) => o.kind === 'AuthorizationPolicy').length} AuthorizationPolicies, ${namespaces.length} ksvcs), ${RULES.length} rules${validate ? ' incl. schema+CEL' : ''}`,
+);
 runs.forEach((r, n) => {
   const total = r.read + r.check;
-  console.log(`run ${n + 1}${n === 0 ? ' (cold)' : ''}: read ${r.read.toFixed(0)} ms, check ${r.check.toFixed(0)} ms, wall ${total.toFixed(0)} ms → ${Math.round(objects.length / (total / 1000))} objects/s; CPU ${r.cpu.toFixed(0)} ms → ${Math.round(objects.length / (r.cpu / 1000))} objects/s per core; findings ${r.findings}`);
+  console.log(
+    `run ${n + 1}${n === 0 ? ' (cold)' : ''}: read ${r.read.toFixed(0)} ms, check ${r.check.toFixed(0)} ms, wall ${total.toFixed(0)} ms → ${Math.round(objects.length / (total / 1000))} objects/s; CPU ${r.cpu.toFixed(0)} ms → ${Math.round(objects.length / (r.cpu / 1000))} objects/s per core; findings ${r.findings}`,
+  );
 });
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 

@@ -29,10 +29,23 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? Math.max(2, Math.min(8, cp
 const HANG_MS = 5_000;
 
 type Class = 'ok' | 'input-error' | 'unpositioned' | 'crash' | 'hang';
-const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka', 'kourier'].map((n) => readFileSync(join(ROOT, 'examples', `${n}.yaml`), 'utf8'));
-const MANIFEST = 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow, namespace: team-a, labels: &l {app: x}}\nspec:\n  selector: {matchLabels: *l}\n  rules:\n    - from: [{source: {namespaces: [team-a]}}]\n---\napiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: Namespace, metadata: {name: team-a}}\n';
-const KSVC = 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: &m {name: hello, namespace: team-a}\nspec:\n  template:\n    metadata: {labels: {app: hello}}\n    spec: {containers: [{image: x}]}\n';
-const REQUEST = JSON.stringify({ source: { namespace: 'a', serviceAccount: 'd' }, destination: { namespace: 'b', port: 8080, labels: { app: 'x' } }, method: 'GET', path: '/' }, null, 2);
+const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka', 'kourier'].map((n) =>
+  readFileSync(join(ROOT, 'examples', `${n}.yaml`), 'utf8'),
+);
+const MANIFEST =
+  'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow, namespace: team-a, labels: &l {app: x}}\nspec:\n  selector: {matchLabels: *l}\n  rules:\n    - from: [{source: {namespaces: [team-a]}}]\n---\napiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: Namespace, metadata: {name: team-a}}\n';
+const KSVC =
+  'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: &m {name: hello, namespace: team-a}\nspec:\n  template:\n    metadata: {labels: {app: hello}}\n    spec: {containers: [{image: x}]}\n';
+const REQUEST = JSON.stringify(
+  {
+    source: { namespace: 'a', serviceAccount: 'd' },
+    destination: { namespace: 'b', port: 8080, labels: { app: 'x' } },
+    method: 'GET',
+    path: '/',
+  },
+  null,
+  2,
+);
 const HEAD = 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: a}\n';
 
 const rand = prng(SEED);
@@ -49,10 +62,15 @@ function garbage(): string {
 function nextCase(): { target: 'spec' | 'manifest' | 'request'; text: string } {
   const r = rand();
   if (r < 0.45) return { target: 'spec', text: mutate(pick(EXAMPLES), randomMutations(rand)) };
-  if (r < 0.55) return { target: 'spec', text: rand() < 0.5 ? aliasYaml(randomAliasNode(rand)) : `${HEAD}spec: ${aliasYaml(randomAliasNode(rand))}\n` };
+  if (r < 0.55)
+    return { target: 'spec', text: rand() < 0.5 ? aliasYaml(randomAliasNode(rand)) : `${HEAD}spec: ${aliasYaml(randomAliasNode(rand))}\n` };
   if (r < 0.62) return { target: 'spec', text: garbage() };
   if (r < 0.8) return { target: 'manifest', text: mutate(pick([MANIFEST, KSVC, EXAMPLES[0] as string]), randomMutations(rand)) };
-  if (r < 0.85) return { target: 'manifest', text: rand() < 0.5 ? garbage() : `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: ${aliasYaml(randomAliasNode(rand))}\n` };
+  if (r < 0.85)
+    return {
+      target: 'manifest',
+      text: rand() < 0.5 ? garbage() : `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: ${aliasYaml(randomAliasNode(rand))}\n`,
+    };
   return { target: 'request', text: rand() < 0.8 ? mutate(REQUEST, randomMutations(rand)) : garbage() };
 }
 
@@ -90,14 +108,22 @@ const t0 = performance.now();
 for (let i = 0; i < CASES; i++) {
   const c = nextCase();
   const file = c.target === 'request' ? '--request' : 'fuzz.yaml';
-  const r = classify(file, () => (c.target === 'spec' ? parseSpec(file, c.text) : c.target === 'manifest' ? manifestsFromText(file, c.text) : parseRequest(c.text)));
+  const r = classify(file, () =>
+    c.target === 'spec' ? parseSpec(file, c.text) : c.target === 'manifest' ? manifestsFromText(file, c.text) : parseRequest(c.text),
+  );
   slowest = Math.max(slowest, r.ms);
   const key = `${c.target}/${r.cls}`;
   counts.set(key, (counts.get(key) ?? 0) + 1);
-  if (r.cls !== 'ok' && r.cls !== 'input-error' && !examples.has(key)) examples.set(key, `${JSON.stringify(c.text.slice(0, 300))} → ${r.detail}`);
+  if (r.cls !== 'ok' && r.cls !== 'input-error' && !examples.has(key))
+    examples.set(key, `${JSON.stringify(c.text.slice(0, 300))} → ${r.detail}`);
 }
 const inMs = performance.now() - t0;
-table('in-process (parseSpec, manifest reader, parseRequest)', counts, CASES, ` in ${(inMs / 1000).toFixed(1)} s (${((1000 * inMs) / CASES).toFixed(0)} µs/case, slowest ${slowest.toFixed(0)} ms)`);
+table(
+  'in-process (parseSpec, manifest reader, parseRequest)',
+  counts,
+  CASES,
+  ` in ${(inMs / 1000).toFixed(1)} s (${((1000 * inMs) / CASES).toFixed(0)} µs/case, slowest ${slowest.toFixed(0)} ms)`,
+);
 for (const [k, v] of examples) console.log(`  example ${k}: ${v}`);
 
 // ---- through the CLI bundle ---------------------------------------------------------------------
@@ -118,7 +144,12 @@ function cliCase(i: number): { args: string[]; input?: string; file: string; lab
   const io = viaStdin ? { input: c.text } : {};
   if (c.target === 'spec') return { args: ['render', '-f', src], file: name, label: 'render -f', ...io };
   // argv cannot hold NUL: the shell could not pass one either
-  if (c.target === 'request') return { args: ['authz', '-m', join(ROOT, 'examples/ossm2-basic.yaml'), '--request', c.text.replace(/\0/g, ' ')], file: '--request', label: 'authz --request' };
+  if (c.target === 'request')
+    return {
+      args: ['authz', '-m', join(ROOT, 'examples/ossm2-basic.yaml'), '--request', c.text.replace(/\0/g, ' ')],
+      file: '--request',
+      label: 'authz --request',
+    };
   const cmd = pick(['verify', 'mesh-ify', 'authz']);
   if (cmd === 'verify') return { args: ['verify', '-m', src], file: name, label: 'verify -m', ...io };
   if (cmd === 'mesh-ify') return { args: ['mesh-ify', src], file: name, label: 'mesh-ify', ...io };
@@ -128,7 +159,10 @@ function cliCase(i: number): { args: string[]; input?: string; file: string; lab
 function runCli(c: ReturnType<typeof cliCase>): Promise<{ cls: Class; detail?: string; ms: number }> {
   return new Promise((resolve) => {
     const t = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), ...c.args], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), ...c.args], {
+      cwd: ROOT,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let hung = false;
     const timer = setTimeout(() => {
@@ -143,8 +177,12 @@ function runCli(c: ReturnType<typeof cliCase>): Promise<{ cls: Class; detail?: s
       const ms = performance.now() - t;
       if (hung) return resolve({ cls: 'hang', ms });
       if (code === 0 || (code === 1 && c.label === 'verify -m')) return resolve({ cls: 'ok', ms });
-      if (code !== 2 || /\n\s+at |internal error/.test(stderr)) return resolve({ cls: 'crash', detail: `exit ${code}: ${stderr.slice(0, 300)}`, ms });
-      const bad = stderr.trimEnd().split('\n').find((l) => !(l.startsWith(`${c.file}:`) && /^:\d+:\d+: \S/.test(l.slice(c.file.length))));
+      if (code !== 2 || /\n\s+at |internal error/.test(stderr))
+        return resolve({ cls: 'crash', detail: `exit ${code}: ${stderr.slice(0, 300)}`, ms });
+      const bad = stderr
+        .trimEnd()
+        .split('\n')
+        .find((l) => !(l.startsWith(`${c.file}:`) && /^:\d+:\d+: \S/.test(l.slice(c.file.length))));
       resolve(bad === undefined ? { cls: 'input-error', ms } : { cls: 'unpositioned', detail: bad.slice(0, 300), ms });
     });
   });
@@ -161,12 +199,18 @@ await Promise.all(
       cliSlowest = Math.max(cliSlowest, r.ms);
       const key = `${c.label}/${r.cls}`;
       cliCounts.set(key, (cliCounts.get(key) ?? 0) + 1);
-      if (r.cls !== 'ok' && r.cls !== 'input-error' && !cliExamples.has(key)) cliExamples.set(key, `${c.args.slice(0, 2).join(' ')} ${JSON.stringify((c.input ?? '').slice(0, 200))} → ${r.detail}`);
+      if (r.cls !== 'ok' && r.cls !== 'input-error' && !cliExamples.has(key))
+        cliExamples.set(key, `${c.args.slice(0, 2).join(' ')} ${JSON.stringify((c.input ?? '').slice(0, 200))} → ${r.detail}`);
     }
   }),
 );
 rmSync(dir, { recursive: true, force: true });
-table(`CLI bundle (${CONCURRENCY} in parallel)`, cliCounts, CLI_CASES, ` in ${((performance.now() - t1) / 1000).toFixed(1)} s (slowest ${cliSlowest.toFixed(0)} ms)`);
+table(
+  `CLI bundle (${CONCURRENCY} in parallel)`,
+  cliCounts,
+  CLI_CASES,
+  ` in ${((performance.now() - t1) / 1000).toFixed(1)} s (slowest ${cliSlowest.toFixed(0)} ms)`,
+);
 for (const [k, v] of cliExamples) console.log(`  example ${k}: ${v}`);
 
 const sum = (m: Map<string, number>, cls: Class) => [...m].filter(([k]) => k.endsWith(`/${cls}`)).reduce((n, [, v]) => n + v, 0);

@@ -23,14 +23,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 let ok = true;
 if (!process.env.FLAVORS) {
   for (const flavor of FLAVORS) {
-    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, FLAVORS: flavor } });
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, FLAVORS: flavor },
+    });
     ok &&= r.status === 0;
   }
 }
 for (const flavor of process.env.FLAVORS ? FLAVORS : []) {
   // NETPOL=generate: with the NetworkPolicies (ossm3/istio: one per path and namespace).
   const netpol = process.env.NETPOL ? `  networkPolicies: ${process.env.NETPOL}\n` : '';
-  const specText = tenantSpecText(TENANTS, NAMESPACES, `  mesh: {flavor: ${flavor}}\n  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}\n${netpol}`);
+  const specText = tenantSpecText(
+    TENANTS,
+    NAMESPACES,
+    `  mesh: {flavor: ${flavor}}\n  kafka: {bootstrapServers: [my-cluster-kafka-bootstrap.kafka:9092]}\n${netpol}`,
+  );
   const t0 = process.hrtime.bigint();
   const mesh = parseSpec('bench.yaml', specText);
   const loadMs = ms(t0);
@@ -55,10 +62,14 @@ for (const flavor of process.env.FLAVORS ? FLAVORS : []) {
   const ratio = endToEndMs / yamlMs;
   const pass = endToEndMs < 1000 && ratio <= 1.5;
   ok &&= pass;
-  console.log(`[${flavor}] tenants=${TENANTS} namespaces=${TENANTS * NAMESPACES} objects=${objects.length} yaml=${(bytes / 1e6).toFixed(1)} MB`);
+  console.log(
+    `[${flavor}] tenants=${TENANTS} namespaces=${TENANTS * NAMESPACES} objects=${objects.length} yaml=${(bytes / 1e6).toFixed(1)} MB`,
+  );
   console.log(`[${flavor}] spec load+validate: ${loadMs.toFixed(0)} ms`);
   console.log(`[${flavor}] render (median of ${RUNS}): ${renderMs.toFixed(1)} ms`);
   console.log(`[${flavor}] yaml serialise (floor, median of ${RUNS}): ${yamlMs.toFixed(1)} ms`);
-  console.log(`[${flavor}] render + serialise: ${endToEndMs.toFixed(1)} ms = ${ratio.toFixed(2)}x the floor  (targets: < 1000 ms, <= 1.5x)${pass ? '' : '  FAIL'}`);
+  console.log(
+    `[${flavor}] render + serialise: ${endToEndMs.toFixed(1)} ms = ${ratio.toFixed(2)}x the floor  (targets: < 1000 ms, <= 1.5x)${pass ? '' : '  FAIL'}`,
+  );
 }
 process.exitCode = ok ? 0 : 1;

@@ -42,11 +42,19 @@ for (const tp of rep.byTarget) {
 }
 const classCounts = [...perTarget.values()];
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
-console.log(`config ${config}: ${TENANTS} tenants, ${model.sources.length} sources × ${model.ksvcs.length} targets × 5 paths = ${pairs} path results (${allowed} allowed in some variant)`);
-console.log(`policies: ${objects.filter((o) => o.kind === 'AuthorizationPolicy').length} AuthorizationPolicies; eventing rows checked: ${rep.eventing.length} expanded, ${rep.findings.length} findings`);
-console.log(`source classes: ${rep.stats.sourceClasses} (per target and path: min ${Math.min(...classCounts)}, max ${Math.max(...classCounts)})`);
+console.log(
+  `config ${config}: ${TENANTS} tenants, ${model.sources.length} sources × ${model.ksvcs.length} targets × 5 paths = ${pairs} path results (${allowed} allowed in some variant)`,
+);
+console.log(
+  `policies: ${objects.filter((o) => o.kind === 'AuthorizationPolicy').length} AuthorizationPolicies; eventing rows checked: ${rep.eventing.length} expanded, ${rep.findings.length} findings`,
+);
+console.log(
+  `source classes: ${rep.stats.sourceClasses} (per target and path: min ${Math.min(...classCounts)}, max ${Math.max(...classCounts)})`,
+);
 console.log(`hop evaluations: ${rep.stats.evaluations}; required edges: ${rep.requiredEdges.length}; violations: ${rep.violations}`);
-console.log(`model ${(t1 - t0).toFixed(0)} ms, verify ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} MB, heap used ${mb(process.memoryUsage().heapUsed)} MB`);
+console.log(
+  `model ${(t1 - t0).toFixed(0)} ms, verify ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} MB, heap used ${mb(process.memoryUsage().heapUsed)} MB`,
+);
 if (rep.violations > 0) {
   console.error(rep.surprises.slice(0, 5).join('\n'));
   process.exitCode = 1;

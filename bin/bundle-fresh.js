@@ -44,4 +44,8 @@ export function isFresh(bundle, inputs) {
 }
 
 /** isFresh for the package rooted at `root`. */
-export const bundleIsFresh = (root) => isFresh(join(root, BUNDLE), BUNDLE_INPUTS.map((p) => join(root, p)));
+export const bundleIsFresh = (root) =>
+  isFresh(
+    join(root, BUNDLE),
+    BUNDLE_INPUTS.map((p) => join(root, p)),
+  );

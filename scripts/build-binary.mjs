@@ -38,7 +38,12 @@ const missingOptional = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.kind !== 'require-call' || args.pluginData?.probe || isBuiltin(args.path)) return undefined;
-      const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { probe: true } });
+      const r = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: { probe: true },
+      });
       if (r.errors.length === 0) return { path: r.path, external: r.external, namespace: r.namespace, sideEffects: r.sideEffects };
       return { path: args.path, namespace: 'missing-optional' };
     });
@@ -63,7 +68,8 @@ export async function bundleCjs(outfile) {
     logLevel: 'silent',
     plugins: [missingOptional],
   });
-  for (const w of result.warnings) process.stderr.write(`build-binary: warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}\n`);
+  for (const w of result.warnings)
+    process.stderr.write(`build-binary: warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}\n`);
 }
 
 function run(cmd, args) {
@@ -85,7 +91,10 @@ export async function buildBinary(out = BINARY) {
     const blob = join(work, 'sea-prep.blob');
     await bundleCjs(script);
     const config = join(work, 'sea-config.json');
-    writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }));
+    writeFileSync(
+      config,
+      JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }),
+    );
     run(process.execPath, ['--experimental-sea-config', config]);
     mkdirSync(dirname(out), { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
@@ -111,7 +120,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stdout.write(`build-binary: ${relative(process.cwd(), file) || file} in ${Math.round(ms)} ms\n`);
   } catch (e) {
     const errors = e && typeof e === 'object' && Array.isArray(e.errors) ? e.errors : [];
-    for (const m of errors) process.stderr.write(`build-binary: error: ${m.text}${m.location ? ` (${m.location.file}:${m.location.line})` : ''}\n`);
+    for (const m of errors)
+      process.stderr.write(`build-binary: error: ${m.text}${m.location ? ` (${m.location.file}:${m.location.line})` : ''}\n`);
     if (errors.length === 0) process.stderr.write(`build-binary: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;
   }

@@ -73,7 +73,9 @@ function formatMessage(kind, m) {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const { file, bytes, ms } = await build();
-    process.stdout.write(`build: ${relative(process.cwd(), file) || file} ${(bytes / 1024 / 1024).toFixed(2)} MiB in ${Math.round(ms)} ms\n`);
+    process.stdout.write(
+      `build: ${relative(process.cwd(), file) || file} ${(bytes / 1024 / 1024).toFixed(2)} MiB in ${Math.round(ms)} ms\n`,
+    );
   } catch (e) {
     // esbuild's BuildFailure carries the messages; anything else (I/O) has a message of its own.
     const errors = e && typeof e === 'object' && Array.isArray(e.errors) ? e.errors : [];

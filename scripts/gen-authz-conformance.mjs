@@ -183,7 +183,12 @@ function goRows(body) {
   const open = body.indexOf('{', i);
   const close = matching(body, open);
   const inner = stripComments(body.slice(open + 1, close));
-  const lineOf = (text) => body.slice(0, open).split('\n').length + stripComments(body.slice(open + 1, close)).slice(0, inner.indexOf(text)).split('\n').length - 1;
+  const lineOf = (text) =>
+    body.slice(0, open).split('\n').length +
+    stripComments(body.slice(open + 1, close))
+      .slice(0, inner.indexOf(text))
+      .split('\n').length -
+    1;
   return splitTop(inner).map((el) => {
     const fields = {};
     const txt = el.replace(/^\{|\}$/g, '');
@@ -222,11 +227,16 @@ function goValue(expr, vars) {
   // authz_test.go TestAuthz_CustomServer: extAuthzHeaders(v) sets authz.XExtAuthz ("x-ext-authz")
   // and authz.XExtAuthzAdditionalHeaderOverride; allowHeaders() = extAuthzHeaders(authz.XExtAuthzAllow).
   const ext = /^extAuthzHeaders\((.*)\)$/.exec(expr);
-  if (ext) return { 'x-ext-authz': ext[1] === 'authz.XExtAuthzAllow' ? 'allow' : goValue(ext[1], vars), 'x-ext-authz-additional-header-override': 'should-be-override' };
+  if (ext)
+    return {
+      'x-ext-authz': ext[1] === 'authz.XExtAuthzAllow' ? 'allow' : goValue(ext[1], vars),
+      'x-ext-authz-additional-header-override': 'should-be-override',
+    };
   if (expr === 'allowHeaders()') return goValue('extAuthzHeaders(authz.XExtAuthzAllow)', vars);
   if (expr === 'denyHeaders()') return goValue('extAuthzHeaders("deny")', vars);
   const hdr = /^headers\.New\(\)((?:\.With\("[^"]*",\s*"[^"]*"\))*)\.Build\(\)$/.exec(expr);
-  if (hdr) return Object.fromEntries([...hdr[1].matchAll(/\.With\(("[^"]*"),\s*("[^"]*")\)/g)].map((m) => [goString(m[1]), goString(m[2])]));
+  if (hdr)
+    return Object.fromEntries([...hdr[1].matchAll(/\.With\(("[^"]*"),\s*("[^"]*")\)/g)].map((m) => [goString(m[1]), goString(m[2])]));
   throw new Error(`cannot evaluate Go expression ${expr}`);
 }
 
@@ -242,12 +252,13 @@ const scenarios = {};
 const cases = [];
 const targetsOf = (spec, from) => {
   const list = [];
-  for (const ns of spec.to) for (const svc of SERVICES) {
-    const key = `${ns}/${svc}`;
-    if (svc === 'a' && !spec.toIncludesA && !spec.ingress) continue; // ToMatch(match.Not(fromMatch)): a is a source
-    if (key === from) continue; // echotest.NoSelfCalls
-    list.push({ ns, service: svc, key });
-  }
+  for (const ns of spec.to)
+    for (const svc of SERVICES) {
+      const key = `${ns}/${svc}`;
+      if (svc === 'a' && !spec.toIncludesA && !spec.ingress) continue; // ToMatch(match.Not(fromMatch)): a is a source
+      if (key === from) continue; // echotest.NoSelfCalls
+      list.push({ ns, service: svc, key });
+    }
   return list;
 };
 
@@ -296,7 +307,12 @@ for (const [name, spec] of Object.entries(SETUP)) {
         };
         const rows = spec.rowsFor ? spec.rowsFor(to, env).map((r) => ({ text: r.line, literal: r })) : goTable;
         rows.forEach((row, idx) => {
-          const base = { scenario: scenarioId, provenance: { file: `${SEC}/authz_test.go`, test: name, row: idx, go: row.text.slice(0, 300) }, from, to: to.key };
+          const base = {
+            scenario: scenarioId,
+            provenance: { file: `${SEC}/authz_test.go`, test: name, row: idx, go: row.text.slice(0, 300) },
+            from,
+            to: to.key,
+          };
           let r;
           try {
             if (row.literal) r = { ...row.literal };
@@ -348,19 +364,39 @@ function buildHops(spec, from, to, portName, r) {
     source,
     destination,
     ...(http
-      ? { method: grpc ? 'POST' : (r.method ?? 'GET'), path: grpc ? '/proto.EchoTestService/Echo' : r.path || '/', host: extra.host ?? `${destination.service}:${destination.servicePort}`, headers }
+      ? {
+          method: grpc ? 'POST' : (r.method ?? 'GET'),
+          path: grpc ? '/proto.EchoTestService/Echo' : r.path || '/',
+          host: extra.host ?? `${destination.service}:${destination.servicePort}`,
+          headers,
+        }
       : {}),
     ...extra,
   });
   if (spec.ingress) {
     // Ingress gateway (istio-system, labels istio=ingressgateway, app=istio-ingressgateway), HTTP
     // server port 80 → workload 8080; the test client is outside the mesh; XFF carries c.ip.
-    const gw = { namespace: env.system, labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' }, port: 8080, servicePort: 80, protocol: 'http', gatewayListener: 'PLAINTEXT', service: `istio-ingressgateway.${env.system}.svc.cluster.local` };
+    const gw = {
+      namespace: env.system,
+      labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+      port: 8080,
+      servicePort: 80,
+      protocol: 'http',
+      gatewayListener: 'PLAINTEXT',
+      service: `istio-ingressgateway.${env.system}.svc.cluster.local`,
+    };
     const h = { ...headers, ...(r.ip ? { 'X-Forwarded-For': r.ip } : {}) };
     const host = r.host;
     return [
       { source: { sidecar: false, ip: '10.0.0.99' }, destination: gw, method: 'GET', path: r.path || '/', host, headers: h },
-      { source: { namespace: env.system, serviceAccount: 'istio-ingressgateway-service-account', ip: '10.0.0.50' }, destination: { ...dest, port: portByName.http.workloadPort, servicePort: portByName.http.servicePort, protocol: 'http' }, method: 'GET', path: r.path || '/', host, headers: h },
+      {
+        source: { namespace: env.system, serviceAccount: 'istio-ingressgateway-service-account', ip: '10.0.0.50' },
+        destination: { ...dest, port: portByName.http.workloadPort, servicePort: portByName.http.servicePort, protocol: 'http' },
+        method: 'GET',
+        path: r.path || '/',
+        host,
+        headers: h,
+      },
     ];
   }
   const f = endpoint(from);
@@ -370,13 +406,24 @@ function buildHops(spec, from, to, portName, r) {
     // hosts: mesh port 80 → egress gateway 443 with DestinationRule ISTIO_MUTUAL (workload 8443).
     const company = r.host === 'www.company.com';
     const gw = {
-      namespace: env.system, labels: { app: 'istio-egressgateway', istio: 'egressgateway' },
-      port: company ? 8080 : 8443, servicePort: company ? 80 : 443, protocol: 'http',
-      gatewayListener: company ? 'PLAINTEXT' : 'ISTIO_MUTUAL', service: `istio-egressgateway.${env.system}.svc.cluster.local`,
+      namespace: env.system,
+      labels: { app: 'istio-egressgateway', istio: 'egressgateway' },
+      port: company ? 8080 : 8443,
+      servicePort: company ? 80 : 443,
+      protocol: 'http',
+      gatewayListener: company ? 'PLAINTEXT' : 'ISTIO_MUTUAL',
+      service: `istio-egressgateway.${env.system}.svc.cluster.local`,
     };
     return [
       { source, destination: gw, method: 'GET', path: r.path || '/', host: r.host, headers },
-      { source: { namespace: env.system, serviceAccount: 'istio-egressgateway-service-account' }, destination: { ...dest, port: portByName.http.workloadPort, servicePort: portByName.http.servicePort, protocol: 'http' }, method: 'GET', path: r.path || '/', host: r.host, headers },
+      {
+        source: { namespace: env.system, serviceAccount: 'istio-egressgateway-service-account' },
+        destination: { ...dest, port: portByName.http.workloadPort, servicePort: portByName.http.servicePort, protocol: 'http' },
+        method: 'GET',
+        path: r.path || '/',
+        host: r.host,
+        headers,
+      },
     ];
   }
   return [hop(source, dest)];
@@ -390,7 +437,8 @@ const normCases = [];
   const table = goRows(body);
   const MODES = { NONE: 'NONE', BASE: 'BASE', MERGE_SLASHES: 'MERGE_SLASHES', DECODE_AND_MERGE_SLASHES: 'DECODE_AND_MERGE_SLASHES' };
   // percentEncodedCases: generated by a loop in Go; translated (supportedPercentEncode + url.PathUnescape).
-  const supported = (i) => [0x2d, 0x2e, 0x2f, 0x5c, 0x5f, 0x7e].includes(i) || (i >= 0x30 && i <= 0x39) || (i >= 0x41 && i <= 0x5a) || (i >= 0x61 && i <= 0x7a);
+  const supported = (i) =>
+    [0x2d, 0x2e, 0x2f, 0x5c, 0x5f, 0x7e].includes(i) || (i >= 0x30 && i <= 0x39) || (i >= 0x41 && i <= 0x5a) || (i >= 0x61 && i <= 0x7a);
   const percent = [];
   for (let i = 1; i <= 0xff; i++) {
     const input = `/admin%${i.toString(16).padStart(2, '0')}`;
@@ -425,10 +473,16 @@ const normCases = [];
 const doc = {
   generatedBy: 'scripts/gen-authz-conformance.mjs',
   istio: { repo: 'https://github.com/istio/istio', commit },
-  environment: { namespaces: { ns1: env.ns1.name, ns2: env.ns2.name, system: env.system }, ports: portByName, meshConfig: { defaultConfig: { gatewayTopology: { numTrustedProxies: 1 } } } },
+  environment: {
+    namespaces: { ns1: env.ns1.name, ns2: env.ns2.name, system: env.system },
+    ports: portByName,
+    meshConfig: { defaultConfig: { gatewayTopology: { numTrustedProxies: 1 } } },
+  },
   scenarios,
   cases,
   normalization: normCases,
 };
 writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`);
-console.error(`wrote ${out}: ${Object.keys(scenarios).length} scenarios, ${cases.length} authz cases, ${normCases.length} normalization cases`);
+console.error(
+  `wrote ${out}: ${Object.keys(scenarios).length} scenarios, ${cases.length} authz cases, ${normCases.length} normalization cases`,
+);

@@ -46,7 +46,10 @@ function staticChecks() {
   for (const [what, args] of [
     ['type check (tsc --noEmit)', ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit']],
     ['lint (eslint)', ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench']],
-    ['format (prettier --check)', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', 'src', 'test', 'bench', 'scripts', 'bin']],
+    [
+      'format (prettier --check)',
+      ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', 'src', 'test', 'bench', 'scripts', 'bin'],
+    ],
   ]) {
     process.stderr.write(`run-tests: ${what}\n`);
     const r = spawnSync(process.execPath, args, { stdio: 'inherit' });

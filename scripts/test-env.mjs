@@ -62,7 +62,9 @@ function which(cmd) {
 function sudoPrefix() {
   if (process.getuid?.() === 0) return [];
   if (which('sudo')) return ['sudo', '-n'];
-  throw new Error('apt packages are missing and this is not root (and no sudo): install golang-go etcd-server rsync make dpkg-dev golang-github-modern-go-reflect2-dev');
+  throw new Error(
+    'apt packages are missing and this is not root (and no sudo): install golang-go etcd-server rsync make dpkg-dev golang-github-modern-go-reflect2-dev',
+  );
 }
 
 function aptSourcesHaveDebSrc() {
@@ -356,7 +358,12 @@ export async function restartApiserver(dir, extraArgs = []) {
   const token = readFileSync(join(dir, 'tokens.csv'), 'utf8').split(',')[0];
   spawnDaemon('kube-apiserver', cmd, args, dir);
   writeFileSync(join(dir, 'kube-apiserver.cmd.json'), JSON.stringify({ cmd, args, original }));
-  await waitFor('kube-apiserver', async () => (await request(env.SERVERLESS_MESH_TEST_APISERVER, token, 'GET', '/readyz')).status === 200, 90000, join(dir, 'kube-apiserver.log'));
+  await waitFor(
+    'kube-apiserver',
+    async () => (await request(env.SERVERLESS_MESH_TEST_APISERVER, token, 'GET', '/readyz')).status === 200,
+    90000,
+    join(dir, 'kube-apiserver.log'),
+  );
 }
 
 async function waitFor(what, fn, timeoutMs, logFile) {
@@ -372,7 +379,9 @@ async function waitFor(what, fn, timeoutMs, logFile) {
   }
   let tail = '';
   if (logFile && existsSync(logFile)) tail = readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
-  throw new Error(`${what} not ready after ${timeoutMs / 1000} s${last ? ` (${last.message})` : ''}${tail ? `\n--- ${logFile} ---\n${tail}` : ''}`);
+  throw new Error(
+    `${what} not ready after ${timeoutMs / 1000} s${last ? ` (${last.message})` : ''}${tail ? `\n--- ${logFile} ---\n${tail}` : ''}`,
+  );
 }
 
 function isAlive(pid) {
@@ -417,16 +426,28 @@ async function startIn(dir, { crds = true, controllerManager = true } = {}) {
   const t0 = Date.now();
 
   const [etcdClient, etcdPeer, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  spawnDaemon('etcd', 'etcd', [
-    '--data-dir', join(dir, 'etcd'),
-    '--listen-client-urls', `http://127.0.0.1:${etcdClient}`,
-    '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-    '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-    '--initial-cluster', `default=http://127.0.0.1:${etcdPeer}`,
-    '--unsafe-no-fsync', // throwaway data: durability costs time and buys nothing here
-    '--log-level', 'warn',
-  ], dir);
+  spawnDaemon(
+    'etcd',
+    'etcd',
+    [
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-cluster',
+      `default=http://127.0.0.1:${etcdPeer}`,
+      '--unsafe-no-fsync', // throwaway data: durability costs time and buys nothing here
+      '--log-level',
+      'warn',
+    ],
+    dir,
+  );
 
   // Tokens: admin (system:masters) and a limited user with no RBAC grants, so tests can exercise 403.
   const adminToken = randomBytes(24).toString('hex');
@@ -442,34 +463,49 @@ async function startIn(dir, { crds = true, controllerManager = true } = {}) {
   const certDir = join(dir, 'certs');
   mkdirSync(certDir, { recursive: true, mode: 0o700 });
 
-  await waitFor('etcd', async () => {
-    const r = await fetch(`http://127.0.0.1:${etcdClient}/health`).catch(() => null);
-    return r?.ok;
-  }, 30000, join(dir, 'etcd.log'));
+  await waitFor(
+    'etcd',
+    async () => {
+      const r = await fetch(`http://127.0.0.1:${etcdClient}/health`).catch(() => null);
+      return r?.ok;
+    },
+    30000,
+    join(dir, 'etcd.log'),
+  );
 
-  spawnDaemon('kube-apiserver', join(BIN, 'kube-apiserver'), [
-    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${apiPort}`,
-    '--insecure-port=0',
-    `--cert-dir=${certDir}`,
-    `--token-auth-file=${join(dir, 'tokens.csv')}`,
-    '--authorization-mode=RBAC',
-    '--service-account-issuer=https://kubernetes.default.svc',
-    `--service-account-key-file=${join(dir, 'sa.pub')}`,
-    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-    '--service-cluster-ip-range=10.0.0.0/24',
-    '--advertise-address=127.0.0.1',
-    '--max-requests-inflight=800',
-    '--max-mutating-requests-inflight=400',
-    '--v=1',
-  ], dir);
+  spawnDaemon(
+    'kube-apiserver',
+    join(BIN, 'kube-apiserver'),
+    [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      '--insecure-port=0',
+      `--cert-dir=${certDir}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--advertise-address=127.0.0.1',
+      '--max-requests-inflight=800',
+      '--max-mutating-requests-inflight=400',
+      '--v=1',
+    ],
+    dir,
+  );
 
   const server = `https://127.0.0.1:${apiPort}`;
-  await waitFor('kube-apiserver', async () => {
-    const r = await request(server, adminToken, 'GET', '/readyz');
-    return r.status === 200;
-  }, 90000, join(dir, 'kube-apiserver.log'));
+  await waitFor(
+    'kube-apiserver',
+    async () => {
+      const r = await request(server, adminToken, 'GET', '/readyz');
+      return r.status === 200;
+    },
+    90000,
+    join(dir, 'kube-apiserver.log'),
+  );
 
   const caFile = join(certDir, 'apiserver.crt'); // self-signed serving cert doubles as its own CA
   const kubeconfig = join(dir, 'kubeconfig');
@@ -479,18 +515,23 @@ async function startIn(dir, { crds = true, controllerManager = true } = {}) {
 
   if (controllerManager) {
     // Namespace deletion and ownerReference GC are controller work; prune/delete tests need them.
-    spawnDaemon('kube-controller-manager', join(BIN, 'kube-controller-manager'), [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--controllers=namespace,garbagecollector',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
-      '--port=0',
-      '--leader-elect=false',
-      '--use-service-account-credentials=false',
-      '--v=1',
-    ], dir);
+    spawnDaemon(
+      'kube-controller-manager',
+      join(BIN, 'kube-controller-manager'),
+      [
+        `--kubeconfig=${kubeconfig}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        '--controllers=namespace,garbagecollector',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        '--port=0',
+        '--leader-elect=false',
+        '--use-service-account-credentials=false',
+        '--v=1',
+      ],
+      dir,
+    );
   }
 
   if (crds) await installCrds(server, adminToken);
@@ -540,15 +581,21 @@ async function installCrds(server, token) {
       }
     }),
   );
-  log(`CRDs downgraded for Kubernetes ${K8S_VERSION} (test apiserver only); dropped: ` +
-    ([...summary].map(([d, names]) => `${d} (${names.sort().join(', ')})`).join('; ') || 'nothing'));
+  log(
+    `CRDs downgraded for Kubernetes ${K8S_VERSION} (test apiserver only); dropped: ` +
+      ([...summary].map(([d, names]) => `${d} (${names.sort().join(', ')})`).join('; ') || 'nothing'),
+  );
   // Wait until every CRD is Established, otherwise the first CR requests 404.
-  await waitFor('CRDs established', async () => {
-    const r = await request(server, token, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
-    const items = JSON.parse(r.body).items ?? [];
-    const established = items.filter((i) => i.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
-    return established.length >= byName.size;
-  }, 60000);
+  await waitFor(
+    'CRDs established',
+    async () => {
+      const r = await request(server, token, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
+      const items = JSON.parse(r.body).items ?? [];
+      const established = items.filter((i) => i.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
+      return established.length >= byName.size;
+    },
+    60000,
+  );
   log(`${byName.size} CRDs installed`);
 }
 

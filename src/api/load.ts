@@ -1,15 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InputErrors } from '../util/errors.ts';
 import { inputName, readInput } from '../util/input.ts';
-import {
-  capErrors,
-  formatError,
-  parseYamlDocs,
-  pointerToPath,
-  positionOf,
-  type PathSegment,
-  type SourceDoc,
-} from '../util/yaml-source.ts';
+import { capErrors, formatError, parseYamlDocs, pointerToPath, positionOf, type PathSegment, type SourceDoc } from '../util/yaml-source.ts';
 import { profileFor } from '../flavors/index.ts';
 import { splitHostPort } from '../model/host-port.ts';
 import { specSchema } from './schema.ts';
@@ -35,9 +27,7 @@ export function parseSpec(file: string, text: string): ServerlessMesh {
   if (errors.length > 0) throw new InputErrors(errors);
   if (docs.length !== 1) {
     const pos = docs[1] ? positionOf(docs[1], []) : { line: 1, col: 1 };
-    throw new InputErrors([
-      formatError(file, pos, [], `expected exactly one ServerlessMesh document, found ${docs.length}`),
-    ]);
+    throw new InputErrors([formatError(file, pos, [], `expected exactly one ServerlessMesh document, found ${docs.length}`)]);
   }
   const src = docs[0] as SourceDoc;
   const value = structuredClone(src.value);
@@ -64,7 +54,6 @@ function fillDerivedDefaults(mesh: ServerlessMesh): void {
     kafka.ports = [...new Set(kafka.bootstrapServers.map((s) => splitHostPort(s).port))];
   }
 }
-
 
 function schemaErrors(src: SourceDoc, errors: ErrorObject[]): string[] {
   const lines: string[] = [];
@@ -105,7 +94,8 @@ function schemaErrors(src: SourceDoc, errors: ErrorObject[]): string[] {
 function describePattern(e: ErrorObject, value: unknown): string {
   const shown = JSON.stringify(value);
   if (e.schemaPath.includes('version')) return `invalid version ${shown}: expected vMAJOR.MINOR (e.g. v2.6)`;
-  if (e.schemaPath.includes('/domain/')) return `invalid domain ${shown}: expected lowercase DNS labels separated by dots (e.g. apps.example.com)`;
+  if (e.schemaPath.includes('/domain/'))
+    return `invalid domain ${shown}: expected lowercase DNS labels separated by dots (e.g. apps.example.com)`;
   if (e.schemaPath.includes('bootstrapServers')) return `invalid bootstrap server ${shown}: expected host or host:port`;
   if ((e.params as { pattern: string }).pattern === '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') {
     return `invalid name ${shown}: must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)`;
@@ -160,20 +150,30 @@ export function semanticErrors(mesh: ServerlessMesh): SemanticError[] {
   });
   s.members.forEach((ns, i) => {
     const path = ['spec', 'members', i];
-    if (reserved.has(ns)) out.push({ path, message: `namespace "${ns}" is a Knative or mesh system namespace; it is added to the mesh already` });
-    else if (owner.has(ns)) out.push({ path, message: `namespace "${ns}" already belongs to tenant "${s.tenants[owner.get(ns) as number]?.name}"; list it once` });
+    if (reserved.has(ns))
+      out.push({ path, message: `namespace "${ns}" is a Knative or mesh system namespace; it is added to the mesh already` });
+    else if (owner.has(ns))
+      out.push({
+        path,
+        message: `namespace "${ns}" already belongs to tenant "${s.tenants[owner.get(ns) as number]?.name}"; list it once`,
+      });
   });
   if (s.domain) {
     const long = s.domain.split('.').find((l) => l.length > 63);
-    if (long) out.push({ path: ['spec', 'domain'], message: `DNS label "${long.slice(0, 20)}…" is ${long.length} characters long: at most 63` });
+    if (long)
+      out.push({ path: ['spec', 'domain'], message: `DNS label "${long.slice(0, 20)}…" is ${long.length} characters long: at most 63` });
     // X.509 (RFC 5280 ub-common-name) allows 64 characters in the CN `*.<domain>`.
     else if (s.tls.generate && s.domain.length > 62) {
-      out.push({ path: ['spec', 'domain'], message: `domain is ${s.domain.length} characters long: a generated certificate's CN "*.<domain>" allows at most 62 (X.509: 64)` });
+      out.push({
+        path: ['spec', 'domain'],
+        message: `domain is ${s.domain.length} characters long: a generated certificate's CN "*.<domain>" allows at most 62 (X.509: 64)`,
+      });
     }
   }
   s.kafka?.bootstrapServers.forEach((b, i) => {
     const { port } = splitHostPort(b);
-    if (port < 1 || port > 65535) out.push({ path: ['spec', 'kafka', 'bootstrapServers', i], message: `port ${port} of "${b}" is out of range 1-65535` });
+    if (port < 1 || port > 65535)
+      out.push({ path: ['spec', 'kafka', 'bootstrapServers', i], message: `port ${port} of "${b}" is out of range 1-65535` });
   });
   if (s.tls.generate && !s.domain) {
     out.push({ path: ['spec', 'tls', 'generate'], message: 'generating a wildcard certificate needs spec.domain' });
@@ -188,7 +188,10 @@ export function semanticErrors(mesh: ServerlessMesh): SemanticError[] {
   const versionProblem = s.mesh.version === undefined ? undefined : profile.versionProblem(s.mesh.version);
   if (versionProblem) out.push({ path: ['spec', 'mesh', 'version'], message: versionProblem });
   if (s.ingress === 'kourier' && !profile.kourier) {
-    out.push({ path: ['spec', 'ingress'], message: `ingress: kourier is supported with flavor ossm2 only (${profile.title} runs Knative's own gateway)` });
+    out.push({
+      path: ['spec', 'ingress'],
+      message: `ingress: kourier is supported with flavor ossm2 only (${profile.title} runs Knative's own gateway)`,
+    });
   }
   if (s.kafka?.enabled && !s.eventing.enabled) {
     out.push({ path: ['spec', 'kafka'], message: 'Knative Kafka needs eventing.enabled: true' });

@@ -61,7 +61,8 @@ export const specSchema = {
             version: {
               type: 'string',
               pattern: '^v[0-9]+\\.[0-9]+(\\.[0-9]+)?(-latest)?$',
-              description: 'Control plane version (ossm2: e.g. v2.6, at least v2.2; ossm3: e.g. v1.27-latest); the operator default when omitted.',
+              description:
+                'Control plane version (ossm2: e.g. v2.6, at least v2.2; ossm3: e.g. v1.27-latest); the operator default when omitted.',
             },
             revision: {
               ...namespaceName,
@@ -76,7 +77,8 @@ export const specSchema = {
             longRunningRequests: {
               type: 'boolean',
               default: false,
-              description: 'ossm3/istio: a mesh-wide EnvoyFilter lifting Envoy\'s 300 s stream idle timeout (requests that stay silent longer).',
+              description:
+                "ossm3/istio: a mesh-wide EnvoyFilter lifting Envoy's 300 s stream idle timeout (requests that stay silent longer).",
             },
           },
         },
@@ -102,7 +104,8 @@ export const specSchema = {
               maxLength: 253,
               pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
               default: 'wildcard-certs',
-              description: 'TLS Secret served by knative-ingress-gateway, in the gateway\'s namespace (ossm2: the mesh namespace; ossm3, istio: knative-serving-ingress).',
+              description:
+                "TLS Secret served by knative-ingress-gateway, in the gateway's namespace (ossm2: the mesh namespace; ossm3, istio: knative-serving-ingress).",
             },
             generate: {
               type: 'boolean',
@@ -136,8 +139,20 @@ export const specSchema = {
               items: { type: 'string', pattern: HOST_PORT },
               description: 'host:port of the Kafka bootstrap servers.',
             },
-            numPartitions: { type: 'integer', minimum: 1, maximum: 2147483647, default: 10, description: 'Kafka topic partitions (an int32).' },
-            replicationFactor: { type: 'integer', minimum: 1, maximum: 32767, default: 3, description: 'Kafka replication factor (an int16).' },
+            numPartitions: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2147483647,
+              default: 10,
+              description: 'Kafka topic partitions (an int32).',
+            },
+            replicationFactor: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 32767,
+              default: 3,
+              description: 'Kafka replication factor (an int16).',
+            },
             ports: {
               type: 'array',
               items: { type: 'integer', minimum: 1, maximum: 65535 },
@@ -186,7 +201,7 @@ export const specSchema = {
           // No constant default: it depends on the flavour (fillDerivedDefaults, profile.networkPolicies).
           description:
             'ossm2 (default generate): generate lets the Serverless operator generate its NetworkPolicies, disabled sets serverless.openshift.io/disable-istio-net-policies-generation. ' +
-            'ossm3, istio (default disabled, seed 000): disabled renders no NetworkPolicy; generate renders one per communication path of docs/network-paths.md. The operator\'s own are always off there.',
+            "ossm3, istio (default disabled, seed 000): disabled renders no NetworkPolicy; generate renders one per communication path of docs/network-paths.md. The operator's own are always off there.",
         },
         secretFiltering: {
           type: 'boolean',

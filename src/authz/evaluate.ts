@@ -62,7 +62,16 @@ export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
  * (features.EnableSelectorBasedK8sGatewayPolicy, default true). Service / ServiceEntry /
  * GatewayClass refs attach to waypoints only, so never here.
  */
-export function attaches(p: { namespace: string; selector?: Record<string, string>; targetRef: boolean; targetRefs?: readonly { group: string; kind: string; name: string; namespace: string }[] }, namespace: string, labels: Record<string, string>): boolean {
+export function attaches(
+  p: {
+    namespace: string;
+    selector?: Record<string, string>;
+    targetRef: boolean;
+    targetRefs?: readonly { group: string; kind: string; name: string; namespace: string }[];
+  },
+  namespace: string,
+  labels: Record<string, string>,
+): boolean {
   const gateway = labels[GATEWAY_NAME_LABEL];
   if (gateway === undefined) return !p.targetRef && selects(p.selector, labels);
   if (!p.targetRef) return selects(p.selector, labels);
@@ -85,24 +94,24 @@ export function policiesFor(
   mesh: MeshOptions,
 ): AuthzPolicy[] {
   return policies.filter(
-    (p) =>
-      (p.namespace === mesh.rootNamespace || p.namespace === namespace) &&
-      !p.dryRun &&
-      attaches(p, namespace, labels),
+    (p) => (p.namespace === mesh.rootNamespace || p.namespace === namespace) && !p.dryRun && attaches(p, namespace, labels),
   );
 }
 
 // Keys accepted by model.New (pilot/pkg/security/authz/model/model.go); anything else = rule skipped.
-const HTTP_ONLY_KEY = /^(request\.headers\[.+\]|request\.experimental\.inline\.headers\[.+\]|request\.auth\.(principal|audiences|presenter|claims(\[[^\]]+\])+))$/;
+const HTTP_ONLY_KEY =
+  /^(request\.headers\[.+\]|request\.experimental\.inline\.headers\[.+\]|request\.auth\.(principal|audiences|presenter|claims(\[[^\]]+\])+))$/;
 // source.trustDomain: model.go attrSrcTrustDomain (principal side, HTTP and TCP).
-const TCP_KEY = /^(source\.ip|remote\.ip|source\.namespace|source\.principal|source\.serviceAccount|source\.trustDomain|destination\.ip|destination\.port|connection\.sni|experimental\.envoy\.filters\..+)$/;
+const TCP_KEY =
+  /^(source\.ip|remote\.ip|source\.namespace|source\.principal|source\.serviceAccount|source\.trustDomain|destination\.ip|destination\.port|connection\.sni|experimental\.envoy\.filters\..+)$/;
 const knownKey = (k: string) => HTTP_ONLY_KEY.test(k) || TCP_KEY.test(k);
 
 const SOURCE_HTTP_ONLY: Array<keyof Source> = ['requestPrincipals', 'notRequestPrincipals'];
 const OP_HTTP_ONLY: Array<keyof Operation> = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
 
 const hasAny = (o: object | undefined, keys: readonly string[]) =>
-  !!o && keys.some((k) => {
+  !!o &&
+  keys.some((k) => {
     const v = (o as Record<string, unknown>)[k];
     return Array.isArray(v) && v.length > 0;
   });
@@ -191,7 +200,8 @@ export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: strin
   else if (k === 'request.auth.principal') test = (v) => matchString(v, ctx.requestPrincipal);
   else if (k === 'request.auth.audiences') test = (v) => claimValues(ctx.jwtClaims, '[aud]').some((x) => matchString(v, x));
   else if (k === 'request.auth.presenter') test = (v) => claimValues(ctx.jwtClaims, '[azp]').some((x) => matchString(v, x));
-  else if (k.startsWith('request.auth.claims')) test = (v) => claimValues(ctx.jwtClaims, k.slice('request.auth.claims'.length)).some((x) => matchString(v, x));
+  else if (k.startsWith('request.auth.claims'))
+    test = (v) => claimValues(ctx.jwtClaims, k.slice('request.auth.claims'.length)).some((x) => matchString(v, x));
   else if (k === 'destination.ip') test = (v) => matchCidr(v, ctx.destIp);
   else if (k === 'destination.port') test = (v) => v === String(ctx.port);
   else if (k === 'connection.sni') test = (v) => matchString(v, ctx.sni);
@@ -248,7 +258,12 @@ export function evaluateAuthz(
     if (providers && !provider) {
       const rule = matchingRule({ ...p, action: 'DENY' }, ctx, mesh);
       if (rule !== null)
-        return { decision: 'DENY', policy: ref(p), rule, reason: `CUSTOM policy ${ref(p)} names extension provider "${p.provider ?? ''}" which meshConfig.extensionProviders does not define: istiod generates deny rules for it` };
+        return {
+          decision: 'DENY',
+          policy: ref(p),
+          rule,
+          reason: `CUSTOM policy ${ref(p)} names extension provider "${p.provider ?? ''}" which meshConfig.extensionProviders does not define: istiod generates deny rules for it`,
+        };
       continue;
     }
     // An HTTP-only ext-authz provider is not applied on TCP chains (builder.go "ignored CUSTOM
@@ -263,18 +278,24 @@ export function evaluateAuthz(
     if (rule !== null) return { decision: 'DENY', policy: ref(p), rule, reason: `denied by DENY policy ${ref(p)} rules[${rule}]` };
   }
   const allows = applicable.filter((p) => p.action === 'ALLOW');
-  const customNote = custom
-    ? ` — only if ext-authz provider "${custom.p.provider ?? '?'}" allows it (CUSTOM policy ${ref(custom.p)})`
-    : '';
+  const customNote = custom ? ` — only if ext-authz provider "${custom.p.provider ?? '?'}" allows it (CUSTOM policy ${ref(custom.p)})` : '';
   const dependsOn = custom ? { dependsOn: custom.p.provider ?? '?' } : {};
   if (allows.length === 0 && allAllowNames.length === 0) {
-    if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `no ALLOW policy applies${customNote}`, ...dependsOn };
+    if (custom)
+      return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `no ALLOW policy applies${customNote}`, ...dependsOn };
     return { decision: 'ALLOW', policy: null, rule: null, reason: 'no ALLOW policy applies to the workload and no DENY policy matched' };
   }
   for (const p of allows) {
     const rule = matchingRule(p, ctx, mesh);
     if (rule !== null) {
-      if (custom) return { decision: 'ALLOW', policy: ref(custom.p), rule: custom.rule, reason: `ALLOW policy ${ref(p)} rules[${rule}] matched${customNote}`, ...dependsOn };
+      if (custom)
+        return {
+          decision: 'ALLOW',
+          policy: ref(custom.p),
+          rule: custom.rule,
+          reason: `ALLOW policy ${ref(p)} rules[${rule}] matched${customNote}`,
+          ...dependsOn,
+        };
       return { decision: 'ALLOW', policy: ref(p), rule, reason: `allowed by ALLOW policy ${ref(p)} rules[${rule}]` };
     }
   }
@@ -318,7 +339,14 @@ export function resolvePeerAuthn(
     const empty = isEmptySelector(p.selector);
     if (empty && p.namespace === mesh.rootNamespace && (!meshPa || olderThan(p, meshPa))) meshPa = p;
     if (empty && p.namespace === namespace && (!nsPa || olderThan(p, nsPa))) nsPa = p;
-    if (!empty && namespace !== mesh.rootNamespace && p.namespace === namespace && selects(p.selector, labels) && (!wlPa || olderThan(p, wlPa))) wlPa = p;
+    if (
+      !empty &&
+      namespace !== mesh.rootNamespace &&
+      p.namespace === namespace &&
+      selects(p.selector, labels) &&
+      (!wlPa || olderThan(p, wlPa))
+    )
+      wlPa = p;
   }
   if (wlPa && port !== undefined) {
     const pm = wlPa.portLevel[String(port)];
@@ -360,13 +388,7 @@ export function clientTransport(
 }
 
 /** DR lookup: client namespace, then service namespace, then root namespace; exact host before wildcard. */
-export function findDestinationRule(
-  config: SecurityConfig,
-  clientNs: string,
-  host: string,
-  serviceNs: string,
-  mesh: MeshOptions,
-) {
+export function findDestinationRule(config: SecurityConfig, clientNs: string, host: string, serviceNs: string, mesh: MeshOptions) {
   if (config.destRules.length === 0) return undefined;
   const visible = (d: { namespace: string; exportTo?: string[] }, from: string) =>
     d.namespace === from || !d.exportTo || d.exportTo.includes('*') || d.exportTo.includes(from);
@@ -388,8 +410,7 @@ export function findDestinationRule(
  * Default SNI of Istio mTLS: `outbound_.<service port>_._.<fqdn>`, the outbound cluster name
  * (pilot/pkg/model/service.go BuildSubsetKey with the Service port; used by `connection.sni`).
  */
-const defaultSni = (host: string | undefined, port: number) =>
-  host ? `outbound_.${port}_._.${host.split(':')[0]}` : undefined;
+const defaultSni = (host: string | undefined, port: number) => (host ? `outbound_.${port}_._.${host.split(':')[0]}` : undefined);
 
 export function principalOf(req: AuthzRequest, mesh: MeshOptions): string | undefined {
   if (req.source.principal) return req.source.principal.replace(/^spiffe:\/\//, '');
@@ -410,13 +431,24 @@ export function checkRequest(
   pre?: { policies: readonly AuthzPolicy[]; allAllowNames: readonly string[] },
 ): AuthzResult {
   const d = req.destination;
-  if (!d.sidecar) return { decision: 'ALLOW', policy: null, rule: null, reason: 'the destination has no sidecar: Istio does not authorize this hop' };
+  if (!d.sidecar)
+    return { decision: 'ALLOW', policy: null, rule: null, reason: 'the destination has no sidecar: Istio does not authorize this hop' };
   if (!d.gatewayListener && (d.excludedPorts ?? []).includes(d.port)) {
     // Istio FAQ "Does auto mTLS work with excludeInboundPorts?": no, clients still send mTLS.
     const t = clientTransport(req, config, mesh);
     if (t.mode === 'mtls')
-      return { decision: 'BLOCKED', policy: null, rule: null, reason: `port ${d.port} bypasses the sidecar but the client sends Istio mTLS (${t.why}): the handshake fails` };
-    return { decision: 'ALLOW', policy: null, rule: null, reason: `port ${d.port} is excluded from inbound capture: no PeerAuthentication or AuthorizationPolicy applies` };
+      return {
+        decision: 'BLOCKED',
+        policy: null,
+        rule: null,
+        reason: `port ${d.port} bypasses the sidecar but the client sends Istio mTLS (${t.why}): the handshake fails`,
+      };
+    return {
+      decision: 'ALLOW',
+      policy: null,
+      rule: null,
+      reason: `port ${d.port} is excluded from inbound capture: no PeerAuthentication or AuthorizationPolicy applies`,
+    };
   }
   const t = clientTransport(req, config, mesh);
   let mtls = t.mode === 'mtls';
@@ -457,6 +489,7 @@ export function checkRequest(
   const res = pre
     ? evaluateAuthz(pre.policies, ctx, mesh, pre.allAllowNames)
     : evaluateAuthz(policiesFor(config.policies, d.namespace, d.labels, mesh), ctx, mesh);
-  if (!mtls && res.decision === 'DENY' && res.policy === null) return { ...res, reason: `${res.reason} (plaintext: the request has no principal)` };
+  if (!mtls && res.decision === 'DENY' && res.policy === null)
+    return { ...res, reason: `${res.reason} (plaintext: the request has no principal)` };
   return res;
 }

@@ -140,7 +140,11 @@ export interface ModelOptions {
 
 function parsePorts(v: unknown): number[] {
   if (Array.isArray(v)) return v.map(Number).filter(Number.isInteger);
-  if (typeof v === 'string') return v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => Number(s.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
   return [];
 }
 
@@ -153,7 +157,9 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
   const istioSpec = istioCr && isObj(istioCr.spec) ? istioCr.spec : {};
   const root =
     opts.rootNamespace ??
-    (smcp?.metadata.namespace ?? (typeof istioSpec.namespace === 'string' ? istioSpec.namespace : undefined) ?? DEFAULT_MESH.rootNamespace);
+    smcp?.metadata.namespace ??
+    (typeof istioSpec.namespace === 'string' ? istioSpec.namespace : undefined) ??
+    DEFAULT_MESH.rootNamespace;
   // Mesh config (istio ConfigMap / Istio CR / SMCP) among the objects: normalization, trust domain, providers.
   const meshConfig = meshConfigFromObjects(objects);
   const mesh: MeshOptions = {
@@ -168,8 +174,14 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     const dp = isObj(s.security) && isObj(s.security.dataPlane) ? s.security.dataPlane : {};
     // Maistra turns `security.dataPlane.mtls: true` into a mesh-wide STRICT PeerAuthentication.
     if (dp.mtls === true)
-      synthetic.push({ apiVersion: 'security.istio.io/v1beta1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: root }, spec: { mtls: { mode: 'STRICT' } } });
-    const tc = (s as { proxy?: { networking?: { trafficControl?: { inbound?: { excludedPorts?: unknown } } } } }).proxy?.networking?.trafficControl?.inbound;
+      synthetic.push({
+        apiVersion: 'security.istio.io/v1beta1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'default', namespace: root },
+        spec: { mtls: { mode: 'STRICT' } },
+      });
+    const tc = (s as { proxy?: { networking?: { trafficControl?: { inbound?: { excludedPorts?: unknown } } } } }).proxy?.networking
+      ?.trafficControl?.inbound;
     excluded = parsePorts(tc?.excludedPorts);
   } else if (istioCr) {
     const values = isObj(istioSpec.values) ? istioSpec.values : {};
@@ -201,13 +213,18 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
   }
 
   const hasKind = (kind: string, group: string) => objects.some((o) => o.kind === kind && o.apiVersion.startsWith(`${group}/`));
-  const knativeCrs = hasKind('KnativeServing', 'operator.knative.dev') || hasKind('KnativeEventing', 'operator.knative.dev') || hasKind('KnativeKafka', 'operator.serverless.openshift.io');
+  const knativeCrs =
+    hasKind('KnativeServing', 'operator.knative.dev') ||
+    hasKind('KnativeEventing', 'operator.knative.dev') ||
+    hasKind('KnativeKafka', 'operator.serverless.openshift.io');
   const serving = opts.serving ?? (hasKind('KnativeServing', 'operator.knative.dev') || !knativeCrs);
 
   // Members: mesh namespaces outside every tenant (spec members, member-roll entries other than Knative's own).
   const smmr = objects.find((o) => o.kind === 'ServiceMeshMemberRoll');
   const rollMembers = smmr && isObj(smmr.spec) && Array.isArray(smmr.spec.members) ? (smmr.spec.members as string[]) : [];
-  const members = [...new Set([...(opts.members ?? []), ...rollMembers.filter((n) => !n.startsWith('knative-'))])].filter((n) => !tenantOf.has(n) && !system.has(n)).sort();
+  const members = [...new Set([...(opts.members ?? []), ...rollMembers.filter((n) => !n.startsWith('knative-'))])]
+    .filter((n) => !tenantOf.has(n) && !system.has(n))
+    .sort();
 
   const ksvcs: Ksvc[] = [];
   if (serving) {
@@ -217,7 +234,8 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     }
     // Every mesh namespace is a destination: one representative ksvc where no manifest names one.
     if (ksvcs.length === 0) {
-      for (const ns of [...new Set([...tenantOf.keys(), ...members])].sort()) ksvcs.push(makeKsvc(ns, 'ksvc', {}, {}, 'default', true, excluded, true));
+      for (const ns of [...new Set([...tenantOf.keys(), ...members])].sort())
+        ksvcs.push(makeKsvc(ns, 'ksvc', {}, {}, 'default', true, excluded, true));
     }
   }
 
@@ -236,15 +254,27 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     profile,
     mesh,
     config,
-    activator: sys('activator', 'activator', { app: 'activator', role: 'activator', 'app.kubernetes.io/component': 'activator', 'app.kubernetes.io/name': 'knative-serving' }),
-    autoscaler: sys('autoscaler', 'controller', { app: 'autoscaler', 'app.kubernetes.io/component': 'autoscaler', 'app.kubernetes.io/name': 'knative-serving' }),
+    activator: sys('activator', 'activator', {
+      app: 'activator',
+      role: 'activator',
+      'app.kubernetes.io/component': 'activator',
+      'app.kubernetes.io/name': 'knative-serving',
+    }),
+    autoscaler: sys('autoscaler', 'controller', {
+      app: 'autoscaler',
+      'app.kubernetes.io/component': 'autoscaler',
+      'app.kubernetes.io/name': 'knative-serving',
+    }),
     gateway: gatewayFor(profile, root, excluded),
     ksvcs,
     sources: [...sources].sort(),
     tenantOf,
     members,
     serving,
-    eventing: (opts.eventing ?? hasKind('KnativeEventing', 'operator.knative.dev')) ? eventingModel(excluded, hasKind('KnativeKafka', 'operator.serverless.openshift.io')) : null,
+    eventing:
+      (opts.eventing ?? hasKind('KnativeEventing', 'operator.knative.dev'))
+        ? eventingModel(excluded, hasKind('KnativeKafka', 'operator.serverless.openshift.io'))
+        : null,
     domain: opts.domain ?? 'apps.example.com',
   };
 }
@@ -399,9 +429,7 @@ export function pathHops(m: KnativeModel, caller: Caller, k: Ksvc, via: Via, var
   const throughGateway = (first: Hop): Hop[] => {
     const gw = asClient(m.gateway);
     const h = first.host;
-    return variant === 'serve'
-      ? [first, toPod(m, k, gw, h)]
-      : [first, toActivator(m, k, gw, h), behindActivator(m, k, h)];
+    return variant === 'serve' ? [first, toPod(m, k, gw, h)] : [first, toActivator(m, k, gw, h), behindActivator(m, k, h)];
   };
   switch (via) {
     case 'direct':
@@ -481,7 +509,15 @@ export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
       alternatives: [
         {
           label: 'kubelet (plaintext)',
-          hops: [{ ...toPod(m, k, KUBELET, `${k.revision}-private.${k.namespace}`), port: ADMIN_PORT, servicePort: ADMIN_PORT, path: '/wait-for-drain', label: `node/kubelet → ${k.namespace}/${k.revision} :${ADMIN_PORT} /wait-for-drain` }],
+          hops: [
+            {
+              ...toPod(m, k, KUBELET, `${k.revision}-private.${k.namespace}`),
+              port: ADMIN_PORT,
+              servicePort: ADMIN_PORT,
+              path: '/wait-for-drain',
+              label: `node/kubelet → ${k.namespace}/${k.revision} :${ADMIN_PORT} /wait-for-drain`,
+            },
+          ],
         },
       ],
     },
@@ -500,7 +536,9 @@ export function requiredEdges(m: KnativeModel, k: Ksvc): RequiredEdge[] {
         id: 'ingress-prober',
         description: `net-istio prober → ${which} gateway → ${k.namespace}/${k.name} (${variant === 'serve' ? 'activator out of path' : 'activator in path'})`,
         impact: 'the Route / Knative Service will never become Ready (net-istio ingress probe fails)',
-        alternatives: [{ label: `${which} listener`, hops: [first, ...rest.map((h) => ({ ...h, path: '/healthz', headers: probeHeaders }))] }],
+        alternatives: [
+          { label: `${which} listener`, hops: [first, ...rest.map((h) => ({ ...h, path: '/healthz', headers: probeHeaders }))] },
+        ],
       });
     }
   }

@@ -81,7 +81,8 @@ export function principalPatterns(pattern: string, mesh: MeshOptions): string[] 
   const td = parts[0]!;
   const bundle = trustBundle(mesh);
   // bundle.go stringMatch: exact, or a `*` prefix/suffix on the policy's trust domain.
-  const tdMatches = (b: string) => b === td || (td.startsWith('*') && b.endsWith(td.slice(1))) || (td.endsWith('*') && b.startsWith(td.slice(0, -1)));
+  const tdMatches = (b: string) =>
+    b === td || (td.startsWith('*') && b.endsWith(td.slice(1))) || (td.endsWith('*') && b.startsWith(td.slice(0, -1)));
   if (!(bundle.some(tdMatches) || td === 'cluster.local')) return [pattern];
   const out: string[] = [];
   for (const b of bundle) {
@@ -198,7 +199,13 @@ function ipv6Bits(ip: string): string | undefined {
   const fill = tail !== undefined ? 8 - h.length - t.length : 0;
   const groups = [...h, ...Array<string>(Math.max(0, fill)).fill('0'), ...t];
   if (groups.length !== 8) return undefined;
-  return groups.map((g) => parseInt(g || '0', 16).toString(2).padStart(16, '0')).join('');
+  return groups
+    .map((g) =>
+      parseInt(g || '0', 16)
+        .toString(2)
+        .padStart(16, '0'),
+    )
+    .join('');
 }
 
 // Percent-encoded characters BASE decodes once: - . 0-9 A-Z _ a-z ~ (istio.io reference
@@ -225,7 +232,12 @@ export function normalizePath(raw: string, mode: MeshOptions['pathNormalization'
 }
 
 /** Sizes of the memo tables (tests check they stay bounded). */
-export const cacheSizes = () => ({ regex: regexCache.size, namespace: nsRegexCache.size, serviceAccount: saRegexCache.size, normalized: normalizedCache.size });
+export const cacheSizes = () => ({
+  regex: regexCache.size,
+  namespace: nsRegexCache.size,
+  serviceAccount: saRegexCache.size,
+  normalized: normalizedCache.size,
+});
 
 /** `normalizePath` without the memo and the plain-path shortcut (tests compare the two). */
 export function normalizeUncached(raw: string, mode: MeshOptions['pathNormalization']): string {

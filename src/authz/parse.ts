@@ -38,7 +38,8 @@ function matchLabels(sel: unknown): Record<string, string> | undefined {
  * targetRef); an empty group means core, the namespace defaults to the policy's.
  */
 function targetRefsOf(spec: Record<string, unknown>, policyNs: string): PolicyTargetRef[] | undefined {
-  const refs = Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0 ? spec.targetRefs : isObj(spec.targetRef) ? [spec.targetRef] : undefined;
+  const refs =
+    Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0 ? spec.targetRefs : isObj(spec.targetRef) ? [spec.targetRef] : undefined;
   return refs?.filter(isObj).map((r) => ({
     group: typeof r.group === 'string' ? r.group : '',
     kind: typeof r.kind === 'string' ? r.kind : '',
@@ -84,7 +85,8 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
       }
       const portLevel: Record<string, MtlsMode> = {};
       if (isObj(spec.portLevelMtls))
-        for (const [port, v] of Object.entries(spec.portLevelMtls)) portLevel[port] = ((isObj(v) ? v.mode : undefined) ?? 'UNSET') as MtlsMode;
+        for (const [port, v] of Object.entries(spec.portLevelMtls))
+          portLevel[port] = ((isObj(v) ? v.mode : undefined) ?? 'UNSET') as MtlsMode;
       config.peerAuthns.push({
         namespace: ns(o),
         name: o.metadata.name,
@@ -104,7 +106,12 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
           audiences: strs(r.audiences),
           spaceDelimitedClaims: strs(r.spaceDelimitedClaims),
           fromHeaders: Array.isArray(r.fromHeaders)
-            ? r.fromHeaders.filter(isObj).map((h) => ({ name: typeof h.name === 'string' ? h.name : '', prefix: typeof h.prefix === 'string' ? h.prefix : undefined }))
+            ? r.fromHeaders
+                .filter(isObj)
+                .map((h) => ({
+                  name: typeof h.name === 'string' ? h.name : '',
+                  prefix: typeof h.prefix === 'string' ? h.prefix : undefined,
+                }))
             : undefined,
           fromParams: strs(r.fromParams),
         });
@@ -146,7 +153,11 @@ const NORMALIZATIONS: ReadonlyArray<MeshOptions['pathNormalization']> = ['NONE',
  * pathNormalization.normalization (DEFAULT = BASE), extensionProviders (envoyExtAuthzGrpc can
  * authorize TCP, envoyExtAuthzHttp only HTTP) and defaultConfig.gatewayTopology.numTrustedProxies.
  */
-export function meshOptionsFromMeshConfig(mc: Record<string, unknown>, base: MeshOptions = DEFAULT_MESH, where = 'meshConfig'): MeshOptions {
+export function meshOptionsFromMeshConfig(
+  mc: Record<string, unknown>,
+  base: MeshOptions = DEFAULT_MESH,
+  where = 'meshConfig',
+): MeshOptions {
   const out: MeshOptions = { ...base };
   const errors: string[] = [];
   if (typeof mc.rootNamespace === 'string') out.rootNamespace = mc.rootNamespace;
@@ -158,7 +169,10 @@ export function meshOptionsFromMeshConfig(mc: Record<string, unknown>, base: Mes
     // config.proto ProxyPathNormalization: DEFAULT "currently BASE".
     const mode = n === 'DEFAULT' ? 'BASE' : (n as MeshOptions['pathNormalization']);
     if (NORMALIZATIONS.includes(mode)) out.pathNormalization = mode;
-    else errors.push(`${where}.pathNormalization.normalization: unknown value ${JSON.stringify(n)} (${['DEFAULT', ...NORMALIZATIONS].join(', ')})`);
+    else
+      errors.push(
+        `${where}.pathNormalization.normalization: unknown value ${JSON.stringify(n)} (${['DEFAULT', ...NORMALIZATIONS].join(', ')})`,
+      );
   }
   if (Array.isArray(mc.extensionProviders)) {
     const providers: Record<string, { tcp: boolean }> = {};
@@ -173,7 +187,8 @@ export function meshOptionsFromMeshConfig(mc: Record<string, unknown>, base: Mes
   const dc = isObj(mc.defaultConfig) ? mc.defaultConfig : {};
   const gt = isObj(dc.gatewayTopology) ? dc.gatewayTopology : {};
   if (gt.numTrustedProxies !== undefined) {
-    if (Number.isInteger(gt.numTrustedProxies) && (gt.numTrustedProxies as number) >= 0) out.numTrustedProxies = gt.numTrustedProxies as number;
+    if (Number.isInteger(gt.numTrustedProxies) && (gt.numTrustedProxies as number) >= 0)
+      out.numTrustedProxies = gt.numTrustedProxies as number;
     else errors.push(`${where}.defaultConfig.gatewayTopology.numTrustedProxies must be a non-negative integer`);
   }
   if (errors.length) throw new InputErrors(errors);
@@ -217,11 +232,34 @@ export function meshConfigFromObjects(objects: readonly KubeObject[]): Record<st
 }
 
 // Every field AuthzRequest declares; anything else in `--request` is a typo and an error.
-const REQUEST_FIELDS = new Set(['source', 'destination', 'method', 'path', 'host', 'headers', 'remoteIp', 'requestPrincipal', 'jwtClaims', 'jwt', 'transport', 'sni']);
+const REQUEST_FIELDS = new Set([
+  'source',
+  'destination',
+  'method',
+  'path',
+  'host',
+  'headers',
+  'remoteIp',
+  'requestPrincipal',
+  'jwtClaims',
+  'jwt',
+  'transport',
+  'sni',
+]);
 const SOURCE_FIELDS = new Set(['namespace', 'serviceAccount', 'principal', 'sidecar', 'ip']);
 const DEST_FIELDS = new Set([
-  'namespace', 'labels', 'port', 'protocol', 'sidecar', 'excludedPorts', 'tlsModeLabel', 'gatewayListener',
-  'ip', 'service', 'serviceNamespace', 'servicePort',
+  'namespace',
+  'labels',
+  'port',
+  'protocol',
+  'sidecar',
+  'excludedPorts',
+  'tlsModeLabel',
+  'gatewayListener',
+  'ip',
+  'service',
+  'serviceNamespace',
+  'servicePort',
 ]);
 const LISTENERS = ['ISTIO_MUTUAL', 'SIMPLE', 'PLAINTEXT'];
 
@@ -264,7 +302,9 @@ export function parseRequest(json: string): AuthzRequest {
   errors.push(...extra);
   if (!errors.length && out) return out;
   const { docs } = parseYamlDocs('--request', json); // JSON is YAML 1.2: positions of fields
-  throw new InputErrors([...new Set(errors)].map((line) => positioned(line, docs[0] ? (p, key) => positionOf(docs[0]!, p, key) : undefined)));
+  throw new InputErrors(
+    [...new Set(errors)].map((line) => positioned(line, docs[0] ? (p, key) => positionOf(docs[0]!, p, key) : undefined)),
+  );
 }
 
 /** Ports in range and string maps of strings: checks parseRequestFields does not make. */
@@ -273,11 +313,18 @@ function rangeErrors(v: unknown): string[] {
   if (!isObj(v)) return out;
   const dst = isObj(v.destination) ? v.destination : {};
   const port = (x: unknown) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 65535;
-  for (const k of ['port', 'servicePort']) if (Number.isInteger(dst[k]) && !port(dst[k])) out.push(`--request: destination.${k} must be a port number from 1 to 65535`);
-  if (dst.excludedPorts !== undefined && !(Array.isArray(dst.excludedPorts) && dst.excludedPorts.every(port))) out.push('--request: destination.excludedPorts must be a list of port numbers (1 to 65535)');
-  if (dst.labels !== undefined && !(isObj(dst.labels) && Object.values(dst.labels).every((x) => typeof x === 'string'))) out.push('--request: destination.labels must be an object of strings');
-  if (v.headers !== undefined && !(isObj(v.headers) && Object.values(v.headers).every((x) => typeof x === 'string'))) out.push('--request: headers must be an object of strings');
-  for (const [o, where] of [[isObj(v.source) ? v.source : {}, 'source'], [dst, 'destination']] as const) {
+  for (const k of ['port', 'servicePort'])
+    if (Number.isInteger(dst[k]) && !port(dst[k])) out.push(`--request: destination.${k} must be a port number from 1 to 65535`);
+  if (dst.excludedPorts !== undefined && !(Array.isArray(dst.excludedPorts) && dst.excludedPorts.every(port)))
+    out.push('--request: destination.excludedPorts must be a list of port numbers (1 to 65535)');
+  if (dst.labels !== undefined && !(isObj(dst.labels) && Object.values(dst.labels).every((x) => typeof x === 'string')))
+    out.push('--request: destination.labels must be an object of strings');
+  if (v.headers !== undefined && !(isObj(v.headers) && Object.values(v.headers).every((x) => typeof x === 'string')))
+    out.push('--request: headers must be an object of strings');
+  for (const [o, where] of [
+    [isObj(v.source) ? v.source : {}, 'source'],
+    [dst, 'destination'],
+  ] as const) {
     if (o.sidecar !== undefined && typeof o.sidecar !== 'boolean') out.push(`--request: ${where}.sidecar must be true or false`);
   }
   if (v.source !== undefined && !isObj(v.source)) out.push('--request: source must be an object');
@@ -322,10 +369,11 @@ function jsonErrorPosition(text: string, message: string): number {
 function lineCol(text: string, offset: number): string {
   let line = 1;
   let last = -1;
-  for (let i = 0; i < Math.min(offset, text.length); i++) if (text.charCodeAt(i) === 10) {
-    line++;
-    last = i;
-  }
+  for (let i = 0; i < Math.min(offset, text.length); i++)
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
   return `${line}:${offset - last}`;
 }
 
@@ -340,24 +388,32 @@ function parseRequestFields(json: string): AuthzRequest {
   if (!isObj(v)) throw new UserError('--request: expected a JSON object', 2);
   const src = isObj(v.source) ? v.source : {};
   const dst = isObj(v.destination) ? v.destination : undefined;
-  const unknown = [...unknownFields(v, REQUEST_FIELDS, ''), ...unknownFields(src, SOURCE_FIELDS, 'source.'), ...(dst ? unknownFields(dst, DEST_FIELDS, 'destination.') : [])];
+  const unknown = [
+    ...unknownFields(v, REQUEST_FIELDS, ''),
+    ...unknownFields(src, SOURCE_FIELDS, 'source.'),
+    ...(dst ? unknownFields(dst, DEST_FIELDS, 'destination.') : []),
+  ];
   // One line (exit 2): the first unknown field, and how many more there are.
-  if (unknown.length) throw new UserError(`${unknown[0]}${unknown.length > 1 ? ` (and ${unknown.length - 1} more unknown fields)` : ''}`, 2);
+  if (unknown.length)
+    throw new UserError(`${unknown[0]}${unknown.length > 1 ? ` (and ${unknown.length - 1} more unknown fields)` : ''}`, 2);
   if (!dst) errs.push('--request: destination is required');
   if (!src.principal && !(src.namespace && src.serviceAccount) && src.sidecar !== false)
     errs.push('--request: source needs "principal" or "namespace" and "serviceAccount" (or "sidecar": false)');
   if (dst) {
     if (typeof dst.namespace !== 'string') errs.push('--request: destination.namespace is required');
     if (!Number.isInteger(dst.port)) errs.push('--request: destination.port must be an integer (the workload port)');
-    if (dst.servicePort !== undefined && !Number.isInteger(dst.servicePort)) errs.push('--request: destination.servicePort must be an integer');
+    if (dst.servicePort !== undefined && !Number.isInteger(dst.servicePort))
+      errs.push('--request: destination.servicePort must be an integer');
     if (dst.protocol !== undefined && (typeof dst.protocol !== 'string' || !['http', 'http2', 'grpc', 'tcp'].includes(dst.protocol)))
       errs.push('--request: destination.protocol must be http, http2, grpc or tcp');
     if (dst.gatewayListener !== undefined && (typeof dst.gatewayListener !== 'string' || !LISTENERS.includes(dst.gatewayListener)))
       errs.push(`--request: destination.gatewayListener must be one of ${LISTENERS.join(', ')}`);
-    if (dst.tlsModeLabel !== undefined && typeof dst.tlsModeLabel !== 'boolean') errs.push('--request: destination.tlsModeLabel must be true or false');
+    if (dst.tlsModeLabel !== undefined && typeof dst.tlsModeLabel !== 'boolean')
+      errs.push('--request: destination.tlsModeLabel must be true or false');
   }
   if (v.jwtClaims !== undefined && !isObj(v.jwtClaims)) errs.push('--request: jwtClaims must be an object');
-  if (v.transport !== undefined && v.transport !== 'mtls' && v.transport !== 'plaintext') errs.push('--request: transport must be "mtls" or "plaintext"');
+  if (v.transport !== undefined && v.transport !== 'mtls' && v.transport !== 'plaintext')
+    errs.push('--request: transport must be "mtls" or "plaintext"');
   const d = dst ?? {};
   const out: AuthzRequest = {
     source: {
@@ -394,6 +450,7 @@ function parseRequestFields(json: string): AuthzRequest {
   };
   if (errs.length) throw new InputErrors(errs);
   // Drop undefined keys so callers comparing requests see only what was given.
-  for (const o of [out, out.source, out.destination] as Array<Record<string, unknown>>) for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  for (const o of [out, out.source, out.destination] as Array<Record<string, unknown>>)
+    for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return out;
 }

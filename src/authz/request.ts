@@ -26,7 +26,12 @@ export function decodeJwt(token: string): Record<string, unknown> | undefined {
  * the same policyattachment.go matcher); their jwtRules are merged (integration test
  * jwt_test.go "verify-policies-are-combined").
  */
-export function requestAuthnsFor(config: SecurityConfig, namespace: string, labels: Record<string, string>, mesh: MeshOptions): RequestAuthn[] {
+export function requestAuthnsFor(
+  config: SecurityConfig,
+  namespace: string,
+  labels: Record<string, string>,
+  mesh: MeshOptions,
+): RequestAuthn[] {
   return (config.requestAuthns ?? []).filter(
     (r) => (r.namespace === mesh.rootNamespace || r.namespace === namespace) && attaches(r, namespace, labels),
   );
@@ -36,14 +41,15 @@ export function requestAuthnsFor(config: SecurityConfig, namespace: string, labe
 function tokenFor(req: AuthzRequest, rule: JwtRule): string | undefined {
   const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   if (req.jwt !== undefined && !headers.authorization) headers.authorization = `Bearer ${req.jwt}`;
-  const locations = rule.fromHeaders?.length || rule.fromParams?.length ? rule.fromHeaders ?? [] : [{ name: 'Authorization', prefix: 'Bearer ' }];
+  const locations =
+    rule.fromHeaders?.length || rule.fromParams?.length ? (rule.fromHeaders ?? []) : [{ name: 'Authorization', prefix: 'Bearer ' }];
   for (const l of locations) {
     const v = headers[l.name.toLowerCase()];
     if (v === undefined) continue;
     const prefix = l.prefix ?? '';
     if (v.startsWith(prefix)) return v.slice(prefix.length).trim();
   }
-  const params = rule.fromHeaders?.length || rule.fromParams?.length ? rule.fromParams ?? [] : ['access_token'];
+  const params = rule.fromHeaders?.length || rule.fromParams?.length ? (rule.fromParams ?? []) : ['access_token'];
   const query = (req.path ?? '').split('?')[1];
   if (query) {
     const q = new URLSearchParams(query);
@@ -81,7 +87,12 @@ export type JwtOutcome =
  * not allowed, expired, malformed) is answered 401 before authorization runs. The signature is
  * not checked here. Without any RequestAuthentication the token is ignored.
  */
-export function authenticateJwt(req: AuthzRequest, config: SecurityConfig, mesh: MeshOptions, nowSeconds = Math.floor(Date.now() / 1000)): JwtOutcome {
+export function authenticateJwt(
+  req: AuthzRequest,
+  config: SecurityConfig,
+  mesh: MeshOptions,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): JwtOutcome {
   const d = req.destination;
   if (d.protocol !== 'http') return { status: 'none' };
   const ras = requestAuthnsFor(config, d.namespace, d.labels, mesh);
@@ -103,7 +114,9 @@ export function authenticateJwt(req: AuthzRequest, config: SecurityConfig, mesh:
       continue;
     }
     // Only string audiences are compared (RFC 7519 §4.1.3: a string or an array of strings).
-    const aud = (Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud]).filter((a): a is string => typeof a === 'string');
+    const aud = (Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud]).filter(
+      (a): a is string => typeof a === 'string',
+    );
     if (rule.audiences?.length && !aud.some((a) => rule.audiences!.includes(a))) {
       why = 'Audiences in Jwt are not allowed';
       continue;
@@ -125,7 +138,10 @@ export function authenticateJwt(req: AuthzRequest, config: SecurityConfig, mesh:
     };
   }
   if (!sawToken) return { status: 'none' };
-  return { status: 'rejected', reason: `401 Jwt verification fails: ${why} (RequestAuthentication ${ras.map((r) => `${r.namespace}/${r.name}`).join(', ')})` };
+  return {
+    status: 'rejected',
+    reason: `401 Jwt verification fails: ${why} (RequestAuthentication ${ras.map((r) => `${r.namespace}/${r.name}`).join(', ')})`,
+  };
 }
 
 /**
@@ -139,7 +155,10 @@ export function remoteIpOf(req: AuthzRequest, mesh: MeshOptions): string | undef
   const n = mesh.numTrustedProxies ?? 0;
   if (n > 0 && req.destination.gatewayListener) {
     const xff = Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === 'x-forwarded-for')?.[1];
-    const hops = (xff ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const hops = (xff ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     if (hops.length >= n) return hops[hops.length - n];
   }
   return req.source.ip;

@@ -59,7 +59,9 @@ export async function generateWildcardCerts(domain: string, opts: CertOptions = 
     throw new InputError(`--days ${days}: expected 1 to ${ROOT_DAYS} (the root CA's validity; a certificate cannot outlive its issuer)`);
   }
   if (`*.${domain}`.length > MAX_CN) {
-    throw new InputError(`--domain ${domain}: ${domain.length} characters; the certificate's CN "*.<domain>" allows at most ${MAX_CN - 2} (X.509: ${MAX_CN})`);
+    throw new InputError(
+      `--domain ${domain}: ${domain.length} characters; the certificate's CN "*.<domain>" allows at most ${MAX_CN - 2} (X.509: ${MAX_CN})`,
+    );
   }
   if (/[,=+<>#;"\\\n]/.test(org) || org.length > MAX_CN || org.length === 0) {
     throw new InputError(`--organization: expected 1 to ${MAX_CN} characters without , = + < > # ; " \\`);

@@ -60,12 +60,16 @@ export function checkReusable(m: TlsMaterial, domain: string, crtPath: string, k
   } catch {
     throw new InputError(`--certs-dir: ${keyPath} is not a PEM private key`);
   }
-  const names = (cert.subjectAltName ?? '').split(/,\s*/).filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
+  const names = (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4));
   if (!names.includes(`*.${domain}`)) {
     throw new InputError(
       `--certs-dir: ${crtPath} is for ${names.join(', ') || cert.subject.replace(/\n/g, ', ')}, not *.${domain}; use another --certs-dir or remove the wildcard.* files there`,
     );
   }
   if (!cert.checkPrivateKey(key)) throw new InputError(`--certs-dir: ${keyPath} is not the private key of ${crtPath}`);
-  if (new Date(cert.validTo).getTime() < Date.now()) throw new InputError(`--certs-dir: ${crtPath} expired on ${cert.validTo}; remove the wildcard.* files there to get a new one`);
+  if (new Date(cert.validTo).getTime() < Date.now())
+    throw new InputError(`--certs-dir: ${crtPath} expired on ${cert.validTo}; remove the wildcard.* files there to get a new one`);
 }

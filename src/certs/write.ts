@@ -16,7 +16,9 @@ export function writeCertFiles(dir: string, certs: GeneratedCerts, opts: { flag?
   ensureDir(dir, flag);
   const existing = CERT_FILES.filter((f) => existsSync(join(dir, f)));
   if (existing.length && !opts.overwrite) {
-    throw new InputError(`${flag} ${dir}: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; pass --overwrite to replace them (a new root CA invalidates what the old one signed)`);
+    throw new InputError(
+      `${flag} ${dir}: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; pass --overwrite to replace them (a new root CA invalidates what the old one signed)`,
+    );
   }
   const files = [
     { path: join(dir, 'root.crt'), body: certs.rootCertPem, mode: 0o644 },

@@ -23,7 +23,18 @@ export function rulesMarkdown(): string {
   for (const r of all) lines.push(`| [${r.code}](#${r.code.toLowerCase()}) | ${r.severity} | \`${r.name}\` | ${r.title} |`);
   for (const r of RETIRED) lines.push(`| ${r.code} | retired | \`${r.name}\` | retired: ${r.retired} |`);
   for (const r of all) {
-    lines.push('', `## ${r.code}`, '', `**${r.title}** — \`${r.name}\`, ${r.severity}${r.by === 'verify' ? ' (reported by `verify`)' : ''}.`, '', r.description, '', `*Fix:* ${r.fix}`, '', `*Source:* ${r.source}`);
+    lines.push(
+      '',
+      `## ${r.code}`,
+      '',
+      `**${r.title}** — \`${r.name}\`, ${r.severity}${r.by === 'verify' ? ' (reported by `verify`)' : ''}.`,
+      '',
+      r.description,
+      '',
+      `*Fix:* ${r.fix}`,
+      '',
+      `*Source:* ${r.source}`,
+    );
     if (r.inputs.length) lines.push('', `*Reads:* ${r.inputs.map((k) => `\`${k}\``).join(', ')}`);
   }
   return `${lines.join('\n')}\n`;

@@ -51,7 +51,12 @@ export function runRules(rules: readonly Rule[], ctx: CheckContext, o: RunOption
         code: r.meta.code,
         severity: r.meta.severity,
         message: h.message,
-        resource: { apiVersion: h.object.apiVersion, kind: h.object.kind, ...(m.namespace ? { namespace: m.namespace } : {}), name: m.name },
+        resource: {
+          apiVersion: h.object.apiVersion,
+          kind: h.object.kind,
+          ...(m.namespace ? { namespace: m.namespace } : {}),
+          name: m.name,
+        },
         fix: r.meta.fix,
         docs: docsUrl(r.meta.code),
       };

@@ -79,7 +79,14 @@ export const RETIRED: readonly RetiredRule[] = [];
 
 /** Codes emitted only by `verify` (SM5002), with the rules' own: the SARIF and docs catalogue. */
 export function descriptors(): RuleDescriptor[] {
-  const own = RULES.map((r) => ({ code: r.meta.code, name: r.meta.name, title: r.meta.title, description: r.meta.description, severity: r.meta.severity, fix: r.meta.fix }));
+  const own = RULES.map((r) => ({
+    code: r.meta.code,
+    name: r.meta.name,
+    title: r.meta.title,
+    description: r.meta.description,
+    severity: r.meta.severity,
+    fix: r.meta.fix,
+  }));
   const extra = Object.values(VERIFY_RULES).filter((v) => !RULES.some((r) => r.meta.code === v.code));
   return [...own, ...extra].sort((a, b) => a.code.localeCompare(b.code));
 }

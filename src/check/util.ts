@@ -41,6 +41,10 @@ export const labels = (o: KubeObject): Record<string, string> => o.metadata.labe
 /** Ports as numbers from a list or a comma-separated string. */
 export function portList(v: unknown): number[] {
   if (Array.isArray(v)) return v.map(Number).filter(Number.isInteger);
-  if (typeof v === 'string') return v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => Number(s.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
   return [];
 }

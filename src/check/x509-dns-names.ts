@@ -28,7 +28,7 @@ function readTlv(b: Uint8Array, at: number): Tlv | undefined {
 
 function children(b: Uint8Array, t: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = t.start; at < t.end; ) {
+  for (let at = t.start; at < t.end;) {
     const c = readTlv(b, at);
     if (!c) break;
     out.push(c);

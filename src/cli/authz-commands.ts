@@ -18,17 +18,25 @@ import { outputOption as formatOption } from './output-format.ts';
 
 type Format = 'text' | 'json' | 'yaml' | 'sarif';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-const outputOption = (sarif = false) => formatOption(sarif ? (['text', 'json', 'yaml', 'sarif'] as const) : (['text', 'json', 'yaml'] as const), 'text');
+const outputOption = (sarif = false) =>
+  formatOption(sarif ? (['text', 'json', 'yaml', 'sarif'] as const) : (['text', 'json', 'yaml'] as const), 'text');
 
 /** json or yaml of a result value. */
 function data(format: Format, value: unknown): string {
   return format === 'yaml' ? emitYaml(value) : `${JSON.stringify(value, null, 2)}\n`;
 }
 
-function loadModel(opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string }): KnativeModel {
+function loadModel(opts: {
+  filename?: string;
+  manifests?: string[];
+  flavor?: Flavor;
+  rootNamespace?: string;
+  meshConfig?: string;
+}): KnativeModel {
   const m = loadModelFrom(opts);
   // --mesh-config overrides what the manifests say (root namespace: --root-namespace wins).
-  if (opts.meshConfig) m.mesh = { ...readMeshConfigFile(opts.meshConfig, m.mesh), ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
+  if (opts.meshConfig)
+    m.mesh = { ...readMeshConfigFile(opts.meshConfig, m.mesh), ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) };
   return m;
 }
 
@@ -51,13 +59,18 @@ function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?:
     });
   }
   if (!opts.manifests?.length) throw new UserError('give a spec (-f SPEC) or manifests (-m PATH…)', 2);
-  return modelFromObjects(readManifests(opts.manifests, { requireObjects: true }), { flavor: opts.flavor, rootNamespace: opts.rootNamespace });
+  return modelFromObjects(readManifests(opts.manifests, { requireObjects: true }), {
+    flavor: opts.flavor,
+    rootNamespace: opts.rootNamespace,
+  });
 }
 
 export function register(program: Command): void {
   program
     .command('authz')
-    .description('decide one request at one workload from AuthorizationPolicy / PeerAuthentication / DestinationRule manifests (offline `istioctl x authz check`)')
+    .description(
+      'decide one request at one workload from AuthorizationPolicy / PeerAuthentication / DestinationRule manifests (offline `istioctl x authz check`)',
+    )
     .requiredOption('-m, --manifests <file>', 'manifest file or directory (repeatable; - for stdin)', collect)
     .requiredOption('--request <json>', 'request JSON: {"source":{…},"destination":{…},"method","path","host","headers"}')
     .option('--root-namespace <ns>', `mesh root namespace (default: from the mesh config, else ${DEFAULT_MESH.rootNamespace})`)
@@ -74,7 +87,10 @@ export function register(program: Command): void {
       const res = checkRequest(request, config, mesh);
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(res)}\n`);
       else if (opts.output === 'yaml') process.stdout.write(data('yaml', res));
-      else process.stdout.write(`${res.decision}${res.policy ? ` by ${res.policy}${res.rule !== null ? ` rules[${res.rule}]` : ''}` : ''}: ${res.reason}\n`);
+      else
+        process.stdout.write(
+          `${res.decision}${res.policy ? ` by ${res.policy}${res.rule !== null ? ` rules[${res.rule}]` : ''}` : ''}: ${res.reason}\n`,
+        );
     });
 
   program
@@ -89,31 +105,57 @@ export function register(program: Command): void {
     .option('--to <ns/ksvc>', '…to one Knative Service, hop by hop')
     .addOption(new Option('--via <path>', 'only this path').choices([...VIAS]))
     .addOption(outputOption(true))
-    .action((opts: { filename?: string; manifests?: string[]; flavor?: Flavor; rootNamespace?: string; meshConfig?: string; from?: string; to?: string; via?: Via; output: Format }) => {
-      const m = loadModel(opts);
-      if (opts.from || opts.to) {
-        if (!opts.from || !opts.to) throw new UserError('--from and --to go together', 2);
-        const k = m.ksvcs.find((x) => `${x.namespace}/${x.name}` === opts.to || (x.representative && x.namespace === opts.to!.split('/')[0]));
-        if (!k) throw new UserError(`--to ${opts.to}: no such Knative Service (known: ${m.ksvcs.map((x) => `${x.namespace}/${x.name}`).join(', ') || 'none'})`, 2);
-        const res = explain(m, opts.from, k, opts.via ? [opts.via] : VIAS);
-        if (opts.output === 'sarif') throw new UserError('-o sarif prints findings of the whole matrix: drop --from/--to', 2);
-        if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, res));
-        else process.stdout.write(explainText(opts.from, `${k.namespace}/${k.name}`, res));
-        return;
-      }
-      const rep = verifyModel(m);
-      const vias = opts.via ? [opts.via] : VIAS;
-      const paths = rep.paths.filter((p) => vias.includes(p.via));
-      const result = { paths, requiredEdges: rep.requiredEdges, eventing: rep.eventing, expectations: rep.expectations, findings: rep.findings };
-      if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, result));
-      else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
-      else process.stdout.write(verifyText(m, paths, rep));
-      if (rep.violations > 0) process.exitCode = ExitCode.Differences;
-    });
+    .action(
+      (opts: {
+        filename?: string;
+        manifests?: string[];
+        flavor?: Flavor;
+        rootNamespace?: string;
+        meshConfig?: string;
+        from?: string;
+        to?: string;
+        via?: Via;
+        output: Format;
+      }) => {
+        const m = loadModel(opts);
+        if (opts.from || opts.to) {
+          if (!opts.from || !opts.to) throw new UserError('--from and --to go together', 2);
+          const k = m.ksvcs.find(
+            (x) => `${x.namespace}/${x.name}` === opts.to || (x.representative && x.namespace === opts.to!.split('/')[0]),
+          );
+          if (!k)
+            throw new UserError(
+              `--to ${opts.to}: no such Knative Service (known: ${m.ksvcs.map((x) => `${x.namespace}/${x.name}`).join(', ') || 'none'})`,
+              2,
+            );
+          const res = explain(m, opts.from, k, opts.via ? [opts.via] : VIAS);
+          if (opts.output === 'sarif') throw new UserError('-o sarif prints findings of the whole matrix: drop --from/--to', 2);
+          if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, res));
+          else process.stdout.write(explainText(opts.from, `${k.namespace}/${k.name}`, res));
+          return;
+        }
+        const rep = verifyModel(m);
+        const vias = opts.via ? [opts.via] : VIAS;
+        const paths = rep.paths.filter((p) => vias.includes(p.via));
+        const result = {
+          paths,
+          requiredEdges: rep.requiredEdges,
+          eventing: rep.eventing,
+          expectations: rep.expectations,
+          findings: rep.findings,
+        };
+        if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, result));
+        else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
+        else process.stdout.write(verifyText(m, paths, rep));
+        if (rep.violations > 0) process.exitCode = ExitCode.Differences;
+      },
+    );
 }
 
 function verifyText(m: KnativeModel, paths: ReturnType<typeof verifyModel>['paths'], rep: ReturnType<typeof verifyModel>): string {
-  const lines: string[] = [`mesh ${m.flavor}, root namespace ${m.mesh.rootNamespace}: ${m.sources.length} source namespaces × ${m.ksvcs.length} Knative Services`];
+  const lines: string[] = [
+    `mesh ${m.flavor}, root namespace ${m.mesh.rootNamespace}: ${m.sources.length} source namespaces × ${m.ksvcs.length} Knative Services`,
+  ];
   const targets = m.ksvcs.map((k) => `${k.namespace}/${k.name}`);
   const w = Math.max(4, ...m.sources.map((s) => s.length));
   for (const via of VIAS) {
@@ -131,12 +173,18 @@ function verifyText(m: KnativeModel, paths: ReturnType<typeof verifyModel>['path
   }
   if (rep.eventing.length) {
     const bad = rep.eventing.filter((e) => (e.expected === 'deny' && e.allowed) || (e.expected === 'allow' && !e.allowed));
-    lines.push('', `eventing paths (broker ingress, spoofed Kn-Namespace, channel, sinks, event delivery): ${rep.eventing.length - bad.length}/${rep.eventing.length} as expected`);
+    lines.push(
+      '',
+      `eventing paths (broker ingress, spoofed Kn-Namespace, channel, sinks, event delivery): ${rep.eventing.length - bad.length}/${rep.eventing.length} as expected`,
+    );
   }
   if (rep.expectations.length) {
     const units = new Map<string, string[]>();
     for (const e of rep.expectations) units.set(`${e.kind} ${e.unit}`, [...(units.get(`${e.kind} ${e.unit}`) ?? []), e.namespace]);
-    lines.push('', `expected: in-mesh paths stay inside each unit — ${[...units].map(([u, nss]) => `${u} (${nss.join(', ')})`).join('; ')}`);
+    lines.push(
+      '',
+      `expected: in-mesh paths stay inside each unit — ${[...units].map(([u, nss]) => `${u} (${nss.join(', ')})`).join('; ')}`,
+    );
   }
   const blocked = rep.requiredEdges.filter((e) => !e.allowed);
   lines.push('', `required edges: ${rep.requiredEdges.length - blocked.length}/${rep.requiredEdges.length} allowed`);
@@ -151,9 +199,14 @@ function explainText(from: string, to: string, res: ReturnType<typeof explain>):
   for (const p of res) {
     lines.push(`${from} → ${to} via ${p.via}${p.expectation ? ` (expected: ${p.expectation})` : ''}`);
     for (const v of p.variants) {
-      if (p.variants.length > 1) lines.push(`  activator ${v.variant === 'serve' ? 'out of path' : 'in path'}: ${v.allowed ? 'ALLOWED' : 'REFUSED'}`);
+      if (p.variants.length > 1)
+        lines.push(`  activator ${v.variant === 'serve' ? 'out of path' : 'in path'}: ${v.allowed ? 'ALLOWED' : 'REFUSED'}`);
       else lines.push(`  ${v.allowed ? 'ALLOWED' : 'REFUSED'}`);
-      v.hops.forEach((h, i) => lines.push(`    ${i + 1}. ${h.hop}: ${h.decision}${h.policy ? ` by ${h.policy}${h.rule !== null ? ` rules[${h.rule}]` : ''}` : ''} — ${h.reason}`));
+      v.hops.forEach((h, i) =>
+        lines.push(
+          `    ${i + 1}. ${h.hop}: ${h.decision}${h.policy ? ` by ${h.policy}${h.rule !== null ? ` rules[${h.rule}]` : ''}` : ''} — ${h.reason}`,
+        ),
+      );
       for (const s of v.skipped) lines.push(`    -  ${s}: not reached`);
     }
   }

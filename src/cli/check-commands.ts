@@ -31,7 +31,11 @@ export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=
 const METADATA_ONLY = new Set(['Secret']);
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-const splitList = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+const splitList = (v: string[] | undefined) =>
+  (v ?? [])
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function expand(paths: readonly string[]): string[] {
   const out: string[] = [];
@@ -47,7 +51,15 @@ function expand(paths: readonly string[]): string[] {
       // reported when read
     }
     if (!dir) out.push(p);
-    else out.push(...expand(readdirSync(p).sort().map((e) => join(p, e)).filter((f) => /\.(ya?ml|json)$/.test(f) || statSync(f).isDirectory())));
+    else
+      out.push(
+        ...expand(
+          readdirSync(p)
+            .sort()
+            .map((e) => join(p, e))
+            .filter((f) => /\.(ya?ml|json)$/.test(f) || statSync(f).isDirectory()),
+        ),
+      );
   }
   return out;
 }
@@ -82,7 +94,11 @@ export function neededKinds(rules: readonly Rule[]): string[] {
  * Read-only: one paginated list per kind (Secrets as metadata only). A kind whose API group or
  * resource the cluster does not serve is skipped: that flavour is absent, not an error.
  */
-export async function listCluster(client: KubeClient, discovery: Discovery, kinds: readonly string[]): Promise<{ objects: KubeObject[]; absent: string[] }> {
+export async function listCluster(
+  client: KubeClient,
+  discovery: Discovery,
+  kinds: readonly string[],
+): Promise<{ objects: KubeObject[]; absent: string[] }> {
   const groups = await discovery.apiGroups();
   const absent: string[] = [];
   const lists = await Promise.all(
@@ -101,7 +117,10 @@ export async function listCluster(client: KubeClient, discovery: Discovery, kind
       do {
         let page: { items: KubeObject[]; metadata?: { continue?: string } };
         try {
-          page = await client.request('GET', resourcePath(info), { query: { limit: 500, continue: cont }, accept: METADATA_ONLY.has(k) ? METADATA_ACCEPT : undefined });
+          page = await client.request('GET', resourcePath(info), {
+            query: { limit: 500, continue: cont },
+            accept: METADATA_ONLY.has(k) ? METADATA_ACCEPT : undefined,
+          });
         } catch (e) {
           if (e instanceof ApiError && e.code === 404) break; // CRD removed between discovery and list
           throw e;
@@ -131,11 +150,19 @@ interface CheckOptions {
 export function register(program: Command): void {
   program
     .command('check')
-    .description('find the documented pitfalls of Knative in the mesh, in manifests, a spec\'s render or a live cluster (stable SM codes; docs/rules.md)')
+    .description(
+      "find the documented pitfalls of Knative in the mesh, in manifests, a spec's render or a live cluster (stable SM codes; docs/rules.md)",
+    )
     .option('-f, --filename <spec>', 'ServerlessMesh spec: check what it renders')
-    .option('-m, --manifests <path>', 'manifest file or directory, `-` for stdin (repeatable; multi-document YAML/JSON, List kinds)', collect)
+    .option(
+      '-m, --manifests <path>',
+      'manifest file or directory, `-` for stdin (repeatable; multi-document YAML/JSON, List kinds)',
+      collect,
+    )
     .option('--cluster', 'read the live cluster (read-only; with -m: as if the files were applied)')
-    .addOption(new Option('--flavor <flavor>', 'mesh flavour (default: read from the control-plane objects)').choices(['ossm2', 'ossm3', 'istio']))
+    .addOption(
+      new Option('--flavor <flavor>', 'mesh flavour (default: read from the control-plane objects)').choices(['ossm2', 'ossm3', 'istio']),
+    )
     .option('--crds <dir>', 'CRD directory for schema and CEL validation, SM0001 (repeatable)', collect)
     .option('--rule <codes>', 'only these rules (codes or names, comma-separated; repeatable)', collect)
     .option('--skip <codes>', 'skip these rules (codes or names, comma-separated; repeatable)', collect)
@@ -150,8 +177,10 @@ export function register(program: Command): void {
       const only = splitList(opts.rule);
       const skip = splitList(opts.skip);
       const known = new Set(RULES.flatMap((r) => [r.meta.code, r.meta.name]));
-      for (const c of [...only, ...skip]) if (!known.has(c)) throw new UserError(`unknown rule "${c}" (serverless-mesh check --list-rules)`, 2);
-      if (!opts.filename && !opts.manifests?.length && !opts.cluster) throw new UserError('give a spec (-f SPEC), manifests (-m PATH…) or --cluster', 2);
+      for (const c of [...only, ...skip])
+        if (!known.has(c)) throw new UserError(`unknown rule "${c}" (serverless-mesh check --list-rules)`, 2);
+      if (!opts.filename && !opts.manifests?.length && !opts.cluster)
+        throw new UserError('give a spec (-f SPEC), manifests (-m PATH…) or --cluster', 2);
       if (opts.filename && opts.manifests?.length) throw new UserError('use either -f SPEC or -m PATH…, not both', 2);
 
       const set = new ManifestSet();
@@ -184,7 +213,10 @@ export function register(program: Command): void {
       if (opts.output === 'json') process.stdout.write(renderJson(findings));
       else if (opts.output === 'yaml') process.stdout.write(emitYaml(JSON.parse(renderJson(findings))));
       else if (opts.output === 'sarif') process.stdout.write(renderSarif(findings, descriptors(), TOOL));
-      else process.stdout.write(renderText(findings, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR, summaryFor: objects.length }));
+      else
+        process.stdout.write(
+          renderText(findings, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR, summaryFor: objects.length }),
+        );
       if (findings.some((f) => SEVERITY_ORDER[f.severity] === SEVERITY_ORDER.error)) process.exitCode = ExitCode.Differences;
     });
 }

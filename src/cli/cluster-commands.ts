@@ -79,71 +79,93 @@ export function register(program: Command): void {
     .description('server-side apply everything the spec renders, in order, then prune what it no longer renders')
     .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
     .addOption(formatOutput())
-    .addOption(new Option('--dry-run <mode>', 'only "server": the apiserver validates and admits, nothing is stored').choices(['server', 'none']))
+    .addOption(
+      new Option('--dry-run <mode>', 'only "server": the apiserver validates and admits, nothing is stored').choices(['server', 'none']),
+    )
     .option('--force-conflicts', 'take over fields another field manager owns')
-    .option('--wait [timeout]', 'also wait for the control plane and Knative CRs to be Ready (default timeout 10m); KnativeServing is always waited for before AuthorizationPolicies, with this timeout')
+    .option(
+      '--wait [timeout]',
+      'also wait for the control plane and Knative CRs to be Ready (default timeout 10m); KnativeServing is always waited for before AuthorizationPolicies, with this timeout',
+    )
     .option('--no-prune', 'keep objects of this spec that it no longer renders')
     .addOption(new Option('--concurrency <n>', 'parallel requests within a step').argParser(positiveInt).default(32))
-    .action(async (opts: { filename: string; output: Format; dryRun?: string; forceConflicts?: boolean; wait?: boolean | string; prune: boolean; concurrency: number }, cmd: Command) => {
-      const mesh = loadSpecFile(opts.filename);
-      const dryRun = opts.dryRun === 'server';
-      const waitTimeoutMs = typeof opts.wait === 'string' ? duration(opts.wait) : undefined;
-      await withSession(cmd, async (s) => {
-        const objects = await renderFor(s, mesh);
-        const out = emptyOutcome();
-        const { steps, finish } = applySteps(
-          s,
-          objects,
-          {
-            specName: mesh.metadata.name,
-            dryRun,
-            force: opts.forceConflicts,
-            wait: !!opts.wait,
-            waitTimeoutMs,
-            prune: opts.prune,
-            concurrency: opts.concurrency,
-            requirements: clusterRequirements(mesh.spec),
-          },
-          out,
-        );
-        let thrown: Error | undefined;
-        try {
-          await runSteps(steps);
-        } catch (e) {
-          thrown = toUserError(e);
-        } finally {
-          finish();
-        }
-        if (thrown instanceof UserError) out.aborted ??= thrown.message;
-        else if (thrown) throw thrown;
-        printResult(opts.output, { ...out, dryRun });
-        const err = failure(out);
-        report(summarize(out, dryRun), err ? (thrown instanceof UserError ? thrown : err) : undefined);
-      });
-    });
+    .action(
+      async (
+        opts: {
+          filename: string;
+          output: Format;
+          dryRun?: string;
+          forceConflicts?: boolean;
+          wait?: boolean | string;
+          prune: boolean;
+          concurrency: number;
+        },
+        cmd: Command,
+      ) => {
+        const mesh = loadSpecFile(opts.filename);
+        const dryRun = opts.dryRun === 'server';
+        const waitTimeoutMs = typeof opts.wait === 'string' ? duration(opts.wait) : undefined;
+        await withSession(cmd, async (s) => {
+          const objects = await renderFor(s, mesh);
+          const out = emptyOutcome();
+          const { steps, finish } = applySteps(
+            s,
+            objects,
+            {
+              specName: mesh.metadata.name,
+              dryRun,
+              force: opts.forceConflicts,
+              wait: !!opts.wait,
+              waitTimeoutMs,
+              prune: opts.prune,
+              concurrency: opts.concurrency,
+              requirements: clusterRequirements(mesh.spec),
+            },
+            out,
+          );
+          let thrown: Error | undefined;
+          try {
+            await runSteps(steps);
+          } catch (e) {
+            thrown = toUserError(e);
+          } finally {
+            finish();
+          }
+          if (thrown instanceof UserError) out.aborted ??= thrown.message;
+          else if (thrown) throw thrown;
+          printResult(opts.output, { ...out, dryRun });
+          const err = failure(out);
+          report(summarize(out, dryRun), err ? (thrown instanceof UserError ? thrown : err) : undefined);
+        });
+      },
+    );
 
   program
     .command('diff')
-    .description('show what apply would change (server-side dry run vs live, unified diff); exit 1 when anything differs, 3 when the cluster cannot be compared')
+    .description(
+      'show what apply would change (server-side dry run vs live, unified diff); exit 1 when anything differs, 3 when the cluster cannot be compared',
+    )
     .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
     .addOption(formatOutput())
     .option('--force-conflicts', 'diff as if apply took over conflicting fields')
-    .action(returnsCode(async (opts: { filename: string; output: Format; forceConflicts?: boolean }, cmd: Command) => {
-      const mesh = loadSpecFile(opts.filename);
-      return withSession(cmd, async (s) => {
-        const objects = await renderFor(s, mesh);
-        const res = await diffSpec(s, objects, { specName: mesh.metadata.name, force: opts.forceConflicts });
-        if (opts.output === 'text') for (const d of res.diffs) process.stdout.write(d.endsWith('\n') ? d : `${d}\n`);
-        else printResult(opts.output, { diffs: res.diffs, errors: res.errors });
-        // kubectl diff convention: 0 same, 1 different, >1 error.
-        if (res.errors.length) throw new ClusterError(res.errors.join('\n'));
-        return res.diffs.length ? ExitCode.Differences : ExitCode.Ok;
-      });
-    }));
+    .action(
+      returnsCode(async (opts: { filename: string; output: Format; forceConflicts?: boolean }, cmd: Command) => {
+        const mesh = loadSpecFile(opts.filename);
+        return withSession(cmd, async (s) => {
+          const objects = await renderFor(s, mesh);
+          const res = await diffSpec(s, objects, { specName: mesh.metadata.name, force: opts.forceConflicts });
+          if (opts.output === 'text') for (const d of res.diffs) process.stdout.write(d.endsWith('\n') ? d : `${d}\n`);
+          else printResult(opts.output, { diffs: res.diffs, errors: res.errors });
+          // kubectl diff convention: 0 same, 1 different, >1 error.
+          if (res.errors.length) throw new ClusterError(res.errors.join('\n'));
+          return res.diffs.length ? ExitCode.Differences : ExitCode.Ok;
+        });
+      }),
+    );
 
   program
     .command('delete')
-    .description('delete every object carrying this spec\'s labels (namespaces are released unless --delete-namespaces)')
+    .description("delete every object carrying this spec's labels (namespaces are released unless --delete-namespaces)")
     .requiredOption('-f, --filename <spec>', 'ServerlessMesh spec file (- for stdin)')
     .addOption(formatOutput())
     .option('--delete-namespaces', 'delete labelled namespaces too (with everything in them)')
@@ -161,7 +183,7 @@ export function register(program: Command): void {
         }
         if (thrown && !(thrown instanceof UserError)) throw thrown;
         printResult(opts.output, { ...out });
-        report(summarize(out), (thrown) ?? failure(out));
+        report(summarize(out), thrown ?? failure(out));
       });
     });
 }

@@ -82,7 +82,9 @@ export function complete(program: Command, args: readonly string[]): Completion 
     return o && takesValue(o) ? valuesOf(o, cur.slice(0, cur.indexOf('=') + 1)) : { candidates: [], directive: Directive.NoFileComp };
   }
   if (cur.startsWith('-')) {
-    const flags = optionsFor(cmd).flatMap((o) => [o.long, o.short].filter((f): f is string => !!f).map((f) => ({ value: f, description: o.description })));
+    const flags = optionsFor(cmd).flatMap((o) =>
+      [o.long, o.short].filter((f): f is string => !!f).map((f) => ({ value: f, description: o.description })),
+    );
     flags.push({ value: '--help', description: 'display help for command' });
     if (cmd === program) flags.push({ value: '--version', description: 'output the version number' });
     const seen = new Set<string>();
@@ -90,9 +92,11 @@ export function complete(program: Command, args: readonly string[]): Completion 
   }
   if (variadic && pathValue(variadic)) return { candidates: [], directive: Directive.Default };
   const subs = visibleCommands(cmd);
-  if (subs.length > 0 && positionals === 0) return { candidates: filter(subs.map((c) => ({ value: c.name(), description: c.description() }))), directive: Directive.NoFileComp };
+  if (subs.length > 0 && positionals === 0)
+    return { candidates: filter(subs.map((c) => ({ value: c.name(), description: c.description() }))), directive: Directive.NoFileComp };
   const arg = cmd.registeredArguments[Math.min(positionals, cmd.registeredArguments.length - 1)];
-  if (arg?.argChoices && (positionals < cmd.registeredArguments.length || arg.variadic)) return { candidates: filter(arg.argChoices.map((value) => ({ value }))), directive: Directive.NoFileComp };
+  if (arg?.argChoices && (positionals < cmd.registeredArguments.length || arg.variadic))
+    return { candidates: filter(arg.argChoices.map((value) => ({ value }))), directive: Directive.NoFileComp };
   // Other positional arguments (mesh-ify <files...>) are files.
   if (arg && (positionals < cmd.registeredArguments.length || arg.variadic)) return { candidates: [], directive: Directive.Default };
   return { candidates: [], directive: Directive.NoFileComp };

@@ -25,7 +25,8 @@ function duration(v: string): number {
 }
 
 function listenAddr(v: string): string {
-  if (!/^[^:]*:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) > 65535) throw new InvalidArgumentError(`expected HOST:PORT or :PORT, got "${v}"`);
+  if (!/^[^:]*:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) > 65535)
+    throw new InvalidArgumentError(`expected HOST:PORT or :PORT, got "${v}"`);
   return v;
 }
 
@@ -36,7 +37,9 @@ export function register(program: Command): void {
     .addOption(outputOption(['yaml', 'json'] as const, 'yaml'));
   controller
     .command('manifests')
-    .description('the install bundle in apply order: CRD, ServiceAccount, least-privilege ClusterRole, bindings, Deployment, metrics Service')
+    .description(
+      'the install bundle in apply order: CRD, ServiceAccount, least-privilege ClusterRole, bindings, Deployment, metrics Service',
+    )
     .addOption(outputOption(['yaml', 'json'] as const, 'yaml'))
     .option('--namespace <ns>', 'namespace of the controller', 'serverless-mesh-system')
     .option('--image <ref>', 'controller image (see Containerfile)', 'quay.io/serverless-mesh/controller:0.1.0')
@@ -45,7 +48,11 @@ export function register(program: Command): void {
       returnsCode(async (opts: { output: 'yaml' | 'json'; namespace: string; image: string; replicas: number }) => {
         const { controllerManifests } = await import('../controller/manifests.ts');
         const objs = controllerManifests({ namespace: opts.namespace, image: opts.image, replicas: opts.replicas });
-        process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }, null, 2)}\n` : objs.map((o) => emitYaml(o)).join('---\n'));
+        process.stdout.write(
+          opts.output === 'json'
+            ? `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }, null, 2)}\n`
+            : objs.map((o) => emitYaml(o)).join('---\n'),
+        );
         return ExitCode.Ok;
       }),
     );
@@ -61,29 +68,43 @@ export function register(program: Command): void {
     .option('--resync <duration>', 'reconcile every CR at least this often', duration, 5 * 60_000)
     .option('--event-namespace <ns>', 'namespace for Events about the cluster-scoped CRs (default: $POD_NAMESPACE or "default")')
     .action(
-      returnsCode(async (opts: { leaderElect: boolean; leaseNamespace?: string; leaseName: string; identity?: string; listen: string; workers: number; resync: number; eventNamespace?: string }, cmd: Command) => {
-        const g = cmd.optsWithGlobals<GlobalOpts>();
-        const { connect } = await import('../cluster/session.ts');
-        const { runController } = await import('../controller/run.ts');
-        const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
-        const ns = process.env.POD_NAMESPACE || 'default';
-        try {
-          await runController(s, {
-            leaderElect: opts.leaderElect,
-            leaseNamespace: opts.leaseNamespace ?? ns,
-            leaseName: opts.leaseName,
-            identity: opts.identity,
-            listen: opts.listen,
-            workers: opts.workers,
-            resyncMs: opts.resync,
-            eventNamespace: opts.eventNamespace ?? ns,
-          });
-        } catch (e) {
-          throw toUserError(e);
-        } finally {
-          s.client.close();
-        }
-        return ExitCode.Ok;
-      }),
+      returnsCode(
+        async (
+          opts: {
+            leaderElect: boolean;
+            leaseNamespace?: string;
+            leaseName: string;
+            identity?: string;
+            listen: string;
+            workers: number;
+            resync: number;
+            eventNamespace?: string;
+          },
+          cmd: Command,
+        ) => {
+          const g = cmd.optsWithGlobals<GlobalOpts>();
+          const { connect } = await import('../cluster/session.ts');
+          const { runController } = await import('../controller/run.ts');
+          const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
+          const ns = process.env.POD_NAMESPACE || 'default';
+          try {
+            await runController(s, {
+              leaderElect: opts.leaderElect,
+              leaseNamespace: opts.leaseNamespace ?? ns,
+              leaseName: opts.leaseName,
+              identity: opts.identity,
+              listen: opts.listen,
+              workers: opts.workers,
+              resyncMs: opts.resync,
+              eventNamespace: opts.eventNamespace ?? ns,
+            });
+          } catch (e) {
+            throw toUserError(e);
+          } finally {
+            s.client.close();
+          }
+          return ExitCode.Ok;
+        },
+      ),
     );
 }

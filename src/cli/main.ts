@@ -66,8 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return exitCodeFor(err);
     if (err instanceof UserError) {
       if (!err.reported) process.stderr.write(`${err.message}\n`);
-    }
-    else process.stderr.write(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    } else process.stderr.write(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return exitCodeFor(err);
   }
 }

@@ -74,8 +74,13 @@ function parseDurationArg(v: string): number {
 export function register(program: Command): void {
   program
     .command('migrate')
-    .description('OSSM 2 installation → the equivalent ossm3 ServerlessMesh spec, its bundle and an ordered, resumable migration plan (--apply executes it)')
-    .option('-m, --manifests <paths...>', 'manifest files or directories of the OSSM 2 installation (SMCP, SMMR, Gateways, policies, Knative CRs, Namespaces)')
+    .description(
+      'OSSM 2 installation → the equivalent ossm3 ServerlessMesh spec, its bundle and an ordered, resumable migration plan (--apply executes it)',
+    )
+    .option(
+      '-m, --manifests <paths...>',
+      'manifest files or directories of the OSSM 2 installation (SMCP, SMMR, Gateways, policies, Knative CRs, Namespaces)',
+    )
     .option('--cluster', 'read the OSSM 2 installation from the cluster (read-only)')
     .option('--output-dir <dir>', 'write serverless-mesh.yaml, bundle/, plan.md and unmapped.yaml here instead of stdout')
     .addOption(outputOption(['yaml'] as const, 'yaml'))
@@ -83,8 +88,15 @@ export function register(program: Command): void {
     .option('--domain <domain>', 'cluster apps domain, when neither the objects nor the certificate say')
     .option('--name <name>', 'name of the new spec (default: the spec label of the old objects, else "default")')
     .option('--delete-control-plane', 'with --apply: delete the OSSM 2 ServiceMeshControlPlane in the last step (default: keep it running)')
-    .option('--force-conflicts', 'with --apply: take over fields another field manager owns (e.g. Gateways and Knative CRs you created by hand)')
-    .option('--wait-timeout <duration>', 'with --apply: how long to wait for each control plane / Knative CR to be Ready (default 10m)', parseDurationArg)
+    .option(
+      '--force-conflicts',
+      'with --apply: take over fields another field manager owns (e.g. Gateways and Knative CRs you created by hand)',
+    )
+    .option(
+      '--wait-timeout <duration>',
+      'with --apply: how long to wait for each control plane / Knative CR to be Ready (default 10m)',
+      parseDurationArg,
+    )
     .action(async (opts: MigrateOpts, cmd: Command) => {
       if (!!opts.manifests === !!opts.cluster) throw new UserError('migrate: give exactly one of -m PATH… or --cluster', 2);
       const g = cmd.optsWithGlobals<GlobalOpts>();
@@ -101,7 +113,9 @@ export function register(program: Command): void {
         } catch (e) {
           // A finished migration (the old control plane deleted with --delete-control-plane) re-run: nothing to do.
           if (e instanceof NotOssm2Error && current.some((o) => o.kind === 'Istio' && o.apiVersion.startsWith('sailoperator.io/'))) {
-            process.stderr.write('migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n');
+            process.stderr.write(
+              'migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n',
+            );
             return;
           }
           throw e;
@@ -149,7 +163,10 @@ function domainFromCertificate(pem: string): string | undefined {
     for (let k = 0; k + 3 < der.length; k++) {
       const len = der[k + 1]!;
       if (der[k] !== 0x82 || len >= 0x80 || der[k + 2] !== 0x2a || der[k + 3] !== 0x2e) continue;
-      const name = der.subarray(k + 4, k + 2 + len).toString('latin1').toLowerCase();
+      const name = der
+        .subarray(k + 4, k + 2 + len)
+        .toString('latin1')
+        .toLowerCase();
       if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(name)) return name;
     }
     return undefined;
@@ -173,11 +190,24 @@ function unmappedYaml(unmapped: readonly Unmapped[]): string {
   return `# Settings of the OSSM 2 installation the ossm3 spec does not carry over (blocking: --apply refuses).\n${emitYaml(unmapped)}`;
 }
 
-function writeOutputs(dir: string | undefined, mesh: ServerlessMesh, bundle: KubeObject[], steps: MigrationStep[], unmapped: Unmapped[], live: Live | undefined): void {
+function writeOutputs(
+  dir: string | undefined,
+  mesh: ServerlessMesh,
+  bundle: KubeObject[],
+  steps: MigrationStep[],
+  unmapped: Unmapped[],
+  live: Live | undefined,
+): void {
   const plan = planMarkdown(steps, live);
   if (!dir) {
-    const comment = (t: string) => t.split('\n').map((l) => (l ? `# ${l}` : '#')).join('\n');
-    process.stdout.write(`${comment(unmappedYaml(unmapped).trimEnd())}\n${comment(plan.trimEnd())}\n---\n${emitYaml(mesh)}${toYaml(bundle)}`);
+    const comment = (t: string) =>
+      t
+        .split('\n')
+        .map((l) => (l ? `# ${l}` : '#'))
+        .join('\n');
+    process.stdout.write(
+      `${comment(unmappedYaml(unmapped).trimEnd())}\n${comment(plan.trimEnd())}\n---\n${emitYaml(mesh)}${toYaml(bundle)}`,
+    );
     return;
   }
   mkdirSync(join(dir, 'bundle'), { recursive: true });
@@ -186,7 +216,9 @@ function writeOutputs(dir: string | undefined, mesh: ServerlessMesh, bundle: Kub
   writeFileSync(join(dir, 'unmapped.yaml'), unmappedYaml(unmapped));
   // The bundle directory is the render's exact image (stale files removed, Secret files 0600), as render --output-dir.
   writeRenderDir(join(dir, 'bundle'), bundle, 'yaml');
-  process.stderr.write(`wrote serverless-mesh.yaml, plan.md (${steps.length} steps), unmapped.yaml (${unmapped.length} settings) and ${bundle.length} objects under ${dir}\n`);
+  process.stderr.write(
+    `wrote serverless-mesh.yaml, plan.md (${steps.length} steps), unmapped.yaml (${unmapped.length} settings) and ${bundle.length} objects under ${dir}\n`,
+  );
 }
 
 /** The OSSM 2 installation as the objects recoverSpec reads, listed from the cluster. */
@@ -204,11 +236,16 @@ async function readInstallation(s: ClusterSession): Promise<KubeObject[]> {
     if (info) for (const o of await c.listAll(s.client, info, `${c.MANAGED_BY}=${c.FIELD_MANAGER}`)) add(o);
   });
   const smcp = [...out.values()].find((o) => o.kind === 'ServiceMeshControlPlane');
-  const meshNs = smcp?.metadata.namespace ?? [...out.values()].find((o) => o.kind === 'ServiceMeshMemberRoll')?.metadata.namespace ?? 'istio-system';
+  const meshNs =
+    smcp?.metadata.namespace ?? [...out.values()].find((o) => o.kind === 'ServiceMeshMemberRoll')?.metadata.namespace ?? 'istio-system';
   const np = await s.discovery.resolve('networking.k8s.io/v1', 'NetworkPolicy');
-  const gw = [...out.values()].find((o) => o.kind === 'Gateway' && o.metadata.namespace === 'knative-serving' && o.metadata.name === 'knative-ingress-gateway');
+  const gw = [...out.values()].find(
+    (o) => o.kind === 'Gateway' && o.metadata.namespace === 'knative-serving' && o.metadata.name === 'knative-ingress-gateway',
+  );
   const secretName =
-    ((gw?.spec as { servers?: { tls?: { credentialName?: string } }[] } | undefined)?.servers ?? []).map((x) => x.tls?.credentialName).find(Boolean) ?? 'wildcard-certs';
+    ((gw?.spec as { servers?: { tls?: { credentialName?: string } }[] } | undefined)?.servers ?? [])
+      .map((x) => x.tls?.credentialName)
+      .find(Boolean) ?? 'wildcard-certs';
   const secretInfo = await s.discovery.resolve('v1', 'Secret');
   for (const ns of [meshNs, 'knative-serving-ingress']) {
     const sec = secretInfo && (await c.getObject(s.client, secretInfo, ns, secretName));
@@ -264,7 +301,14 @@ async function execute(s: ClusterSession, steps: MigrationStep[], mesh: Serverle
         const { steps: inner, finish } = c.applySteps(
           s,
           step.apply,
-          { specName: mesh.metadata.name, force: opts.forceConflicts, wait: step.waitReady.length > 0, waitTimeoutMs: opts.waitTimeout, prune: false, allowMeshMove: true },
+          {
+            specName: mesh.metadata.name,
+            force: opts.forceConflicts,
+            wait: step.waitReady.length > 0,
+            waitTimeoutMs: opts.waitTimeout,
+            prune: false,
+            allowMeshMove: true,
+          },
           out,
         );
         try {
@@ -300,7 +344,8 @@ async function execute(s: ClusterSession, steps: MigrationStep[], mesh: Serverle
       }
       const left = pendingOf(step, await readLive(s, [step]));
       // Deletions with finalizers may take a moment; anything else left means the step did not take.
-      if (left.length && !left.every((l) => l.startsWith('delete '))) throw new UserError(`did not converge: ${left.slice(0, 5).join(', ')}`, 1);
+      if (left.length && !left.every((l) => l.startsWith('delete ')))
+        throw new UserError(`did not converge: ${left.slice(0, 5).join(', ')}`, 1);
       ran++;
       process.stderr.write(`${tag}: ${done.join('; ') || 'done'} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
     } catch (e) {

@@ -15,7 +15,11 @@ const OUR_NAME = /^\d{3,}-[a-z0-9]+-[a-z0-9][-a-z0-9.]*\.(yaml|json)$/;
  * earlier render wrote that this one does not produce: those listed in RENDER_INDEX, and files
  * named in our scheme. Other files are never touched. Nothing is replaced when a write fails.
  */
-export function writeRenderDir(dir: string, objects: readonly KubeObject[], format: 'yaml' | 'json'): { written: string[]; removed: string[] } {
+export function writeRenderDir(
+  dir: string,
+  objects: readonly KubeObject[],
+  format: 'yaml' | 'json',
+): { written: string[]; removed: string[] } {
   ensureDir(dir, '--output-dir');
   const files = objects.map((obj, i) => ({
     path: join(dir, fileNameFor(obj, i, format)),
@@ -26,7 +30,8 @@ export function writeRenderDir(dir: string, objects: readonly KubeObject[], form
   const names = new Set(files.map((f) => f.path.slice(dir.length).replace(/^[/\\]+/, '')));
   const previous = new Set<string>();
   try {
-    for (const n of readFileSync(join(dir, RENDER_INDEX), 'utf8').split('\n')) if (n && !n.includes('/') && !n.startsWith('.')) previous.add(n);
+    for (const n of readFileSync(join(dir, RENDER_INDEX), 'utf8').split('\n'))
+      if (n && !n.includes('/') && !n.startsWith('.')) previous.add(n);
   } catch {
     // no index: a new directory, or one from an earlier version
   }

@@ -58,7 +58,14 @@ export function emptyOutcome(): Outcome {
 }
 
 /** Polls engine.readiness until every object is Ready, one is failed for good, or the deadline passes. */
-async function waitReady(s: ClusterSession, infos: Map<string, ResourceInfo>, objects: KubeObject[], timeoutMs: number, pollMs: number, setOutput: (t: string) => void): Promise<void> {
+async function waitReady(
+  s: ClusterSession,
+  infos: Map<string, ResourceInfo>,
+  objects: KubeObject[],
+  timeoutMs: number,
+  pollMs: number,
+  setOutput: (t: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pending = objects;
   let interval = Math.min(100, pollMs); // operators often finish within a second: look early, then back off
@@ -85,7 +92,12 @@ class WaitTimeout extends Error {}
  * Builds the ordered steps of an apply. `objects` are rendered objects (without our labels). The steps
  * fill `out`; the caller runs them (progress.ts) and then reports `out`.
  */
-export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o: ApplyOptions, out: Outcome): { steps: Step[]; finish: () => void } {
+export function applySteps(
+  s: ClusterSession,
+  objects: readonly KubeObject[],
+  o: ApplyOptions,
+  out: Outcome,
+): { steps: Step[]; finish: () => void } {
   const concurrency = o.concurrency ?? 32;
   const pollMs = o.pollMs ?? 1000;
   const timeoutMs = o.waitTimeoutMs ?? 10 * 60_000;
@@ -104,7 +116,13 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
     {
       title: 'Connect and discover APIs',
       run: async () => {
-        plan = await planApply(s, objects, { specName: o.specName, dryRun: o.dryRun, allowMeshMove: o.allowMeshMove, requirements: o.requirements, concurrency });
+        plan = await planApply(s, objects, {
+          specName: o.specName,
+          dryRun: o.dryRun,
+          allowMeshMove: o.allowMeshMove,
+          requirements: o.requirements,
+          concurrency,
+        });
         if (plan.blocked) {
           // A control-plane move is refused as the user's doing (exit 2); an unmet requirement is the cluster's (exit 3).
           if (plan.blocked.kind === 'input') stop(plan.blocked.message);
@@ -121,7 +139,9 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
       const ks = phase.all.filter(isKnativeServing);
       if (ks.length) {
         const why = `${ks.map(objectRef).join(', ')} must be Ready first: a deny-all policy before the sidecars know the allow rules cuts the activator off the autoscaler (waits up to ${Math.round(timeoutMs / 1000)} s${o.waitTimeoutMs === undefined ? '; --wait=DURATION sets the limit' : ''})`;
-        steps.push(waitStep('Wait for KnativeServing Ready before AuthorizationPolicies', () => plan!.bodies.filter(isKnativeServing), why));
+        steps.push(
+          waitStep('Wait for KnativeServing Ready before AuthorizationPolicies', () => plan!.bodies.filter(isKnativeServing), why),
+        );
       }
     }
     steps.push({
@@ -156,7 +176,13 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
       const ready = phase.objects.filter(hasReadyCondition);
       if (ready.length) {
         const refs = new Set(ready.map(objectRef));
-        steps.push(waitStep(`Wait for ${phase.title} Ready`, () => plan!.phases[i]!.objects.filter((x) => refs.has(objectRef(x))), `waiting up to ${Math.round(timeoutMs / 1000)} s for ${ready.length} object(s) to be Ready (--wait)`));
+        steps.push(
+          waitStep(
+            `Wait for ${phase.title} Ready`,
+            () => plan!.phases[i]!.objects.filter((x) => refs.has(objectRef(x))),
+            `waiting up to ${Math.round(timeoutMs / 1000)} s for ${ready.length} object(s) to be Ready (--wait)`,
+          ),
+        );
       }
     }
   }
@@ -210,13 +236,21 @@ export function applySteps(s: ClusterSession, objects: readonly KubeObject[], o:
 }
 
 /** The phases of a render (titles and objects), before anything is read from the cluster. */
-function planPhasesOf(objects: readonly KubeObject[], specName: string): { id: string; title: string; objects: KubeObject[]; all: KubeObject[] }[] {
+function planPhasesOf(
+  objects: readonly KubeObject[],
+  specName: string,
+): { id: string; title: string; objects: KubeObject[]; all: KubeObject[] }[] {
   const bodies = objects.map((x) => withOwnership(x, specName));
   return planPhases(bodies).map((p) => ({ id: p.id, title: p.title, objects: p.objects, all: bodies }));
 }
 
 /** Steps for `delete -f SPEC`: everything labelled for this spec, newest phase first. */
-export function deleteSteps(s: ClusterSession, objects: readonly KubeObject[], o: { specName: string; deleteNamespaces?: boolean; concurrency?: number }, out: Outcome): Step[] {
+export function deleteSteps(
+  s: ClusterSession,
+  objects: readonly KubeObject[],
+  o: { specName: string; deleteNamespaces?: boolean; concurrency?: number },
+  out: Outcome,
+): Step[] {
   const concurrency = o.concurrency ?? 32;
   let victims: KubeObject[] = [];
   let infos = new Map<string, ResourceInfo>();
@@ -249,11 +283,14 @@ export function summarize(out: Outcome, dryRun = false): string {
   const lines = [
     `${dryRun ? 'dry run: ' : ''}${out.applied.length} applied, ${out.unchanged.length} unchanged, ${out.pruned.length} pruned, ${out.released.length} namespaces released, ${out.failed.length} failed, ${out.notApplied.length} not applied`,
   ];
-  if (out.unverified.length) lines.push(`  not checked by the server (their namespace does not exist yet): ${out.unverified.length} objects`);
+  if (out.unverified.length)
+    lines.push(`  not checked by the server (their namespace does not exist yet): ${out.unverified.length} objects`);
   for (const f of out.failed) lines.push(`  failed: ${f.error}`);
   if (out.notApplied.length) {
     const shown = out.notApplied.slice(0, 20);
-    lines.push(`  not applied: ${shown.join(', ')}${out.notApplied.length > shown.length ? `, … (${out.notApplied.length - shown.length} more)` : ''}`);
+    lines.push(
+      `  not applied: ${shown.join(', ')}${out.notApplied.length > shown.length ? `, … (${out.notApplied.length - shown.length} more)` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -102,7 +102,14 @@ export class KubeClient {
     if (!this.agent) {
       const common = { keepAlive: true, maxSockets: this.opts.maxSockets };
       this.agent = this.server.startsWith('https:')
-        ? new https.Agent({ ...common, ca: c.ca, cert: c.cert, key: c.key, servername: c.servername, rejectUnauthorized: c.rejectUnauthorized })
+        ? new https.Agent({
+            ...common,
+            ca: c.ca,
+            cert: c.cert,
+            key: c.key,
+            servername: c.servername,
+            rejectUnauthorized: c.rejectUnauthorized,
+          })
         : new http.Agent(common);
       this.tls = c;
     }
@@ -117,7 +124,8 @@ export class KubeClient {
     await this.prepare();
     // The server URL is parsed once; per request only path and query are built (thousands per apply).
     let query = '';
-    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) query += `${query ? '&' : '?'}${k}=${encodeURIComponent(String(v))}`;
+    for (const [k, v] of Object.entries(ro.query ?? {}))
+      if (v !== undefined) query += `${query ? '&' : '?'}${k}=${encodeURIComponent(String(v))}`;
     const target = this.basePath + path + query;
     const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
     const retries = ro.retries ?? this.opts.retries;
@@ -162,7 +170,11 @@ export class KubeClient {
    * server ends the stream (watch timeout) or `abort()` is called; rejects with ApiError on a non-2xx
    * answer (410 Gone: relist) or with the connection error.
    */
-  async stream(path: string, query: Record<string, string | number | boolean | undefined>, onLine: (value: unknown) => void): Promise<{ done: Promise<void>; abort: () => void }> {
+  async stream(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onLine: (value: unknown) => void,
+  ): Promise<{ done: Promise<void>; abort: () => void }> {
     await this.prepare();
     let q = '';
     for (const [k, v] of Object.entries(query)) if (v !== undefined) q += `${q ? '&' : '?'}${k}=${encodeURIComponent(String(v))}`;
@@ -277,7 +289,13 @@ function isPermanent5xx(text: string): boolean {
 
 function sameTls(a: Credentials, b: Credentials): boolean {
   const eq = (x?: Buffer, y?: Buffer) => (x && y ? x.equals(y) : x === y);
-  return eq(a.ca, b.ca) && eq(a.cert, b.cert) && eq(a.key, b.key) && a.servername === b.servername && a.rejectUnauthorized === b.rejectUnauthorized;
+  return (
+    eq(a.ca, b.ca) &&
+    eq(a.cert, b.cert) &&
+    eq(a.key, b.key) &&
+    a.servername === b.servername &&
+    a.rejectUnauthorized === b.rejectUnauthorized
+  );
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -13,7 +13,11 @@ export interface DiffResult {
   errors: string[];
 }
 
-export async function diffSpec(s: ClusterSession, objects: readonly KubeObject[], o: { specName: string; force?: boolean; concurrency?: number }): Promise<DiffResult> {
+export async function diffSpec(
+  s: ClusterSession,
+  objects: readonly KubeObject[],
+  o: { specName: string; force?: boolean; concurrency?: number },
+): Promise<DiffResult> {
   const concurrency = o.concurrency ?? 32;
   const bodies = objects.map((x) => withOwnership(x, o.specName));
   const desiredNamespaces = new Set(bodies.filter((b) => b.kind === 'Namespace' && b.apiVersion === 'v1').map((b) => b.metadata.name));
@@ -37,7 +41,8 @@ export async function diffSpec(s: ClusterSession, objects: readonly KubeObject[]
         next = await serverSideApply(s.client, info, b, { dryRun: true, force: o.force });
       } catch (e) {
         // The dry run cannot create into a namespace that only the apply itself would create.
-        if (e instanceof ApiError && e.code === 404 && b.metadata.namespace && desiredNamespaces.has(b.metadata.namespace) && !live) next = b;
+        if (e instanceof ApiError && e.code === 404 && b.metadata.namespace && desiredNamespaces.has(b.metadata.namespace) && !live)
+          next = b;
         else throw e;
       }
       byKey.set(objectKey(b), diffObject(live, next));

@@ -67,7 +67,15 @@ export const infoKey = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): string => `
 export async function planApply(s: ClusterSession, objects: readonly KubeObject[], o: PlanOptions): Promise<ApplyPlan> {
   const concurrency = o.concurrency ?? 32;
   const bodies = objects.map((x) => withOwnership(x, o.specName));
-  const plan: ApplyPlan = { specName: o.specName, bodies, phases: planPhases(bodies), infos: new Map(), live: new Map(), newNamespaces: new Set(), summary: '' };
+  const plan: ApplyPlan = {
+    specName: o.specName,
+    bodies,
+    phases: planPhases(bodies),
+    infos: new Map(),
+    live: new Map(),
+    newNamespaces: new Set(),
+    summary: '',
+  };
   if (o.requirements) {
     const problems = await unmetRequirements(s, o.requirements);
     if (problems.length) return { ...plan, blocked: { kind: 'cluster', message: problems.join('\n') } };
@@ -86,9 +94,13 @@ export async function planApply(s: ClusterSession, objects: readonly KubeObject[
   if (move) return { ...plan, blocked: { kind: 'input', message: move } };
   if (o.dryRun) {
     const nsInfo = plan.infos.get('v1/Namespace');
-    await mapLimit(bodies.filter((x) => x.kind === 'Namespace' && x.apiVersion === 'v1'), concurrency, async (b) => {
-      if (nsInfo && !(await getObject(s.client, nsInfo, undefined, b.metadata.name))) plan.newNamespaces.add(b.metadata.name);
-    });
+    await mapLimit(
+      bodies.filter((x) => x.kind === 'Namespace' && x.apiVersion === 'v1'),
+      concurrency,
+      async (b) => {
+        if (nsInfo && !(await getObject(s.client, nsInfo, undefined, b.metadata.name))) plan.newNamespaces.add(b.metadata.name);
+      },
+    );
   }
   const p = await s.discovery.platform();
   const platform = `mesh APIs: ${p.mesh}${p.knativeOperator ? ', Knative operator' : ''}${p.knativeKafka ? ', KnativeKafka' : ''}${p.openshiftRoute ? ', OpenShift Route' : ''}`;
@@ -110,7 +122,9 @@ async function unmetRequirements(s: ClusterSession, r: ClusterRequirements): Pro
   if (r.deployment) {
     const d = r.deployment;
     if (!(await getObject(s.client, DEPLOYMENT, d.namespace, d.name))) {
-      problems.push(`Deployment ${d.namespace}/${d.name} not found: ${d.why}; install it first (or set spec.mesh.namespace to where it runs)`);
+      problems.push(
+        `Deployment ${d.namespace}/${d.name} not found: ${d.why}; install it first (or set spec.mesh.namespace to where it runs)`,
+      );
     }
   }
   return problems;
@@ -127,7 +141,12 @@ async function servesPlural(s: ClusterSession, group: string, version: string, p
 }
 
 /** Live objects owned by this spec, by objectKey; kinds the cluster does not serve are skipped. */
-export async function ownedSnapshot(s: ClusterSession, desired: readonly KubeObject[], specName: string, concurrency = 32): Promise<{ live: Map<string, KubeObject>; infos: Map<string, ResourceInfo> }> {
+export async function ownedSnapshot(
+  s: ClusterSession,
+  desired: readonly KubeObject[],
+  specName: string,
+  concurrency = 32,
+): Promise<{ live: Map<string, KubeObject>; infos: Map<string, ResourceInfo> }> {
   const live = new Map<string, KubeObject>();
   const infos = new Map<string, ResourceInfo>();
   await mapLimit(kindsToList(desired), concurrency, async (k) => {
@@ -239,7 +258,12 @@ export interface Readiness {
 }
 
 /** One look at the Ready condition of each object; no waiting. */
-export async function readiness(s: ClusterSession, infos: ReadonlyMap<string, ResourceInfo>, objects: readonly KubeObject[], concurrency = 32): Promise<Readiness> {
+export async function readiness(
+  s: ClusterSession,
+  infos: ReadonlyMap<string, ResourceInfo>,
+  objects: readonly KubeObject[],
+  concurrency = 32,
+): Promise<Readiness> {
   const out: Readiness = { ready: [], pending: [], failed: [] };
   await mapLimit(objects, concurrency, async (o) => {
     const info = infos.get(infoKey(o)) ?? (await s.discovery.resolve(o.apiVersion, o.kind));
@@ -285,7 +309,12 @@ export function pruneCandidates(plan: ApplyPlan): KubeObject[] {
 }
 
 /** Deletes (or, for namespaces unless deleteNamespaces, releases) objects, phase by phase. */
-export async function pruneObjects(s: ClusterSession, victims: readonly KubeObject[], infos: ReadonlyMap<string, ResourceInfo>, o: { deleteNamespaces?: boolean; concurrency?: number } = {}): Promise<PruneResult> {
+export async function pruneObjects(
+  s: ClusterSession,
+  victims: readonly KubeObject[],
+  infos: ReadonlyMap<string, ResourceInfo>,
+  o: { deleteNamespaces?: boolean; concurrency?: number } = {},
+): Promise<PruneResult> {
   const out: PruneResult = { pruned: [], released: [], failed: [] };
   // Same-phase objects go in parallel; phases one after another (policies before what they protect).
   const groups = new Map<string, KubeObject[]>();

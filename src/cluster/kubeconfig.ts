@@ -140,16 +140,24 @@ function fromMerged(m: Merged, contextFlag?: string): ClusterAccess {
   if (!contextName) throw new UserError(`kubeconfig ${m.files.join(delimiter)} sets no current-context: pass --context (have: ${have()})`);
   const ctx = m.contexts.get(contextName);
   if (!ctx) {
-    throw new UserError(contextFlag ? `--context ${contextFlag}: no such context (have: ${have()})` : `kubeconfig current-context "${contextName}" is not defined (have: ${have()})`);
+    throw new UserError(
+      contextFlag
+        ? `--context ${contextFlag}: no such context (have: ${have()})`
+        : `kubeconfig current-context "${contextName}" is not defined (have: ${have()})`,
+    );
   }
   const cluster = ctx.value.cluster ? m.clusters.get(ctx.value.cluster) : undefined;
-  if (!cluster) throw new UserError(`kubeconfig context "${contextName}" names ${ctx.value.cluster ? `cluster "${ctx.value.cluster}", which is not defined` : 'no cluster'}`);
+  if (!cluster)
+    throw new UserError(
+      `kubeconfig context "${contextName}" names ${ctx.value.cluster ? `cluster "${ctx.value.cluster}", which is not defined` : 'no cluster'}`,
+    );
   if (!cluster.value.server) throw new UserError(`kubeconfig cluster "${cluster.name}" has no server`);
   // kubectl treats a context without a user, or naming a missing one, as anonymous.
   const user = (ctx.value.user && m.users.get(ctx.value.user)) || { name: '', file: cluster.file, value: {} };
   const server = cluster.value.server.replace(/\/+$/, '');
   const base = { server, context: contextName, ...(ctx.value.namespace ? { namespace: ctx.value.namespace } : {}) };
-  if (user.value.exec || user.value['auth-provider']) return { ...base, credentials: pluginCredentials(contextName, ctx.value, cluster, user) };
+  if (user.value.exec || user.value['auth-provider'])
+    return { ...base, credentials: pluginCredentials(contextName, ctx.value, cluster, user) };
   return { ...base, credentials: staticCredentials(cluster, user) };
 }
 
@@ -168,7 +176,11 @@ function staticCredentials(cluster: Named<RawCluster>, user: Named<RawUser>): ()
   if (u.as) headers['Impersonate-User'] = u.as;
   if (u['as-groups']?.length) headers['Impersonate-Group'] = u['as-groups'];
   const tokenFile = u.tokenFile ?? u['token-file'];
-  const token = u.token ? () => u.token : tokenFile ? rereadEvery(resolvePath(user.file, tokenFile), `user "${user.name}" tokenFile`) : undefined;
+  const token = u.token
+    ? () => u.token
+    : tokenFile
+      ? rereadEvery(resolvePath(user.file, tokenFile), `user "${user.name}" tokenFile`)
+      : undefined;
   return () => {
     const t = token?.();
     return Promise.resolve({ ...tls, headers: t ? { ...headers, Authorization: `Bearer ${t}` } : headers });
@@ -196,10 +208,17 @@ export function inCluster(contextFlag?: string, saDir = SA_DIR, env: NodeJS.Proc
 }
 
 /** exec and auth-provider users: client-node runs the plugin (loaded only for these kubeconfigs). */
-function pluginCredentials(contextName: string, context: RawContext, cluster: Named<RawCluster>, user: Named<RawUser>): () => Promise<Credentials> {
+function pluginCredentials(
+  contextName: string,
+  context: RawContext,
+  cluster: Named<RawCluster>,
+  user: Named<RawUser>,
+): () => Promise<Credentials> {
   // Hand client-node just this context, with file paths made absolute against the file that named them.
   const abs = (n: Named<object>, keys: string[]) =>
-    Object.fromEntries(Object.entries(n.value).map(([k, v]) => [k, keys.includes(k) && typeof v === 'string' ? resolvePath(n.file, v) : v]));
+    Object.fromEntries(
+      Object.entries(n.value).map(([k, v]) => [k, keys.includes(k) && typeof v === 'string' ? resolvePath(n.file, v) : v]),
+    );
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

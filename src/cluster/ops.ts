@@ -30,7 +30,12 @@ export function serverSideApply(client: KubeClient, info: ResourceInfo, body: Ku
   });
 }
 
-export async function getObject(client: KubeClient, info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+export async function getObject(
+  client: KubeClient,
+  info: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+): Promise<KubeObject | undefined> {
   try {
     return await client.request<KubeObject>('GET', resourcePath(info, namespace, name));
   } catch (e) {
@@ -52,7 +57,12 @@ export async function deleteObject(client: KubeClient, info: ResourceInfo, names
 }
 
 /** All objects of a resource across namespaces, paged (client-node's generic list loses `continue` for CRs). */
-export async function listAll(client: KubeClient, info: ResourceInfo, labelSelector?: string, o: { fromCache?: boolean } = {}): Promise<KubeObject[]> {
+export async function listAll(
+  client: KubeClient,
+  info: ResourceInfo,
+  labelSelector?: string,
+  o: { fromCache?: boolean } = {},
+): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   let cont: string | undefined;
   do {
@@ -61,7 +71,8 @@ export async function listAll(client: KubeClient, info: ResourceInfo, labelSelec
     const query = o.fromCache ? { labelSelector, resourceVersion: '0' } : { labelSelector, limit: 500, continue: cont };
     const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', resourcePath(info), { query });
     // List items omit apiVersion/kind; restore them so keys and diffs work.
-    for (const it of page.items) out.push({ ...it, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, kind: info.kind });
+    for (const it of page.items)
+      out.push({ ...it, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, kind: info.kind });
     cont = page.metadata?.continue || undefined;
   } while (cont);
   return out;
@@ -77,7 +88,10 @@ function infoFromPath(path: string): ResourceInfo | undefined {
 /** HTTP method → the RBAC verb it needs. */
 export function verbOf(method: string, path: string): string {
   const named = /\/[^/]+\/[^/]+$/.test(path);
-  return ({ GET: named ? 'get' : 'list', PATCH: 'patch', DELETE: 'delete', POST: 'create', PUT: 'update' } as Record<string, string>)[method] ?? method.toLowerCase();
+  return (
+    ({ GET: named ? 'get' : 'list', PATCH: 'patch', DELETE: 'delete', POST: 'create', PUT: 'update' } as Record<string, string>)[method] ??
+    method.toLowerCase()
+  );
 }
 
 /** Any error from the cluster layer as a UserError with one readable line. */
@@ -92,7 +106,12 @@ export function toUserError(e: unknown): Error {
  * One readable line for a failed request: unreachable, 401, 403 (verb and resource), SSA conflict
  * (fields and the other manager), webhook denial, invalid object.
  */
-export function describeError(e: unknown, verb: string, info: ResourceInfo | undefined, obj?: Pick<KubeObject, 'kind' | 'metadata'>): string {
+export function describeError(
+  e: unknown,
+  verb: string,
+  info: ResourceInfo | undefined,
+  obj?: Pick<KubeObject, 'kind' | 'metadata'>,
+): string {
   if (!info && e instanceof ApiError) info = infoFromPath(e.path);
   const what = obj ? objectRef(obj) : info ? info.plural : 'request';
   if (e instanceof UnreachableError) return `${what}: ${e.message}`;
@@ -121,7 +140,10 @@ export function describeError(e: unknown, verb: string, info: ResourceInfo | und
         }
         if (!byManager.size) {
           for (const m of msg.matchAll(/conflicts? with "([^"]+)"(?: using [^:]+)?:((?:\s*(?:-\s*)?\.[^\n]+)+)/g)) {
-            const fields = m[2]!.split(/\n|\s-\s/).map((f) => f.replace(/^\s*-?\s*/, '').trim()).filter((f) => f.startsWith('.'));
+            const fields = m[2]!
+              .split(/\n|\s-\s/)
+              .map((f) => f.replace(/^\s*-?\s*/, '').trim())
+              .filter((f) => f.startsWith('.'));
             byManager.set(m[1]!, [...(byManager.get(m[1]!) ?? []), ...fields]);
           }
         }

@@ -283,14 +283,22 @@ export interface ReadyState {
  */
 export function readyState(o: KubeObject | undefined): ReadyState {
   if (!o) return { ready: false, summary: 'object not found' };
-  const status = (o.status ?? {}) as { observedGeneration?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
+  const status = (o.status ?? {}) as {
+    observedGeneration?: number;
+    conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
+  };
   const conds = status.conditions ?? [];
   const summary = conds.length
-    ? conds.map((c) => `${c.type}=${c.status}${c.reason || c.message ? ` (${[c.reason, c.message].filter(Boolean).join(': ')})` : ''}`).join('; ')
+    ? conds
+        .map((c) => `${c.type}=${c.status}${c.reason || c.message ? ` (${[c.reason, c.message].filter(Boolean).join(': ')})` : ''}`)
+        .join('; ')
     : 'no status conditions yet (is the operator running?)';
   const gen = (o.metadata as { generation?: number }).generation;
   if (status.observedGeneration !== undefined && gen !== undefined && status.observedGeneration < gen) {
-    return { ready: false, summary: `operator has not seen generation ${gen} yet (observedGeneration ${status.observedGeneration}); ${summary}` };
+    return {
+      ready: false,
+      summary: `operator has not seen generation ${gen} yet (observedGeneration ${status.observedGeneration}); ${summary}`,
+    };
   }
   return { ready: conds.some((c) => c.type === 'Ready' && c.status === 'True'), summary };
 }

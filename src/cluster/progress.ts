@@ -59,13 +59,13 @@ async function runPlain(steps: Step[], stream: NodeJS.WriteStream, everyMs: numb
 async function runListr(steps: Step[], stream: NodeJS.WriteStream): Promise<void> {
   const list = new Listr(
     steps.map((s) => ({
-        title: s.announce ? `${s.title} (${s.announce})` : s.title,
-        skip: () => (s.skip?.() ? `${s.title}: skipped` : false),
-        task: async (_ctx: unknown, task: { output: string; title: string }) => {
-          const res = await s.run((t) => (task.output = t));
-          task.title = `${s.title}: ${res}`;
-        },
-      })),
+      title: s.announce ? `${s.title} (${s.announce})` : s.title,
+      skip: () => (s.skip?.() ? `${s.title}: skipped` : false),
+      task: async (_ctx: unknown, task: { output: string; title: string }) => {
+        const res = await s.run((t) => (task.output = t));
+        task.title = `${s.title}: ${res}`;
+      },
+    })),
     {
       exitOnError: true,
       registerSignalListeners: false,

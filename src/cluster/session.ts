@@ -19,7 +19,8 @@ export async function connect(opts: KubeconfigOptions & ClientOptions = {}): Pro
   } catch (e) {
     client.close();
     if (e instanceof UnreachableError) throw new ClusterError(e.message);
-    if (e instanceof ApiError) throw new ClusterError(`cluster ${client.server}: ${describeError(e, 'get', undefined).replace(/^request: /, '')}`);
+    if (e instanceof ApiError)
+      throw new ClusterError(`cluster ${client.server}: ${describeError(e, 'get', undefined).replace(/^request: /, '')}`);
     throw e;
   }
 }

@@ -27,7 +27,8 @@ export function toStructural(s: Schema): Schema {
       out[k] = typeof v === 'object' && v ? toStructural(v as Schema) : v;
     } else if (k === 'uniqueItems') {
       const items = s.items as Schema | undefined;
-      if (v === true && items && ['string', 'integer', 'number', 'boolean'].includes(String(items.type))) out['x-kubernetes-list-type'] = 'set';
+      if (v === true && items && ['string', 'integer', 'number', 'boolean'].includes(String(items.type)))
+        out['x-kubernetes-list-type'] = 'set';
     } else if (k === 'properties') {
       out[k] = Object.fromEntries(Object.entries(v as Record<string, Schema>).map(([p, ps]) => [p, toStructural(ps)]));
     } else if (k === 'items') {

@@ -53,7 +53,13 @@ export class LeaderElector {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
             metadata: { name: this.o.name, namespace: this.o.namespace },
-            spec: { holderIdentity: this.o.identity, leaseDurationSeconds: this.duration, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+            spec: {
+              holderIdentity: this.o.identity,
+              leaseDurationSeconds: this.duration,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
           },
         });
         return true;
@@ -69,7 +75,13 @@ export class LeaderElector {
     if (!mine && !expired) return false;
     const spec = mine
       ? { ...sp, renewTime: microTime(now), leaseDurationSeconds: this.duration }
-      : { holderIdentity: this.o.identity, leaseDurationSeconds: this.duration, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: (sp.leaseTransitions ?? 0) + 1 };
+      : {
+          holderIdentity: this.o.identity,
+          leaseDurationSeconds: this.duration,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: (sp.leaseTransitions ?? 0) + 1,
+        };
     try {
       await this.client.request('PUT', `${this.path}/${encodeURIComponent(this.o.name)}`, { body: { ...lease, spec } });
       return true;

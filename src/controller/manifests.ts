@@ -33,9 +33,12 @@ function examplesDir(): string {
 /** Every (apiVersion, kind) the renderers emit for the examples, plus what prune looks at. */
 export function emittedKinds(): { apiVersion: string; kind: string }[] {
   const seen = new Map<string, { apiVersion: string; kind: string }>();
-  const add = (o: { apiVersion: string; kind: string }) => seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
+  const add = (o: { apiVersion: string; kind: string }) =>
+    seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
   const dir = examplesDir();
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()) {
     const mesh = parseSpec(f, readFileSync(join(dir, f), 'utf8'));
     for (const variant of [mesh, { ...mesh, spec: { ...mesh.spec, networkPolicies: 'generate' as const } }]) {
       for (const o of render(variant, variant.spec.tls.generate ? { tls: { certPem: 'x', keyPem: 'x' } } : {})) add(o);
@@ -60,7 +63,9 @@ export function clusterRules(): Rule[] {
     byGroup.set(group, (byGroup.get(group) ?? new Set()).add(pluralOf(k.kind)));
   }
   const owned = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
-  const rules: Rule[] = [...byGroup].sort(([a], [b]) => a.localeCompare(b)).map(([g, rs]) => ({ apiGroups: [g], resources: [...rs].sort(), verbs: owned }));
+  const rules: Rule[] = [...byGroup]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([g, rs]) => ({ apiGroups: [g], resources: [...rs].sort(), verbs: owned }));
   rules.push({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch'] });
   rules.push({ apiGroups: [CR_GROUP], resources: [CR_PLURAL], verbs: ['get', 'list', 'watch', 'patch', 'update'] });
   rules.push({ apiGroups: [CR_GROUP], resources: [`${CR_PLURAL}/status`], verbs: ['get', 'patch', 'update'] });
@@ -121,7 +126,12 @@ export function controllerManifests(o: ManifestOptions): KubeObject[] {
                 args: ['controller', 'run', '--listen', `:${port}`],
                 env: [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
                 ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }],
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  runAsNonRoot: true,
+                  capabilities: { drop: ['ALL'] },
+                },
                 resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '512Mi' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 10, periodSeconds: 20 },
                 readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },

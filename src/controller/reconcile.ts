@@ -5,15 +5,7 @@
 import { modelFromObjects } from '../authz/knative.ts';
 import { verifyModel } from '../authz/verify.ts';
 import { ApiError } from '../cluster/client.ts';
-import {
-  type ClusterSession,
-  applyPhase,
-  ownedSnapshot,
-  planApply,
-  pruneCandidates,
-  pruneObjects,
-  readiness,
-} from '../cluster/engine.ts';
+import { type ClusterSession, applyPhase, ownedSnapshot, planApply, pruneCandidates, pruneObjects, readiness } from '../cluster/engine.ts';
 import { getObject, resourcePath } from '../cluster/ops.ts';
 import { clusterRequirements, hasReadyCondition, isKnativeServing, selectPrune } from '../cluster/plan.ts';
 import { tlsForApply } from '../cluster/session.ts';
@@ -25,7 +17,15 @@ import { specFromCr } from './spec.ts';
 
 export const FINALIZER = 'serverlessmesh.dev/cleanup';
 /** Field managers whose edits are drift to correct (a person with kubectl), not another controller's fields. */
-export const HAND_EDIT_MANAGERS = ['kubectl-edit', 'kubectl-patch', 'kubectl-client-side-apply', 'kubectl-label', 'kubectl-annotate', 'kubectl-set', 'kubectl'];
+export const HAND_EDIT_MANAGERS = [
+  'kubectl-edit',
+  'kubectl-patch',
+  'kubectl-client-side-apply',
+  'kubectl-label',
+  'kubectl-annotate',
+  'kubectl-set',
+  'kubectl',
+];
 
 export interface Condition {
   type: 'Ready' | 'Progressing' | 'Degraded' | 'Verified';
@@ -73,7 +73,12 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   const { s } = ctx;
   const cr = await getObject(s.client, CR_RESOURCE, undefined, name);
   if (!cr) return {};
-  const meta = cr.metadata as KubeObject['metadata'] & { generation?: number; deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
+  const meta = cr.metadata as KubeObject['metadata'] & {
+    generation?: number;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    resourceVersion?: string;
+  };
   const gen = meta.generation;
   if (meta.deletionTimestamp) return finalize(ctx, cr);
   if (!(meta.finalizers ?? []).includes(FINALIZER)) {
@@ -145,7 +150,9 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
     if (res.fatal) return { error: res.fatal };
     applied += res.applied.length;
     reached += res.applied.length + res.unchanged.length;
-    const byRef = new Map(phase.objects.map((o) => [`${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, o]));
+    const byRef = new Map(
+      phase.objects.map((o) => [`${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, o]),
+    );
     for (const f of res.failed) {
       // A hand edit of a field we own is drift: take it back. Another controller's field is reported, not fought over.
       if (f.conflict && f.managers?.length && f.managers.every((m) => handEdits.has(m))) {
@@ -158,14 +165,22 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
           continue;
         }
       }
-      (f.conflict ? conflicts : failures).push(f.conflict ? f.error.replace(/; re-run with --force-conflicts to take these fields over$/, '') : f.error);
+      (f.conflict ? conflicts : failures).push(
+        f.conflict ? f.error.replace(/; re-run with --force-conflicts to take these fields over$/, '') : f.error,
+      );
     }
     if (failures.length) break;
   }
   if (!waitingFor && !failures.length) {
     const r = await pruneObjects(s, pruneCandidates(plan), plan.infos, { concurrency: ctx.concurrency });
     failures.push(...r.failed.map((f) => f.error));
-    if (r.pruned.length + r.released.length) await ctx.event(cr, 'Normal', 'Pruned', `${r.pruned.length} deleted, ${r.released.length} namespaces released: objects the spec no longer renders`);
+    if (r.pruned.length + r.released.length)
+      await ctx.event(
+        cr,
+        'Normal',
+        'Pruned',
+        `${r.pruned.length} deleted, ${r.released.length} namespaces released: objects the spec no longer renders`,
+      );
   }
   const withReady = plan.bodies.filter(hasReadyCondition);
   const rd = await readiness(s, plan.infos, withReady);
@@ -186,7 +201,12 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
     });
     const rep = verifyModel(model, { expandRows: false });
     verified = rep.violations
-      ? { type: 'Verified', status: 'False', reason: 'IsolationViolated', message: oneLine(`${rep.violations} path(s) break tenant isolation or a required edge: ${rep.surprises.slice(0, 3).join('; ')}`) }
+      ? {
+          type: 'Verified',
+          status: 'False',
+          reason: 'IsolationViolated',
+          message: oneLine(`${rep.violations} path(s) break tenant isolation or a required edge: ${rep.surprises.slice(0, 3).join('; ')}`),
+        }
       : { type: 'Verified', status: 'True', reason: 'Isolated', message: `${rep.stats.targets} target(s) checked on every path` };
   } else verified = { type: 'Verified', status: 'Unknown', reason: 'NotApplied', message: 'verified once everything is applied' };
 
@@ -206,7 +226,12 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   } else if (waitingFor || notReady.length) {
     const msg = waitingFor ? `waiting for ${waitingFor}` : `waiting for ${notReady.map((n) => `${n.ref} (${n.reason})`).join(', ')}`;
     ready = { type: 'Ready', status: 'False', reason: 'Progressing', message: oneLine(msg) };
-    progressing = { type: 'Progressing', status: 'True', reason: waitingFor ? 'WaitingForKnativeServing' : 'WaitingForReady', message: oneLine(msg) };
+    progressing = {
+      type: 'Progressing',
+      status: 'True',
+      reason: waitingFor ? 'WaitingForKnativeServing' : 'WaitingForReady',
+      message: oneLine(msg),
+    };
     degraded = { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' };
   } else if (verified.status === 'False') {
     ready = { type: 'Ready', status: 'False', reason: verified.reason, message: verified.message };
@@ -259,7 +284,12 @@ async function finish(ctx: ReconcileContext, cr: KubeObject, status: CrStatus, r
     const p = prevConds.find((x) => x.type === c.type);
     // No empty strings: Kubernetes 1.20 stores "" as null and then rejects it against the schema.
     const { message, ...rest } = c;
-    return { ...rest, ...(message ? { message } : {}), observedGeneration: status.observedGeneration, lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : now };
+    return {
+      ...rest,
+      ...(message ? { message } : {}),
+      observedGeneration: status.observedGeneration,
+      lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : now,
+    };
   });
   const same =
     prev.observedGeneration === status.observedGeneration &&
@@ -277,7 +307,12 @@ async function finish(ctx: ReconcileContext, cr: KubeObject, status: CrStatus, r
   const ready = status.conditions[0]!;
   const prevReady = prevConds.find((c) => c.type === 'Ready');
   if (!prevReady || prevReady.reason !== ready.reason || prevReady.status !== ready.status) {
-    await ctx.event(cr, ready.status === 'True' || ready.reason === 'Progressing' ? 'Normal' : 'Warning', ready.reason, ready.message || ready.reason);
+    await ctx.event(
+      cr,
+      ready.status === 'True' || ready.reason === 'Progressing' ? 'Normal' : 'Warning',
+      ready.reason,
+      ready.message || ready.reason,
+    );
   }
   return { status, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

@@ -42,9 +42,23 @@ export function newMetrics(): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'serverless_mesh_' });
   return {
     registry,
-    reconciles: new Counter({ name: 'serverless_mesh_reconcile_total', help: 'Reconciles by result (ready, progressing, degraded, error).', labelNames: ['result'], registers: [registry] }),
-    errors: new Counter({ name: 'serverless_mesh_reconcile_errors_total', help: 'Reconciles that ended in an error (retried with backoff).', registers: [registry] }),
-    duration: new Histogram({ name: 'serverless_mesh_reconcile_duration_seconds', help: 'Time per reconcile.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] }),
+    reconciles: new Counter({
+      name: 'serverless_mesh_reconcile_total',
+      help: 'Reconciles by result (ready, progressing, degraded, error).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'serverless_mesh_reconcile_errors_total',
+      help: 'Reconciles that ended in an error (retried with backoff).',
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'serverless_mesh_reconcile_duration_seconds',
+      help: 'Time per reconcile.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     depth: new Gauge({ name: 'serverless_mesh_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [registry] }),
     leader: new Gauge({ name: 'serverless_mesh_leader', help: '1 while this replica holds the Lease.', registers: [registry] }),
   };
@@ -106,7 +120,9 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
   const { host, port } = parseListen(o.listen);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
   const addr = server.address();
-  log(`controller ${identity}: serving /healthz /readyz /metrics on ${typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : o.listen}`);
+  log(
+    `controller ${identity}: serving /healthz /readyz /metrics on ${typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : o.listen}`,
+  );
 
   const stopped = new Promise<void>((resolve) => {
     const stop = (sig: string) => {
@@ -202,17 +218,20 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
 
     let lost: Error | undefined;
     const renew = elector
-      ? setInterval(() => {
-          elector.tryAcquireOrRenew().then(
-            (ok) => {
-              if (!ok && !stopping) {
-                lost = new Error(`lost Lease ${o.leaseNamespace}/${o.leaseName}: another replica leads now`);
-                queue.shutdown();
-              }
-            },
-            (e: Error) => log(`controller: renewing Lease: ${e.message}`),
-          );
-        }, Math.max(1000, elector.leaseDurationMs / 3))
+      ? setInterval(
+          () => {
+            elector.tryAcquireOrRenew().then(
+              (ok) => {
+                if (!ok && !stopping) {
+                  lost = new Error(`lost Lease ${o.leaseNamespace}/${o.leaseName}: another replica leads now`);
+                  queue.shutdown();
+                }
+              },
+              (e: Error) => log(`controller: renewing Lease: ${e.message}`),
+            );
+          },
+          Math.max(1000, elector.leaseDurationMs / 3),
+        )
       : undefined;
     renew?.unref();
 
@@ -227,7 +246,15 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
         try {
           const r = await reconcile(ctx, key);
           const ready = r.status?.conditions[0];
-          const result = r.error ? 'error' : !r.status ? 'gone' : ready?.status === 'True' ? 'ready' : r.status.conditions[2]?.status === 'True' ? 'degraded' : 'progressing';
+          const result = r.error
+            ? 'error'
+            : !r.status
+              ? 'gone'
+              : ready?.status === 'True'
+                ? 'ready'
+                : r.status.conditions[2]?.status === 'True'
+                  ? 'degraded'
+                  : 'progressing';
           metrics.reconciles.inc({ result });
           if (r.error) {
             metrics.errors.inc();
@@ -236,7 +263,10 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
           } else {
             queue.forget(key);
             if (r.requeueAfterMs !== undefined) queue.addAfter(key, r.requeueAfterMs);
-            if (r.status) log(`reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending (${Date.now() - t0} ms)`);
+            if (r.status)
+              log(
+                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending (${Date.now() - t0} ms)`,
+              );
           }
         } catch (e) {
           metrics.reconciles.inc({ result: 'error' });

@@ -55,7 +55,13 @@ export class Watcher {
         }
         const s = await this.client.stream(
           resourcePath(this.info),
-          { watch: 1, labelSelector: this.o.labelSelector, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: this.o.timeoutSeconds ?? 300 },
+          {
+            watch: 1,
+            labelSelector: this.o.labelSelector,
+            resourceVersion: rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds: this.o.timeoutSeconds ?? 300,
+          },
           (line) => {
             const ev = line as { type: string; object: KubeObject & { code?: number } };
             if (ev.type === 'ERROR') {

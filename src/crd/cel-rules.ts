@@ -6,7 +6,15 @@
  */
 import { isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
 import { isKnownFunction, kubernetesCelEnv } from './cel-library.ts';
-import { additionalSchema, escapeProperty, largestCollection, toCelValue, withTypeAndObjectMeta, type KubeSchema, type ValidationRule } from './cel-values.ts';
+import {
+  additionalSchema,
+  escapeProperty,
+  largestCollection,
+  toCelValue,
+  withTypeAndObjectMeta,
+  type KubeSchema,
+  type ValidationRule,
+} from './cel-values.ts';
 
 type Expr = ReturnType<typeof parse>['expr'];
 export type CelProgram = (bindings: Record<string, unknown>) => CelResult;
@@ -270,7 +278,10 @@ function evaluateNode(node: CelRuleNode, value: unknown, pointer: string, run: R
   const collection = largestCollection(value);
   for (const rule of node.rules) {
     if (Date.now() > run.deadline) {
-      report.violations.push({ pointer: at, message: `CEL validation stopped after ${run.budget.timeBudgetMs} ms; no further validation rules were run` });
+      report.violations.push({
+        pointer: at,
+        message: `CEL validation stopped after ${run.budget.timeBudgetMs} ms; no further validation rules were run`,
+      });
       run.stopped = true;
       return;
     }
@@ -289,7 +300,10 @@ function evaluateNode(node: CelRuleNode, value: unknown, pointer: string, run: R
     const cost = Math.max(1, collection) ** rule.comprehensionDepth;
     if (cost > run.budget.perCallLimit) {
       report.stats.overBudget++;
-      report.violations.push({ pointer: at, message: `rule not evaluated: estimated cost ${cost} exceeds the per-call limit ${run.budget.perCallLimit}: ${ruleText}` });
+      report.violations.push({
+        pointer: at,
+        message: `rule not evaluated: estimated cost ${cost} exceeds the per-call limit ${run.budget.perCallLimit}: ${ruleText}`,
+      });
       continue;
     }
     const result = rule.program({ self });

@@ -32,7 +32,29 @@ export interface ValidationRule {
 
 // CEL reserved words; a property named like one is visible as `__word__`
 // (k8s.io/apiserver/pkg/cel/escaping.go).
-const RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while']);
+const RESERVED = new Set([
+  'true',
+  'false',
+  'null',
+  'in',
+  'as',
+  'break',
+  'const',
+  'continue',
+  'else',
+  'for',
+  'function',
+  'if',
+  'import',
+  'let',
+  'loop',
+  'package',
+  'namespace',
+  'return',
+  'var',
+  'void',
+  'while',
+]);
 const ESCAPES: Record<string, string> = { __: '__underscores__', '.': '__dot__', '-': '__dash__', '/': '__slash__' };
 
 /** A property name as a CEL identifier, or undefined when it has none (the field is then invisible to rules). */
@@ -98,7 +120,7 @@ function stringValue(v: string, format: string | undefined): CelInput {
   if (format === 'duration' || format === 'date-time' || format === 'date') {
     const out = fromString[format]({ s: v });
     // The schema validator reports a malformed value; the rule then sees the plain string.
-    return isCelError(out) ? v : (out);
+    return isCelError(out) ? v : out;
   }
   return v;
 }

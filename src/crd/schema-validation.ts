@@ -6,7 +6,17 @@ import addFormatsImport from 'ajv-formats';
 // (under-indented multi-line scalars) and only js-yaml 4 reads them like kubectl does.
 import jsyaml from 'js-yaml';
 import { applyDefaults } from './cel-values.ts';
-import { buildRuleTree, DEFAULT_CEL_BUDGET, evaluateRules, treeRules, type CelBudget, type CelRuleNode, type CelRuleStats, type CompiledRule, type ProgramCache } from './cel-rules.ts';
+import {
+  buildRuleTree,
+  DEFAULT_CEL_BUDGET,
+  evaluateRules,
+  treeRules,
+  type CelBudget,
+  type CelRuleNode,
+  type CelRuleStats,
+  type CompiledRule,
+  type ProgramCache,
+} from './cel-rules.ts';
 
 // ajv-formats is CJS with `export default`; under NodeNext its default import is the module object.
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
@@ -57,10 +67,7 @@ export function strictify(s: unknown): unknown {
   if (!s || typeof s !== 'object') return s;
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
-    o[k] =
-      k === 'properties'
-        ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)]))
-        : strictify(v);
+    o[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)])) : strictify(v);
   }
   if (o.format === 'int-or-string') return { anyOf: [{ type: 'integer' }, { type: 'string' }] };
   if (o.properties && o.additionalProperties === undefined && !o['x-kubernetes-preserve-unknown-fields']) {
@@ -100,7 +107,8 @@ export interface ValidationReport {
 // they were written for (apiextensions-apiserver pkg/registry/customresource/strategy.go
 // hasBlockingErr: NotSupported=enum, Required, TooLong, TooMany, TypeInvalid).
 const BLOCKING_KEYWORDS = new Set(['enum', 'required', 'maxLength', 'maxItems', 'maxProperties', 'type']);
-const NOT_CHECKED = 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+const NOT_CHECKED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
 
 const noRules = (): CelRuleStats => ({ passed: 0, failed: 0, errors: 0, skippedTransition: 0, overBudget: 0 });
 
@@ -131,12 +139,19 @@ export class CrdSchemas {
 
   /** The CRDs of one directory (e.g. `crds/networking.istio.io` or its `maistra-2.5` variant). */
   static fromDirs(dirs: string[], options?: CrdSchemasOptions): CrdSchemas {
-    return CrdSchemas.fromFiles(dirs.flatMap((d) => crdFiles(d, false)), options);
+    return CrdSchemas.fromFiles(
+      dirs.flatMap((d) => crdFiles(d, false)),
+      options,
+    );
   }
 
   add(file: string): void {
     const crd = jsyaml.load(readFileSync(file, 'utf8')) as {
-      spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean; storage: boolean; schema?: { openAPIV3Schema?: unknown } }> };
+      spec: {
+        group: string;
+        names: { kind: string };
+        versions: Array<{ name: string; served: boolean; storage: boolean; schema?: { openAPIV3Schema?: unknown } }>;
+      };
     };
     for (const v of crd.spec.versions) {
       const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
@@ -178,9 +193,15 @@ export class CrdSchemas {
     if (!info) {
       const [group] = obj.apiVersion.split('/');
       const served = this.servedVersions(group ?? '', obj.kind);
-      return served.length > 0 ? { violations: [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served; served: ${served.join(', ')}` }], cel: noRules() } : undefined;
+      return served.length > 0
+        ? {
+            violations: [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served; served: ${served.join(', ')}` }],
+            cel: noRules(),
+          }
+        : undefined;
     }
-    if (!info.served) return { violations: [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served` }], cel: noRules() };
+    if (!info.served)
+      return { violations: [{ pointer: '/apiVersion', message: `${obj.apiVersion} ${obj.kind} is not served` }], cel: noRules() };
     // The apiserver validates the object as decoded: defaulted, nulls of non-nullable fields dropped.
     const stored = structuredClone(obj);
     if (info.schema) applyDefaults(stored, info.schema);

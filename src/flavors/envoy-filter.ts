@@ -7,27 +7,27 @@ import type { KubeObject } from '../util/kube.ts';
  */
 export function streamIdleTimeoutFilter(spec: ServerlessMeshSpec): KubeObject {
   return {
-      // EnvoyFilter has no v1: v1alpha3 is its only version.
-      apiVersion: 'networking.istio.io/v1alpha3',
-      kind: 'EnvoyFilter',
-      metadata: { name: 'disable-stream-idle-timeout', namespace: spec.mesh.namespace },
-      spec: {
-        configPatches: [
-          {
-            applyTo: 'NETWORK_FILTER',
-            match: { listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-            patch: {
-              operation: 'MERGE',
-              value: {
-                typed_config: {
-                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                  stream_idle_timeout: '0s',
-                  common_http_protocol_options: { max_stream_duration: '0s' },
-                },
+    // EnvoyFilter has no v1: v1alpha3 is its only version.
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'disable-stream-idle-timeout', namespace: spec.mesh.namespace },
+    spec: {
+      configPatches: [
+        {
+          applyTo: 'NETWORK_FILTER',
+          match: { listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+          patch: {
+            operation: 'MERGE',
+            value: {
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                stream_idle_timeout: '0s',
+                common_http_protocol_options: { max_stream_duration: '0s' },
               },
             },
           },
-        ],
-      },
-    };
+        },
+      ],
+    },
+  };
 }

@@ -2,7 +2,13 @@
  * Upstream Istio (seed 002): the OSSM 3 data plane without sail-operator CRs. The control plane is the
  * user's (istioctl or Helm; docs/flavours.md lists the values it needs); apply checks that istiod runs.
  */
-import { injectionByLabel, LABEL_INJECTED_EXCLUDED_PORTS, labelInjectedAuthz, labelInjectedMeshPolicies, ownGateway } from './label-injected.ts';
+import {
+  injectionByLabel,
+  LABEL_INJECTED_EXCLUDED_PORTS,
+  labelInjectedAuthz,
+  labelInjectedMeshPolicies,
+  ownGateway,
+} from './label-injected.ts';
 import type { FlavorProfile } from './types.ts';
 
 const SECURITY_API = 'security.istio.io/v1';
@@ -38,4 +44,3 @@ export const istio: FlavorProfile = {
   networkPolicies: { default: 'disabled', generatedBy: 'render' },
   kourier: false,
 };
-

@@ -28,9 +28,7 @@ export function serviceMeshControlPlane(spec: ServerlessMeshSpec): KubeObject {
     // manageNetworkPolicy false, generation must be disabled): both on, or both off.
     security: { dataPlane: { mtls: !withKourier }, ...(spec.networkPolicies === 'disabled' ? { manageNetworkPolicy: false } : {}) },
     techPreview: { meshConfig: { defaultConfig: { terminationDrainDuration: '35s' } } },
-    ...(withKourier
-      ? {}
-      : { gateways: { ingress: { service: { metadata: { labels: { knative: 'ingressgateway' } } } } } }),
+    ...(withKourier ? {} : { gateways: { ingress: { service: { metadata: { labels: { knative: 'ingressgateway' } } } } } }),
     proxy: { networking: { trafficControl: { inbound: { excludedPorts: EXCLUDED_INBOUND } } } },
   };
   return {

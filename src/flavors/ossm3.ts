@@ -59,7 +59,9 @@ export const ossm3: FlavorProfile = {
   defaultControlPlane: 'default',
   // The Istio CR takes an Istio version (v1.27-latest, v1.27.3), not the OSSM product version.
   versionProblem: (v) =>
-    /^v1\.\d+(\.\d+|-latest)?$/.test(v) ? undefined : `invalid version "${v}" for ossm3: expected an Istio version such as v1.27-latest or v1.27.3`,
+    /^v1\.\d+(\.\d+|-latest)?$/.test(v)
+      ? undefined
+      : `invalid version "${v}" for ossm3: expected an Istio version such as v1.27-latest or v1.27.3`,
   api: { networking: 'networking.istio.io/v1', security: SECURITY_API },
   detectGroup: 'sailoperator.io',
   controlPlaneNamespaces: (spec) => [spec.mesh.namespace, ISTIO_CNI_NS],

@@ -34,7 +34,9 @@ export interface GatewayProfile {
   /** Render creates the gateway Deployment, SDS Role and RoleBinding (OSSM 3, Istio); else the control plane does (OSSM 2). */
   managedDeployment: boolean;
   /** Service in front of the external listener, the `gateway.knative-serving.knative-ingress-gateway` target. */
-  ingressService: { name: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: number }> } | { name: string; external: true };
+  ingressService:
+    | { name: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: number }> }
+    | { name: string; external: true };
   /** Service `knative-local-gateway`. */
   localService: { selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: number }> };
   /** Selector of Gateway `knative-ingress-gateway` / `knative-local-gateway`. */

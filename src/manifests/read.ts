@@ -89,7 +89,9 @@ export function manifestsFromText(file: string, text: string): KubeObject[] {
 function collect(src: SourceDoc, v: unknown, path: Array<string | number>, out: KubeObject[], errors: string[]): void {
   const bad = (message: string) => errors.push(formatError(src.file, positionOf(src, path), path, message));
   if (!isObj(v)) {
-    bad(`not a Kubernetes object: expected a mapping with apiVersion, kind and metadata, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`);
+    bad(
+      `not a Kubernetes object: expected a mapping with apiVersion, kind and metadata, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`,
+    );
     return;
   }
   if (v.kind === 'List' && Array.isArray(v.items)) {

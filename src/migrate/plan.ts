@@ -94,8 +94,13 @@ export function pendingOf(step: MigrationStep, live: Live): string[] {
 
 export const isDone = (step: MigrationStep, live: Live): boolean => pendingOf(step, live).length === 0;
 
-const ref = (o: Pick<KubeObject, 'kind' | 'metadata'>) => (o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`);
-const identity = (apiVersion: string, kind: string, name: string, namespace?: string): KubeObject => ({ apiVersion, kind, metadata: namespace ? { name, namespace } : { name } });
+const ref = (o: Pick<KubeObject, 'kind' | 'metadata'>) =>
+  o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
+const identity = (apiVersion: string, kind: string, name: string, namespace?: string): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: namespace ? { name, namespace } : { name },
+});
 
 /**
  * The plan from the objects of the OSSM 2 installation (`current`, as read at the start: which old objects
@@ -114,7 +119,9 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
     return out;
   };
   const none = () => [];
-  const step = (s: Omit<MigrationStep, 'apply' | 'reads' | 'readObjects' | 'actions' | 'waitReady'> & Partial<MigrationStep>): MigrationStep => ({
+  const step = (
+    s: Omit<MigrationStep, 'apply' | 'reads' | 'readObjects' | 'actions' | 'waitReady'> & Partial<MigrationStep>,
+  ): MigrationStep => ({
     apply: [],
     reads: [],
     readObjects: [],
@@ -194,7 +201,11 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
   return steps;
 
   function rollStep(): MigrationStep {
-    const injected = new Set<string>([...SERVING_INJECTED, ...(spec.eventing.enabled ? EVENTING_INJECTED : []), ...(spec.kafka?.enabled ? KAFKA_INJECTED : [])]);
+    const injected = new Set<string>([
+      ...SERVING_INJECTED,
+      ...(spec.eventing.enabled ? EVENTING_INJECTED : []),
+      ...(spec.kafka?.enabled ? KAFKA_INJECTED : []),
+    ]);
     const queries: Query[] = [
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace: SERVING_NS },
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace: EVENTING_NS },
@@ -213,7 +224,11 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
         queries
           .flatMap((q) => live.list(q))
           .filter((w) => injected.has(w.metadata.name))
-          .filter((w) => (w.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations?.[ROLLED_ANNOTATION] !== value)
+          .filter(
+            (w) =>
+              (w.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata
+                ?.annotations?.[ROLLED_ANNOTATION] !== value,
+          )
           .map((target) => ({
             type: 'merge-patch' as const,
             target,
@@ -246,7 +261,9 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
       { apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMemberRoll', namespace: ns },
       { apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMember' },
     ];
-    const smmrNames = cur.filter((o) => o.kind === 'ServiceMeshMemberRoll' && groupOf(o.apiVersion) === 'maistra.io').map((o) => o.metadata.name);
+    const smmrNames = cur
+      .filter((o) => o.kind === 'ServiceMeshMemberRoll' && groupOf(o.apiVersion) === 'maistra.io')
+      .map((o) => o.metadata.name);
     return step({
       id: 'member-roll',
       title: 'Remove the OSSM 2 member roll',
@@ -271,17 +288,21 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
     const isSmcp = (o: KubeObject) => groupOf(o.apiVersion) === 'maistra.io' && o.kind === 'ServiceMeshControlPlane';
     const isMembership = (o: KubeObject) => groupOf(o.apiVersion) === 'maistra.io' && o.kind !== 'ServiceMeshControlPlane';
     // Ours and no longer rendered, or the control plane itself.
-    const stale = current.filter((o) => (isOurs(o, mesh.metadata.name) && !wanted.has(keyOf(o)) && !isMembership(o) && !leftovers.has(keyOf(o))) || isSmcp(o));
+    const stale = current.filter(
+      (o) => (isOurs(o, mesh.metadata.name) && !wanted.has(keyOf(o)) && !isMembership(o) && !leftovers.has(keyOf(o))) || isSmcp(o),
+    );
     const readObjects = stale.map((o) => identity(o.apiVersion, o.kind, o.metadata.name, o.metadata.namespace));
     const smcps = stale.filter(isSmcp);
     return step({
       id: 'old-control-plane',
-      title: opts.deleteControlPlane ? 'Delete the OSSM 2 control plane and what only it used' : 'Release the OSSM 2 control plane; delete what only it used',
+      title: opts.deleteControlPlane
+        ? 'Delete the OSSM 2 control plane and what only it used'
+        : 'Release the OSSM 2 control plane; delete what only it used',
       description:
         (opts.deleteControlPlane
           ? `Deletes the ServiceMeshControlPlane ${smcps.map(ref).join(', ') || '(none found)'} (--delete-control-plane). `
           : `Keeps the ServiceMeshControlPlane ${smcps.map(ref).join(', ') || '(none found)'} running (never deleted without --delete-control-plane) and removes ` +
-            'serverless-mesh\'s labels from it, so a later `serverless-mesh apply` of the new spec does not prune it. ') +
+            "serverless-mesh's labels from it, so a later `serverless-mesh apply` of the new spec does not prune it. ") +
         'Deletes the objects serverless-mesh created for OSSM 2 that the new spec does not render (e.g. the knative-local-gateway Service and the TLS Secret in the ' +
         'old gateway namespace); namespaces are only released, never deleted.',
       readObjects,
@@ -294,7 +315,8 @@ export function migrationPlan(current: readonly KubeObject[], mesh: ServerlessMe
             if (isOurs(o)) out.push({ type: 'merge-patch', target: o, patch: release, why: 'keep the control plane, drop our labels' });
           } else if (isNamespace(o)) {
             if (isOurs(o)) out.push({ type: 'merge-patch', target: o, patch: release, why: 'namespace released' });
-          } else if (isSmcp(o) || isOurs(o, mesh.metadata.name)) out.push({ type: 'delete', target: o, why: isSmcp(o) ? '--delete-control-plane' : 'OSSM 2 object no longer rendered' });
+          } else if (isSmcp(o) || isOurs(o, mesh.metadata.name))
+            out.push({ type: 'delete', target: o, why: isSmcp(o) ? '--delete-control-plane' : 'OSSM 2 object no longer rendered' });
         }
         // The control plane last: once it is gone, a re-run finds nothing of OSSM 2 left to migrate.
         return [...out.filter((a) => !isSmcp(a.target)), ...out.filter((a) => isSmcp(a.target))];
@@ -307,7 +329,12 @@ const release = { metadata: { labels: { [MANAGED_BY]: null, [SPEC_LABEL]: null }
 
 /** Every step with its state, as Markdown (plan.md). */
 export function planMarkdown(steps: readonly MigrationStep[], live?: Live): string {
-  const lines = ['# OSSM 2 → OSSM 3 migration plan', '', 'Run `serverless-mesh migrate … --apply` to execute it; re-run the same command to resume: steps already done are skipped.', ''];
+  const lines = [
+    '# OSSM 2 → OSSM 3 migration plan',
+    '',
+    'Run `serverless-mesh migrate … --apply` to execute it; re-run the same command to resume: steps already done are skipped.',
+    '',
+  ];
   steps.forEach((s, i) => {
     const pending = live ? pendingOf(s, live) : undefined;
     const state = pending === undefined ? '' : pending.length === 0 ? ' — already done' : ` — to do (${pending.length})`;

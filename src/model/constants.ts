@@ -55,8 +55,7 @@ export const EVENTING_RECEIVER_PORT = 8080;
 /** `<name>.<namespace>.svc.cluster.local` */
 export const svcHost = (name: string, namespace: string): string => `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`;
 /** SPIFFE-style principal Istio gives a workload of the local trust domain. */
-export const principal = (namespace: string, serviceAccount: string): string =>
-  `${CLUSTER_DOMAIN}/ns/${namespace}/sa/${serviceAccount}`;
+export const principal = (namespace: string, serviceAccount: string): string => `${CLUSTER_DOMAIN}/ns/${namespace}/sa/${serviceAccount}`;
 
 /** Knative Serving workloads that must carry a sidecar (docs §1.4.3). */
 export const SERVING_INJECTED = ['activator', 'autoscaler'] as const;
@@ -82,5 +81,11 @@ export const KAFKA_INJECTED = [
  * and net-istio-controller probes the gateways in plaintext (research serverless-operator.md §4.4, §9.16).
  */
 export const SERVING_NOT_INJECTED = ['autoscaler-hpa', 'controller', 'net-istio-controller', 'net-istio-webhook', 'webhook'] as const;
-export const EVENTING_NOT_INJECTED = ['eventing-controller', 'eventing-istio-controller', 'eventing-webhook', 'imc-controller', 'mt-broker-controller'] as const;
+export const EVENTING_NOT_INJECTED = [
+  'eventing-controller',
+  'eventing-istio-controller',
+  'eventing-webhook',
+  'imc-controller',
+  'mt-broker-controller',
+] as const;
 export const KAFKA_NOT_INJECTED = ['kafka-webhook-eventing'] as const;

@@ -38,7 +38,13 @@ export function systemAuthorizationPolicies(spec: ServerlessMeshSpec, profile: F
     out.push(
       eventingAllow(v, 'allow-mt-channel-based-broker-ingress-to-imc-dispatcher', 'imc-dispatcher', 'mt-broker-ingress', 'POST'),
       eventingAllow(v, 'allow-mt-channel-based-broker-ingress-to-kafka-channel', 'kafka-channel-receiver', 'mt-broker-ingress', 'POST'),
-      eventingAllow(v, 'allow-kafka-channel-to-mt-channel-based-broker-filter', 'broker-filter', 'knative-kafka-channel-data-plane', 'POST'),
+      eventingAllow(
+        v,
+        'allow-kafka-channel-to-mt-channel-based-broker-filter',
+        'broker-filter',
+        'knative-kafka-channel-data-plane',
+        'POST',
+      ),
       eventingAllow(v, 'allow-imc-to-mt-channel-based-broker-filter', 'broker-filter', 'imc-dispatcher', 'POST'),
       eventingAllow(v, 'allow-probe-kafka-broker-receiver', 'kafka-broker-receiver', 'kafka-controller', 'GET'),
       eventingAllow(v, 'allow-probe-kafka-sink-receiver', 'kafka-sink-receiver', 'kafka-controller', 'GET'),

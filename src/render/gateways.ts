@@ -12,7 +12,13 @@ function server(l: GatewayListener, credentialName: string | undefined): Record<
   return { port: { number: l.port, name: l.name, protocol: l.protocol }, hosts: ['*'], ...(tls ? { tls } : {}) };
 }
 
-function service(name: string, namespace: string, selector: Record<string, string>, ports: ServicePorts, labels?: Record<string, string>): KubeObject {
+function service(
+  name: string,
+  namespace: string,
+  selector: Record<string, string>,
+  ports: ServicePorts,
+  labels?: Record<string, string>,
+): KubeObject {
   const svc = {
     apiVersion: 'v1',
     kind: 'Service',

@@ -23,7 +23,9 @@ import {
  * there means render's own policies (network-paths.ts).
  */
 function netpolAnnotations(spec: ServerlessMeshSpec, profile: FlavorProfile): Record<string, string> | undefined {
-  return spec.networkPolicies === 'disabled' || profile.networkPolicies.generatedBy !== 'operator' ? { [DISABLE_NETPOL]: 'true' } : undefined;
+  return spec.networkPolicies === 'disabled' || profile.networkPolicies.generatedBy !== 'operator'
+    ? { [DISABLE_NETPOL]: 'true' }
+    : undefined;
 }
 
 interface WorkloadOverride {
@@ -83,11 +85,15 @@ export function knativeServing(spec: ServerlessMeshSpec, profile: FlavorProfile)
   };
   const overrides = injectionOverrides(profile, SERVING_INJECTED, SERVING_NOT_INJECTED);
   const netIstioOptOut = overrides.find((o) => o.name === netIstio.name);
-  const workloads = netIstioOptOut ? overrides.map((o) => (o === netIstioOptOut ? { ...o, env: netIstio.env } : o)) : [...overrides, netIstio];
+  const workloads = netIstioOptOut
+    ? overrides.map((o) => (o === netIstioOptOut ? { ...o, env: netIstio.env } : o))
+    : [...overrides, netIstio];
   // Opt-ins where the flavour's reference puts them (OSSM 2 docs: `deployments`); everything else as
   // `workloads`, where the env override lives.
   const deployments =
-    profile.injection.servingOptInField === 'deployments' ? workloads.filter((w) => (SERVING_INJECTED as readonly string[]).includes(w.name)) : [];
+    profile.injection.servingOptInField === 'deployments'
+      ? workloads.filter((w) => (SERVING_INJECTED as readonly string[]).includes(w.name))
+      : [];
   return {
     apiVersion: 'operator.knative.dev/v1beta1',
     kind: 'KnativeServing',

@@ -60,10 +60,15 @@ export function meshify(file: string, text: string, opts: MeshifyOptions = {}): 
     if (!isKsvc(value)) return;
     const ref = `${value.metadata?.namespace ?? '(default)'}/${value.metadata?.name ?? '(unnamed)'}`;
     const ensure = (path: string[], key: string, what: string) => {
-      const map = ensureMap(doc, path, (p, node, message) => bad.push(formatError(file, at(node?.range?.[0]), p, message)), (p, alias) => {
-        changes.push(`${file}: ${ref}: expanded alias *${alias} at ${p.join('.')} (its anchor is left as it was)`);
-        changedDocs.add(di);
-      });
+      const map = ensureMap(
+        doc,
+        path,
+        (p, node, message) => bad.push(formatError(file, at(node?.range?.[0]), p, message)),
+        (p, alias) => {
+          changes.push(`${file}: ${ref}: expanded alias *${alias} at ${p.join('.')} (its anchor is left as it was)`);
+          changedDocs.add(di);
+        },
+      );
       if (!map || map.has(key)) return;
       const v = doc.createNode('true');
       if (isScalar(v)) v.type = 'QUOTE_DOUBLE';
@@ -75,7 +80,8 @@ export function meshify(file: string, text: string, opts: MeshifyOptions = {}): 
     ensure(['spec', 'template', 'metadata', 'labels'], INJECT, 'template label');
     ensure(['spec', 'template', 'metadata', 'annotations'], REWRITE_PROBES, 'template annotation');
     if (opts.gpu !== undefined) {
-      const report = (p: string[], node: Node | undefined, message: string) => bad.push(formatError(file, at(node?.range?.[0]), p, message));
+      const report = (p: string[], node: Node | undefined, message: string) =>
+        bad.push(formatError(file, at(node?.range?.[0]), p, message));
       const expanded = (p: string[], alias: string) => {
         changes.push(`${file}: ${ref}: expanded alias *${alias} at ${p.join('.')} (its anchor is left as it was)`);
         changedDocs.add(di);
@@ -189,7 +195,9 @@ function setGpuLimit(
     setQuantity(doc, requests, gpu);
     note = ' (and its request: Kubernetes requires request = limit for GPUs)';
   }
-  return was === undefined ? `${name}: set limit ${GPU_RESOURCE}: ${gpu}${note}` : `${name}: changed limit ${GPU_RESOURCE} from ${was} to ${gpu}${note}`;
+  return was === undefined
+    ? `${name}: set limit ${GPU_RESOURCE}: ${gpu}${note}`
+    : `${name}: changed limit ${GPU_RESOURCE} from ${was} to ${gpu}${note}`;
 }
 
 /** Sets `map[GPU_RESOURCE]` to `n`, keeping a quoted value quoted; returns the old value (a number when it was one). */
@@ -215,7 +223,13 @@ function ensureMapUnder(
   bad: (path: string[], node: Node | undefined, message: string) => void,
   expanded: (path: string[], alias: string) => void,
 ): YAMLMap | undefined {
-  return ensureMap(doc, path, (p, n, m) => bad([...base, ...p], n, m), (p, a) => expanded([...base, ...p], a), start);
+  return ensureMap(
+    doc,
+    path,
+    (p, n, m) => bad([...base, ...p], n, m),
+    (p, a) => expanded([...base, ...p], a),
+    start,
+  );
 }
 
 /**

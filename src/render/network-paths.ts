@@ -74,7 +74,14 @@ export function networkPaths(spec: ServerlessMeshSpec, profile: FlavorProfile): 
 
   if (serving) {
     for (const app of ['webhook', 'net-istio-webhook'])
-      add({ row: 1, name: `allow-apiserver-to-${app}`, from: 'anywhere', to: { namespace: SERVING_NS, pods: { app } }, ports: [WEBHOOK_PORT], why: 'admission and conversion webhooks, called by the kube-apiserver (host network)' });
+      add({
+        row: 1,
+        name: `allow-apiserver-to-${app}`,
+        from: 'anywhere',
+        to: { namespace: SERVING_NS, pods: { app } },
+        ports: [WEBHOOK_PORT],
+        why: 'admission and conversion webhooks, called by the kube-apiserver (host network)',
+      });
   }
   if (eventing) {
     const webhooks: Array<[string, Record<string, string>]> = [
@@ -83,28 +90,71 @@ export function networkPaths(spec: ServerlessMeshSpec, profile: FlavorProfile): 
       ...(kafka ? [['kafka-webhook-eventing', { app: 'kafka-webhook-eventing' }] as [string, Record<string, string>]] : []),
     ];
     for (const [name, pods] of webhooks)
-      add({ row: 1, name: `allow-apiserver-to-${name}`, from: 'anywhere', to: { namespace: EVENTING_NS, pods }, ports: [WEBHOOK_PORT], why: 'admission and conversion webhooks, called by the kube-apiserver (host network)' });
+      add({
+        row: 1,
+        name: `allow-apiserver-to-${name}`,
+        from: 'anywhere',
+        to: { namespace: EVENTING_NS, pods },
+        ports: [WEBHOOK_PORT],
+        why: 'admission and conversion webhooks, called by the kube-apiserver (host network)',
+      });
   }
   if (spec.metrics.enabled) {
     const monitoring = [{ namespace: spec.metrics.monitoringNamespace }];
     for (const ns of [...(serving ? [SERVING_NS] : []), ...(eventing ? [EVENTING_NS] : [])])
-      add({ row: 2, name: 'allow-monitoring-to-metrics', from: monitoring, to: { namespace: ns }, ports: [KUBE_RBAC_PROXY_PORT, METRICS_PORT, USER_METRICS_PORT], why: 'cluster monitoring scrapes the Knative components (kube-rbac-proxy and metrics ports)' });
+      add({
+        row: 2,
+        name: 'allow-monitoring-to-metrics',
+        from: monitoring,
+        to: { namespace: ns },
+        ports: [KUBE_RBAC_PROXY_PORT, METRICS_PORT, USER_METRICS_PORT],
+        why: 'cluster monitoring scrapes the Knative components (kube-rbac-proxy and metrics ports)',
+      });
   }
   if (serving) {
-    add({ row: 3, name: 'allow-to-external-listener', from: 'anywhere', to: gateway, ports: [g.external.containerPort], why: 'the external listener (knative-ingress-gateway): OpenShift router passthrough Routes / outside clients; net-istio-controller probes' });
+    add({
+      row: 3,
+      name: 'allow-to-external-listener',
+      from: 'anywhere',
+      to: gateway,
+      ports: [g.external.containerPort],
+      why: 'the external listener (knative-ingress-gateway): OpenShift router passthrough Routes / outside clients; net-istio-controller probes',
+    });
     // The cluster-local listener is plain HTTP on the tested setup: limited to the mesh namespaces, the
     // external listener's DomainMapping hop and the prober (a caller from any other namespace would get
     // the gateway's identity, which every tenant admits; docs/flavours.md).
     add({
       row: 4,
       name: 'allow-to-local-listener',
-      from: [{ namespace: SERVING_NS, pods: { app: 'net-istio-controller' } }, gateway, ...(eventing ? [{ namespace: EVENTING_NS }] : []), ...clients],
+      from: [
+        { namespace: SERVING_NS, pods: { app: 'net-istio-controller' } },
+        gateway,
+        ...(eventing ? [{ namespace: EVENTING_NS }] : []),
+        ...clients,
+      ],
       to: gateway,
       ports: [g.local.containerPort],
       why: 'the cluster-local listener (knative-local-gateway): mesh namespaces, the eventing data plane, DomainMapping (external → local gateway), net-istio-controller probes',
     });
-    add({ row: 5, name: 'allow-to-activator', from: [gateway, ...(eventing ? [{ namespace: EVENTING_NS }] : []), ...clients], to: { namespace: SERVING_NS, pods: { app: 'activator' } }, ports: QUEUE_PORTS, why: 'requests for a ksvc whose revision has the activator in its path: from the gateway, the eventing data plane and the mesh namespaces' });
-    add({ row: 6, name: 'allow-to-autoscaler', from: [{ namespace: SERVING_NS, pods: { app: 'activator' } }, { namespace: SERVING_NS, pods: { app: 'autoscaler' } }], to: { namespace: SERVING_NS, pods: { app: 'autoscaler' } }, ports: [AUTOSCALER_WS_PORT], why: 'activator → autoscaler statistics websocket; autoscaler replicas to each other (same port, by pod IP)' });
+    add({
+      row: 5,
+      name: 'allow-to-activator',
+      from: [gateway, ...(eventing ? [{ namespace: EVENTING_NS }] : []), ...clients],
+      to: { namespace: SERVING_NS, pods: { app: 'activator' } },
+      ports: QUEUE_PORTS,
+      why: 'requests for a ksvc whose revision has the activator in its path: from the gateway, the eventing data plane and the mesh namespaces',
+    });
+    add({
+      row: 6,
+      name: 'allow-to-autoscaler',
+      from: [
+        { namespace: SERVING_NS, pods: { app: 'activator' } },
+        { namespace: SERVING_NS, pods: { app: 'autoscaler' } },
+      ],
+      to: { namespace: SERVING_NS, pods: { app: 'autoscaler' } },
+      ports: [AUTOSCALER_WS_PORT],
+      why: 'activator → autoscaler statistics websocket; autoscaler replicas to each other (same port, by pod IP)',
+    });
   }
   if (eventing) {
     const receivers = ['broker-ingress', 'imc-dispatcher', 'job-sink'];
@@ -113,19 +163,61 @@ export function networkPaths(spec: ServerlessMeshSpec, profile: FlavorProfile): 
     if (kafka?.sink) receivers.push('kafka-sink-receiver');
     if (clients.length > 0)
       for (const r of receivers)
-        add({ row: 7, name: `allow-to-${r}`, from: clients, to: { namespace: EVENTING_NS, pods: component(r) }, ports: [EVENTING_RECEIVER_PORT], why: 'events sent by the mesh namespaces to brokers, channels, sinks and job sinks' });
-    add({ row: 8, name: 'allow-eventing-internal', from: [{ namespace: EVENTING_NS }], to: { namespace: EVENTING_NS }, ports: 'all', why: 'eventing data plane inside knative-eventing: broker ingress → channels, channels → broker filter, kafka-controller probes, replies' });
+        add({
+          row: 7,
+          name: `allow-to-${r}`,
+          from: clients,
+          to: { namespace: EVENTING_NS, pods: component(r) },
+          ports: [EVENTING_RECEIVER_PORT],
+          why: 'events sent by the mesh namespaces to brokers, channels, sinks and job sinks',
+        });
+    add({
+      row: 8,
+      name: 'allow-eventing-internal',
+      from: [{ namespace: EVENTING_NS }],
+      to: { namespace: EVENTING_NS },
+      ports: 'all',
+      why: 'eventing data plane inside knative-eventing: broker ingress → channels, channels → broker filter, kafka-controller probes, replies',
+    });
   }
 
   for (const t of spec.tenants) {
     for (const ns of t.namespaces) {
       if (serving) {
-        add({ row: 9, name: 'allow-knative-to-revisions', from: [gateway, { namespace: SERVING_NS, pods: { app: 'activator' } }], to: { namespace: ns }, ports: QUEUE_PORTS, why: 'the gateway (activator out of path) and the activator forward requests to the queue-proxy; activator readiness probes' });
-        add({ row: 10, name: 'allow-autoscaler-metrics', from: [{ namespace: SERVING_NS, pods: { app: 'autoscaler' } }], to: { namespace: ns }, ports: [METRICS_PORT], why: 'the autoscaler scrapes queue-proxy metrics (port excluded from sidecar capture)' });
+        add({
+          row: 9,
+          name: 'allow-knative-to-revisions',
+          from: [gateway, { namespace: SERVING_NS, pods: { app: 'activator' } }],
+          to: { namespace: ns },
+          ports: QUEUE_PORTS,
+          why: 'the gateway (activator out of path) and the activator forward requests to the queue-proxy; activator readiness probes',
+        });
+        add({
+          row: 10,
+          name: 'allow-autoscaler-metrics',
+          from: [{ namespace: SERVING_NS, pods: { app: 'autoscaler' } }],
+          to: { namespace: ns },
+          ports: [METRICS_PORT],
+          why: 'the autoscaler scrapes queue-proxy metrics (port excluded from sidecar capture)',
+        });
       }
       if (eventing)
-        add({ row: 11, name: 'allow-eventing-delivery', from: [{ namespace: EVENTING_NS }], to: { namespace: ns }, ports: 'all', why: 'sources, triggers, subscriptions and replies deliver to the tenant’s sinks (any Service port); the Kn-Namespace AuthorizationPolicy decides which' });
-      add({ row: 12, name: 'allow-same-tenant', from: t.namespaces.map((namespace) => ({ namespace })), to: { namespace: ns }, ports: 'all', why: `namespaces of tenant ${t.name} reach each other` });
+        add({
+          row: 11,
+          name: 'allow-eventing-delivery',
+          from: [{ namespace: EVENTING_NS }],
+          to: { namespace: ns },
+          ports: 'all',
+          why: 'sources, triggers, subscriptions and replies deliver to the tenant’s sinks (any Service port); the Kn-Namespace AuthorizationPolicy decides which',
+        });
+      add({
+        row: 12,
+        name: 'allow-same-tenant',
+        from: t.namespaces.map((namespace) => ({ namespace })),
+        to: { namespace: ns },
+        ports: 'all',
+        why: `namespaces of tenant ${t.name} reach each other`,
+      });
     }
   }
   return out;
@@ -140,7 +232,10 @@ const byName = (namespace: string) => ({ namespaceSelector: { matchLabels: { [ME
 export function networkPathPolicies(paths: readonly NetworkPath[]): KubeObject[] {
   return paths.map((p) => {
     const rule: Record<string, unknown> = {};
-    if (p.from !== 'anywhere') rule.from = p.from.map((f) => (f.pods ? { ...byName(f.namespace), podSelector: { matchLabels: { ...f.pods } } } : byName(f.namespace)));
+    if (p.from !== 'anywhere')
+      rule.from = p.from.map((f) =>
+        f.pods ? { ...byName(f.namespace), podSelector: { matchLabels: { ...f.pods } } } : byName(f.namespace),
+      );
     if (p.ports !== 'all') rule.ports = p.ports.map((port) => ({ protocol: 'TCP', port }));
     return {
       apiVersion: 'networking.k8s.io/v1',

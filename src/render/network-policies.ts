@@ -18,7 +18,8 @@ import { METADATA_NAME_LABEL, OPENSHIFT_MONITORING_NS, PART_OF, SERVING_NS } fro
  */
 export function monitoringNetworkPolicy(spec: ServerlessMeshSpec, profile: FlavorProfile): KubeObject | undefined {
   const ns = spec.metrics.monitoringNamespace;
-  const operatorSelectsAll = profile.networkPolicies.generatedBy === 'operator' && spec.ingress === 'istio' && spec.networkPolicies === 'generate';
+  const operatorSelectsAll =
+    profile.networkPolicies.generatedBy === 'operator' && spec.ingress === 'istio' && spec.networkPolicies === 'generate';
   if (!spec.metrics.enabled || !spec.serving.enabled || !operatorSelectsAll || ns === OPENSHIFT_MONITORING_NS) return undefined;
   const policy = {
     apiVersion: 'networking.k8s.io/v1',
@@ -37,14 +38,14 @@ export function monitoringNetworkPolicy(spec: ServerlessMeshSpec, profile: Flavo
 export function kourierMemberNetworkPolicies(spec: ServerlessMeshSpec): KubeObject[] {
   return spec.members.map((ns) => {
     const policy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'allow-from-serving-system-namespace', namespace: ns },
-    spec: {
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { [PART_OF]: 'openshift-serverless' } } }] }],
-      podSelector: {},
-      policyTypes: ['Ingress'],
-    },
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'allow-from-serving-system-namespace', namespace: ns },
+      spec: {
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { [PART_OF]: 'openshift-serverless' } } }] }],
+        podSelector: {},
+        policyTypes: ['Ingress'],
+      },
     };
     return policy;
   });

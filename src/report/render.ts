@@ -37,7 +37,9 @@ export function renderText(findings: Finding[], opts: { colour?: boolean; summar
   }
   const n = (s: Severity) => findings.filter((f) => f.severity === s).length;
   const total = opts.summaryFor !== undefined ? ` in ${opts.summaryFor} objects` : '';
-  lines.push(findings.length === 0 ? `no findings${total}` : `${n('error')} error(s), ${n('warning')} warning(s), ${n('info')} info${total}`);
+  lines.push(
+    findings.length === 0 ? `no findings${total}` : `${n('error')} error(s), ${n('warning')} warning(s), ${n('info')} info${total}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -48,7 +50,11 @@ export function renderJson(findings: Finding[]): string {
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
 
 /** SARIF 2.1.0 log with one run; rules carry metadata so code-scanning UIs can show them. */
-export function renderSarif(findings: Finding[], rules: RuleDescriptor[], tool: { name: string; version: string; informationUri: string }): string {
+export function renderSarif(
+  findings: Finding[],
+  rules: RuleDescriptor[],
+  tool: { name: string; version: string; informationUri: string },
+): string {
   const index = new Map(rules.map((r, i) => [r.code, i]));
   const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -72,7 +78,11 @@ export function renderSarif(findings: Finding[], rules: RuleDescriptor[], tool: 
           },
         },
         results: sortFindings(findings).map((f) => {
-          const logical = { kind: 'resource', fullyQualifiedName: `${f.resource.apiVersion}/${f.resource.kind}/${f.resource.namespace ?? ''}/${f.resource.name}`, name: f.resource.name };
+          const logical = {
+            kind: 'resource',
+            fullyQualifiedName: `${f.resource.apiVersion}/${f.resource.kind}/${f.resource.namespace ?? ''}/${f.resource.name}`,
+            name: f.resource.name,
+          };
           const result: Record<string, unknown> = {
             ruleId: f.code,
             level: LEVEL[f.severity],

@@ -68,5 +68,8 @@ export function sanitizeLine(line: string, max = 2000): string {
 
 /** Each line sanitized on its own (messages of several problems keep their line breaks). */
 function oneLinePerProblem(message: string): string {
-  return message.split('\n').map((l) => sanitizeLine(l)).join('\n');
+  return message
+    .split('\n')
+    .map((l) => sanitizeLine(l))
+    .join('\n');
 }

@@ -47,7 +47,8 @@ function readFd(fd: number, name: string, what: string, maxBytes: number): strin
     }
     if (n === 0) break;
     total += n;
-    if (total > maxBytes) throw new InputError(`${name}:1:1: ${what} larger than ${Math.round(maxBytes / 1048576)} MiB: refusing to read more`);
+    if (total > maxBytes)
+      throw new InputError(`${name}:1:1: ${what} larger than ${Math.round(maxBytes / 1048576)} MiB: refusing to read more`);
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -20,7 +20,5 @@ export function gvk(obj: Pick<KubeObject, 'apiVersion' | 'kind'>): string {
 
 /** Stable human reference: `Kind/namespace/name` or `Kind/name`. */
 export function objectRef(obj: Pick<KubeObject, 'kind' | 'metadata'>): string {
-  return obj.metadata.namespace
-    ? `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`
-    : `${obj.kind}/${obj.metadata.name}`;
+  return obj.metadata.namespace ? `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}` : `${obj.kind}/${obj.metadata.name}`;
 }

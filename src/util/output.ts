@@ -24,7 +24,8 @@ export function ensureDir(dir: string, flag: string): void {
       cur = up;
       continue;
     }
-    if (!isDir) throw new InputError(`${flag} ${dir}: ${cur === resolve(dir) ? 'exists and is not a directory' : `${cur} is not a directory`}`);
+    if (!isDir)
+      throw new InputError(`${flag} ${dir}: ${cur === resolve(dir) ? 'exists and is not a directory' : `${cur} is not a directory`}`);
     break;
   }
   for (const d of missing.reverse()) {

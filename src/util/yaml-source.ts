@@ -139,7 +139,10 @@ function checkDocument(file: string, text: string, doc: Document.Parsed, prevEnd
   if (y?.explicit && y.version !== '1.2') {
     const slice = text.slice(prevEnd, doc.range?.[0] ?? prevEnd);
     const m = /^%YAML\b/m.exec(slice);
-    err(m ? prevEnd + m.index : undefined, `%YAML ${y.version} is not supported: serverless-mesh reads YAML 1.2 (remove the directive; in 1.2 yes/no/on/off are strings)`);
+    err(
+      m ? prevEnd + m.index : undefined,
+      `%YAML ${y.version} is not supported: serverless-mesh reads YAML 1.2 (remove the directive; in 1.2 yes/no/on/off are strings)`,
+    );
     return out;
   }
   for (const e of doc.errors) err(e.pos[0], `invalid YAML: ${firstLine(e.message)}`);
@@ -165,8 +168,8 @@ function checkTree(root: Node, err: (offset: number | undefined, message: string
   const stack: Array<{ n: Node; exit: boolean; level: number }> = [{ n: root, exit: false, level: 1 }];
   let failed = false;
   const children = (n: Node): Node[] => {
-    if (isMap(n)) return (n.items).flatMap((p) => [p.key, p.value].filter((x): x is Node => isNode(x)));
-    if (isSeq(n)) return (n.items).filter((x): x is Node => isNode(x));
+    if (isMap(n)) return n.items.flatMap((p) => [p.key, p.value].filter((x): x is Node => isNode(x)));
+    if (isSeq(n)) return n.items.filter((x): x is Node => isNode(x));
     return [];
   };
   const resolved = (n: unknown): unknown => (isAlias(n) ? anchors.get(n.source) : n);
@@ -231,7 +234,12 @@ function checkTree(root: Node, err: (offset: number | undefined, message: string
           continue;
         }
         if (p.key !== null && !isScalar(key)) {
-          err(keyAt, isAlias(p.key) && !key ? `alias *${p.key.source} has no anchor &${p.key.source} before it` : 'a mapping key must be a string or a number, not a collection');
+          err(
+            keyAt,
+            isAlias(p.key) && !key
+              ? `alias *${p.key.source} has no anchor &${p.key.source} before it`
+              : 'a mapping key must be a string or a number, not a collection',
+          );
           failed = true;
           continue;
         }
@@ -294,7 +302,7 @@ function step(src: SourceDoc, node: unknown, seg: PathSegment): { pair?: Pair; n
     const p = pairOf(n, seg);
     if (p) return { pair: p, node: p.value };
     // A key that came in through a merge key: point at the merge.
-    const merge = (n.items).find((it) => isMergeKey(it.key));
+    const merge = n.items.find((it) => isMergeKey(it.key));
     return merge ? { pair: merge, node: merge.value } : undefined;
   }
   if (isSeq(n) && typeof seg === 'number') return { node: n.items[seg] };

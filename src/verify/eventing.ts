@@ -60,13 +60,59 @@ function pathsInto(m: KnativeModel, ns: string): EventingPath[] {
   const e = m.eventing!;
   const ref = (apiVersion: string, kind: string, name: string): ResourceRef => ({ apiVersion, kind, namespace: ns, name });
   const out: EventingPath[] = [
-    { via: 'broker-ingress', target: `${ns}/default`, resource: ref('eventing.knative.dev/v1', 'Broker', 'default'), dest: e.brokerIngress, host: svcHost('broker-ingress', EVENTING_NS), path: `/${ns}/default`, headers: {}, service: svcHost('broker-ingress', EVENTING_NS) },
-    { via: 'spoofed-kn-namespace', target: `${ns}/default`, resource: ref('eventing.knative.dev/v1', 'Broker', 'default'), dest: e.brokerIngress, host: svcHost('broker-ingress', EVENTING_NS), path: `/${ns}/default`, headers: { 'Kn-Namespace': ns }, service: svcHost('broker-ingress', EVENTING_NS), crossOnly: true },
-    { via: 'channel', target: `${ns}/channel`, resource: ref('messaging.knative.dev/v1', 'InMemoryChannel', 'channel'), dest: e.imcDispatcher, host: svcHost('channel-kn-channel', ns), path: '/', headers: {}, service: svcHost('channel-kn-channel', ns) },
-    { via: 'job-sink', target: `${ns}/sink`, resource: ref('sinks.knative.dev/v1alpha1', 'JobSink', 'sink'), dest: e.jobSink, host: svcHost('job-sink', EVENTING_NS), path: `/${ns}/sink`, headers: {}, service: svcHost('job-sink', EVENTING_NS) },
+    {
+      via: 'broker-ingress',
+      target: `${ns}/default`,
+      resource: ref('eventing.knative.dev/v1', 'Broker', 'default'),
+      dest: e.brokerIngress,
+      host: svcHost('broker-ingress', EVENTING_NS),
+      path: `/${ns}/default`,
+      headers: {},
+      service: svcHost('broker-ingress', EVENTING_NS),
+    },
+    {
+      via: 'spoofed-kn-namespace',
+      target: `${ns}/default`,
+      resource: ref('eventing.knative.dev/v1', 'Broker', 'default'),
+      dest: e.brokerIngress,
+      host: svcHost('broker-ingress', EVENTING_NS),
+      path: `/${ns}/default`,
+      headers: { 'Kn-Namespace': ns },
+      service: svcHost('broker-ingress', EVENTING_NS),
+      crossOnly: true,
+    },
+    {
+      via: 'channel',
+      target: `${ns}/channel`,
+      resource: ref('messaging.knative.dev/v1', 'InMemoryChannel', 'channel'),
+      dest: e.imcDispatcher,
+      host: svcHost('channel-kn-channel', ns),
+      path: '/',
+      headers: {},
+      service: svcHost('channel-kn-channel', ns),
+    },
+    {
+      via: 'job-sink',
+      target: `${ns}/sink`,
+      resource: ref('sinks.knative.dev/v1alpha1', 'JobSink', 'sink'),
+      dest: e.jobSink,
+      host: svcHost('job-sink', EVENTING_NS),
+      path: `/${ns}/sink`,
+      headers: {},
+      service: svcHost('job-sink', EVENTING_NS),
+    },
   ];
   if (e.kafkaSink)
-    out.push({ via: 'kafka-sink', target: `${ns}/sink`, resource: ref('eventing.knative.dev/v1alpha1', 'KafkaSink', 'sink'), dest: e.kafkaSink, host: svcHost('kafka-sink-ingress', EVENTING_NS), path: `/${ns}/sink`, headers: {}, service: svcHost('kafka-sink-ingress', EVENTING_NS) });
+    out.push({
+      via: 'kafka-sink',
+      target: `${ns}/sink`,
+      resource: ref('eventing.knative.dev/v1alpha1', 'KafkaSink', 'sink'),
+      dest: e.kafkaSink,
+      host: svcHost('kafka-sink-ingress', EVENTING_NS),
+      path: `/${ns}/sink`,
+      headers: {},
+      service: svcHost('kafka-sink-ingress', EVENTING_NS),
+    });
   return out;
 }
 
@@ -102,7 +148,16 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
       const named = new Set([...entry.distinguished, ...sensitive]);
       const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
         const s = m.sources[i]!;
-        return { from: s, to: p.target, via: p.via, expected: units[i] === tu ? 'allow' : 'deny', allowed: o.allowed, hop: hopFor(p, s).label, policy: o.policy, reason: o.reason };
+        return {
+          from: s,
+          to: p.target,
+          via: p.via,
+          expected: units[i] === tu ? 'allow' : 'deny',
+          allowed: o.allowed,
+          hop: hopFor(p, s).label,
+          policy: o.policy,
+          reason: o.reason,
+        };
       };
       const emit = (i: number, o: ReturnType<Verifier['outcome']>) => {
         const same = units[i] === tu;
@@ -162,9 +217,19 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean }): Event
         serviceNamespace: k.namespace,
       };
       const o = v.outcome([hop], 'serve');
-      const row: EventingRow = { from: EVENTING_NS, to: `${k.namespace}/${k.name}`, via: 'event-delivery', expected: 'allow', allowed: o.allowed, hop: hop.label, policy: o.policy, reason: o.reason };
+      const row: EventingRow = {
+        from: EVENTING_NS,
+        to: `${k.namespace}/${k.name}`,
+        via: 'event-delivery',
+        expected: 'allow',
+        allowed: o.allowed,
+        hop: hop.label,
+        policy: o.policy,
+        reason: o.reason,
+      };
       if (opts.expandRows) res.rows.push(row);
-      if (!o.allowed && res.bad.length < 1000) res.bad.push({ ...row, resource: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', namespace: k.namespace, name: k.name } });
+      if (!o.allowed && res.bad.length < 1000)
+        res.bad.push({ ...row, resource: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', namespace: k.namespace, name: k.name } });
       res.classes++;
     }
   }

@@ -140,7 +140,12 @@ export class Verifier {
     let idx = this.dest.get(key);
     if (!idx) {
       const policies = this.selectPolicies(w);
-      const built: DestIndex = { policies, allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref), byHost: new Map(), always: [] };
+      const built: DestIndex = {
+        policies,
+        allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref),
+        byHost: new Map(),
+        always: [],
+      };
       policies.forEach((p, pi) => {
         (p.rules ?? []).forEach((r, ri) => {
           if (!r) return;
@@ -293,7 +298,12 @@ export class Verifier {
       if (kind === 'principal') {
         const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v);
         // cluster.local, the trust domain and its aliases all name the local identities (bundle.go).
-        if (!m || m[3] !== 'default' || !(m[1] === 'cluster.local' || m[1] === td || (this.m.mesh.trustDomainAliases ?? []).includes(m[1]!))) return [];
+        if (
+          !m ||
+          m[3] !== 'default' ||
+          !(m[1] === 'cluster.local' || m[1] === td || (this.m.mesh.trustDomainAliases ?? []).includes(m[1]!))
+        )
+          return [];
         return set.has(m[2]!) ? [m[2]!] : [];
       }
       if (kind === 'sa') {
@@ -380,7 +390,7 @@ export class Verifier {
     const cands: Array<[number, number]> = [...idx.always];
     const seg = /^\/([^/]+)\//.exec(path)?.[1];
     if (seg !== undefined) cands.push(...(idx.byPathSeg.get(seg) ?? []));
-    for (let i = -1; ; ) {
+    for (let i = -1; ;) {
       cands.push(...(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`) ?? []));
       i = h.indexOf('.', i + 1);
       if (i < 0) break;
@@ -417,7 +427,15 @@ export class Verifier {
     return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
-  private opIndexMemo = new WeakMap<Workload, { policies: AuthzPolicy[]; always: Array<[number, number]>; byPathSeg: Map<string, Array<[number, number]>>; byHost: Map<string, Array<[number, number]>> }>();
+  private opIndexMemo = new WeakMap<
+    Workload,
+    {
+      policies: AuthzPolicy[];
+      always: Array<[number, number]>;
+      byPathSeg: Map<string, Array<[number, number]>>;
+      byHost: Map<string, Array<[number, number]>>;
+    }
+  >();
 
   /**
    * Rules at `dest` ([policy, rule] indexes) by what their operations require: every operation a
@@ -428,7 +446,12 @@ export class Verifier {
     const memo = this.opIndexMemo.get(dest);
     if (memo) return memo;
     const policies = this.index(dest).policies;
-    const idx = { policies, always: [] as Array<[number, number]>, byPathSeg: new Map<string, Array<[number, number]>>(), byHost: new Map<string, Array<[number, number]>>() };
+    const idx = {
+      policies,
+      always: [] as Array<[number, number]>,
+      byPathSeg: new Map<string, Array<[number, number]>>(),
+      byHost: new Map<string, Array<[number, number]>>(),
+    };
     const push = (m: Map<string, Array<[number, number]>>, k: string, v: [number, number]) => {
       const l = m.get(k);
       if (!l) m.set(k, [v]);
@@ -497,7 +520,14 @@ export class Verifier {
           add('sa', s.notServiceAccounts, p.namespace);
         }
         for (const c of r.when ?? []) {
-          const kind = c.key === 'source.namespace' ? 'ns' : c.key === 'source.principal' ? 'principal' : c.key === 'source.serviceAccount' ? 'sa' : null;
+          const kind =
+            c.key === 'source.namespace'
+              ? 'ns'
+              : c.key === 'source.principal'
+                ? 'principal'
+                : c.key === 'source.serviceAccount'
+                  ? 'sa'
+                  : null;
           if (!kind) continue;
           add(kind, c.values, p.namespace);
           add(kind, c.notValues, p.namespace);

@@ -2,7 +2,18 @@
  * The reachability matrix over the Knative data-path model, and its findings: LEAK (cross-tenant
  * request allowed), BROKEN (same-tenant request refused) and BLOCKED (a required edge refused).
  */
-import { callerIn, IN_MESH, pathHops, requiredEdges, systemEdges, VIAS, type KnativeModel, type Ksvc, type RequiredEdge, type Via } from '../authz/knative.ts';
+import {
+  callerIn,
+  IN_MESH,
+  pathHops,
+  requiredEdges,
+  systemEdges,
+  VIAS,
+  type KnativeModel,
+  type Ksvc,
+  type RequiredEdge,
+  type Via,
+} from '../authz/knative.ts';
 import { expectation, pick, statedExpectations, unitOf, type StatedExpectation } from './expectations.ts';
 import { Verifier, type PathOutcome } from './hop-cache.ts';
 import { classifyTarget, SourceClass, variantsOf, type TargetPaths } from './source-classes.ts';
@@ -137,7 +148,15 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
                   ? `LEAK ${from} → ${row.to} via ${via}: cross-tenant request allowed (${row.policy ?? 'no policy'}; ${row.reason})`
                   : `BROKEN ${from} → ${row.to} via ${via}: same-tenant request refused at ${row.hop}: ${row.reason}`;
               surprises.push(text);
-              findings.push(reachabilityFinding(exp === 'deny' ? 'leak' : 'broken', k, text.slice(text.indexOf(' ') + 1), { from, to: row.to, via, hop: row.hop, policy: row.policy }));
+              findings.push(
+                reachabilityFinding(exp === 'deny' ? 'leak' : 'broken', k, text.slice(text.indexOf(' ') + 1), {
+                  from,
+                  to: row.to,
+                  via,
+                  hop: row.hop,
+                  policy: row.policy,
+                }),
+              );
             }
           }
         }
@@ -153,7 +172,15 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
       ? `LEAK ${b.from} → ${b.to} via ${b.via}: cross-tenant event request allowed (${b.policy ?? 'no policy'}; ${b.reason})`
       : `BROKEN ${b.from} → ${b.to} via ${b.via}: same-tenant event request refused at ${b.hop}: ${b.reason}`;
     if (surprises.length < 1000) surprises.push(text);
-    findings.push(reachabilityFinding(leak ? 'leak' : 'broken', b.resource, text.slice(text.indexOf(' ') + 1), { from: b.from, to: b.to, via: b.via, hop: b.hop, policy: b.policy }));
+    findings.push(
+      reachabilityFinding(leak ? 'leak' : 'broken', b.resource, text.slice(text.indexOf(' ') + 1), {
+        from: b.from,
+        to: b.to,
+        via: b.via,
+        hop: b.hop,
+        policy: b.policy,
+      }),
+    );
   }
   // Required edges depend on the target's policies only: evaluate once per policy-equivalent pod.
   const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null)];
@@ -162,7 +189,14 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
     if (e.allowed) continue;
     violations++;
     surprises.push(`BLOCKED ${e.description}: ${e.impact} — ${e.reason}`);
-    findings.push(blockedFinding(e.target ? { namespace: e.target.split('/')[0]!, name: e.target.split('/')[1]! } : null, `${e.description}: ${e.impact} — ${e.reason}`, e.hop, e.policy));
+    findings.push(
+      blockedFinding(
+        e.target ? { namespace: e.target.split('/')[0]!, name: e.target.split('/')[1]! } : null,
+        `${e.description}: ${e.impact} — ${e.reason}`,
+        e.hop,
+        e.policy,
+      ),
+    );
   }
   return {
     paths,
@@ -203,16 +237,34 @@ function countViolations(
       n += cross;
       if (surprises.length < 50) {
         let example = '';
-        for (const s of c) if (!own.has(s)) { example = s; break; }
+        for (const s of c)
+          if (!own.has(s)) {
+            example = s;
+            break;
+          }
         surprises.push(`LEAK ${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`);
         const o = pick(c.outcomes, 'deny');
-        findings.push(reachabilityFinding('leak', k, `${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`, { from: example, to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy }));
+        findings.push(
+          reachabilityFinding(
+            'leak',
+            k,
+            `${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`,
+            { from: example, to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy },
+          ),
+        );
       }
     }
     if (sameCount > 0 && !pick(c.outcomes, 'allow').allowed && surprises.length < 50) {
       surprises.push(`BROKEN ${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`);
       const o = pick(c.outcomes, 'allow');
-      findings.push(reachabilityFinding('broken', k, `${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`, { from: ownList.find((s) => c.has(s)) ?? '', to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy }));
+      findings.push(
+        reachabilityFinding(
+          'broken',
+          k,
+          `${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`,
+          { from: ownList.find((s) => c.has(s)) ?? '', to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy },
+        ),
+      );
     }
   }
   return n;

@@ -7,8 +7,7 @@
 import { callerIn, pathHops, type Hop, type Ksvc, type Variant, type Via } from '../authz/knative.ts';
 import type { PathOutcome, Verifier } from './hop-cache.ts';
 
-export const variantsOf = (via: Via): Variant[] =>
-  via === 'direct' ? ['serve'] : via === 'activator' ? ['proxy'] : ['serve', 'proxy'];
+export const variantsOf = (via: Via): Variant[] => (via === 'direct' ? ['serve'] : via === 'activator' ? ['proxy'] : ['serve', 'proxy']);
 
 /**
  * Sources with identical outcomes for one target and path. The sources a policy tells apart are
@@ -114,9 +113,13 @@ export function classifyTarget(v: Verifier, k: Ksvc, via: Via): SourceClass[] {
   // Everyone else, through one representative (the first source not told apart).
   if (named.size < sources.length) {
     let rep = first;
-    if (named.has(rep)) for (const s of sources) if (!named.has(s)) { rep = s; break; }
+    if (named.has(rep))
+      for (const s of sources)
+        if (!named.has(s)) {
+          rep = s;
+          break;
+        }
     place(rep, rep === first ? probe : null).addOthers(sources, v.sourceSet, named);
   }
   return [...byKey.values()];
 }
-

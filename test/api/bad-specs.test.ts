@@ -77,7 +77,9 @@ const cases: Array<{ title: string; yaml: string; errors: string[] }> = [
   {
     title: 'tenant namespace equal to the mesh namespace',
     yaml: `${HEAD}spec:\n  mesh: {namespace: cp}\n  tenants:\n    - {name: alpha, namespaces: [cp]}\n`,
-    errors: ['s.yaml:8:34: spec.tenants[0].namespaces[0]: namespace "cp" is a Knative or mesh system namespace and cannot belong to a tenant'],
+    errors: [
+      's.yaml:8:34: spec.tenants[0].namespaces[0]: namespace "cp" is a Knative or mesh system namespace and cannot belong to a tenant',
+    ],
   },
   {
     title: 'duplicate tenant name',
@@ -107,10 +109,7 @@ const cases: Array<{ title: string; yaml: string; errors: string[] }> = [
   {
     title: 'wrong apiVersion and kind',
     yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
-    errors: [
-      's.yaml:1:13: apiVersion: must be one of: serverlessmesh.dev/v1alpha1',
-      's.yaml:2:7: kind: must be one of: ServerlessMesh',
-    ],
+    errors: ['s.yaml:1:13: apiVersion: must be one of: serverlessmesh.dev/v1alpha1', 's.yaml:2:7: kind: must be one of: ServerlessMesh'],
   },
   {
     title: 'two documents',
@@ -164,7 +163,7 @@ describe('bad specs produce exact, positioned errors', () => {
     assert.equal(parseSpec('s.yaml', `${HEAD}spec:\n  mesh: {flavor: ossm3, controlPlane: prod}\n`).spec.mesh.controlPlane, 'prod');
   });
 
-  it('networkPolicies defaults per flavour: ossm2 generate (the operator\'s), ossm3/istio disabled (seed 000); an explicit value wins', () => {
+  it("networkPolicies defaults per flavour: ossm2 generate (the operator's), ossm3/istio disabled (seed 000); an explicit value wins", () => {
     const np = (mesh: string) => parseSpec('s.yaml', `${HEAD}spec:\n  ${mesh}\n`).spec.networkPolicies;
     assert.equal(np('mesh: {flavor: ossm2}'), 'generate');
     assert.equal(np('mesh: {flavor: ossm3}'), 'disabled');

@@ -41,7 +41,12 @@ const request = (over: Record<string, unknown> = {}) =>
 test('authz -o json: ALLOW names the policy and rule', () => {
   const r = cli('authz', '-m', policies, '--request', request(), '-o', 'json');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { decision: 'ALLOW', policy: 'ns1/allow-a', rule: 0, reason: 'allowed by ALLOW policy ns1/allow-a rules[0]' });
+  assert.deepEqual(JSON.parse(r.stdout), {
+    decision: 'ALLOW',
+    policy: 'ns1/allow-a',
+    rule: 0,
+    reason: 'allowed by ALLOW policy ns1/allow-a rules[0]',
+  });
 });
 
 test('authz: implicit deny and BLOCKED plaintext under STRICT', () => {
@@ -49,7 +54,8 @@ test('authz: implicit deny and BLOCKED plaintext under STRICT', () => {
   assert.equal(deny.decision, 'DENY');
   assert.equal(deny.policy, null);
   const blocked = JSON.parse(
-    cli('authz', '-m', policies, '--request', request({ source: { namespace: 'ns1', serviceAccount: 'a', sidecar: false } }), '-o', 'json').stdout,
+    cli('authz', '-m', policies, '--request', request({ source: { namespace: 'ns1', serviceAccount: 'a', sidecar: false } }), '-o', 'json')
+      .stdout,
   );
   assert.equal(blocked.decision, 'BLOCKED');
   assert.match(blocked.reason, /STRICT/);

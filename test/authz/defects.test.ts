@@ -35,7 +35,11 @@ test('--request keeps jwtClaims, gatewayListener, tlsModeLabel, serviceNamespace
 });
 
 test('--request: unknown fields are an error naming the field (exit 2)', () => {
-  for (const bad of [{ ...base, bogus: 1 }, { ...base, source: { ...base.source, sa: 'x' } }, { ...base, destination: { ...base.destination, prot: 1 } }]) {
+  for (const bad of [
+    { ...base, bogus: 1 },
+    { ...base, source: { ...base.source, sa: 'x' } },
+    { ...base, destination: { ...base.destination, prot: 1 } },
+  ]) {
     assert.throws(
       () => parseRequest(JSON.stringify(bad)),
       (e: unknown) => e instanceof UserError && e.kind === 'input' && /unknown field/.test(e.message) && !e.message.includes('\n'),
@@ -47,7 +51,11 @@ test('CLI: an unknown --request field is one line on stderr, exit 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authz-defects-'));
   const f = join(dir, 'empty.yaml');
   writeFileSync(f, '');
-  const r = spawnSync(process.execPath, ['bin/serverless-mesh.js', 'authz', '-m', f, '--request', JSON.stringify({ ...base, colour: 'red' })], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['bin/serverless-mesh.js', 'authz', '-m', f, '--request', JSON.stringify({ ...base, colour: 'red' })],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /colour/);
@@ -66,7 +74,12 @@ test('claims given in --request reach the evaluator through the CLI parser', () 
   assert.equal(checkRequest(r, config, DEFAULT_MESH).decision, 'ALLOW');
 });
 
-const AP = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'ns1' }, spec });
+const AP = (name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'security.istio.io/v1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name, namespace: 'ns1' },
+  spec,
+});
 const req = (principal: string): AuthzRequest => ({
   source: { principal, sidecar: true },
   destination: { namespace: 'ns1', labels: { app: 'b' }, port: 18080, protocol: 'http', sidecar: true },
@@ -104,7 +117,15 @@ test('default SNI and DestinationRule port-level TLS use the service port', () =
   ];
   const r: AuthzRequest = {
     source: { namespace: 'ns1', serviceAccount: 'a', sidecar: true },
-    destination: { namespace: 'ns1', labels: { app: 'b' }, port: 18080, servicePort: 80, protocol: 'http', sidecar: true, service: 'b.ns1.svc.cluster.local' },
+    destination: {
+      namespace: 'ns1',
+      labels: { app: 'b' },
+      port: 18080,
+      servicePort: 80,
+      protocol: 'http',
+      sidecar: true,
+      service: 'b.ns1.svc.cluster.local',
+    },
     method: 'GET',
     path: '/',
   };
@@ -115,6 +136,11 @@ test('default SNI and DestinationRule port-level TLS use the service port', () =
     metadata: { name: 'dr', namespace: 'ns1' },
     spec: { host: 'b.ns1.svc.cluster.local', trafficPolicy: { portLevelSettings: [{ port: { number: 80 }, tls: { mode: 'DISABLE' } }] } },
   };
-  const strict: KubeObject = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } };
+  const strict: KubeObject = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name: 'default', namespace: 'istio-system' },
+    spec: { mtls: { mode: 'STRICT' } },
+  };
   assert.equal(checkRequest(r, securityConfigFrom([dr, strict]), DEFAULT_MESH).decision, 'BLOCKED');
 });

@@ -15,7 +15,11 @@ import type { KubeObject } from '../../src/util/kube.ts';
 const SECURITY = new Set(['AuthorizationPolicy', 'PeerAuthentication', 'ServiceMeshControlPlane', 'Istio', 'Namespace']);
 const FLAVORS: readonly Flavor[] = ['ossm2', 'ossm3', 'istio'];
 
-function renderedModel(tenants: Array<{ name: string; namespaces: string[] }>, extra: KubeObject[] = [], flavor: Flavor = 'ossm2'): KnativeModel {
+function renderedModel(
+  tenants: Array<{ name: string; namespaces: string[] }>,
+  extra: KubeObject[] = [],
+  flavor: Flavor = 'ossm2',
+): KnativeModel {
   const text = `apiVersion: serverlessmesh.dev/v1alpha1
 kind: ServerlessMesh
 metadata: {name: t}
@@ -28,7 +32,10 @@ ${tenants.map((t) => `    - name: ${t.name}\n      namespaces: [${t.namespaces.j
 `;
   const mesh = parseSpec('spec.yaml', text);
   const objects = render(mesh).filter((o) => SECURITY.has(o.kind));
-  assert.ok(objects.some((o) => o.kind === 'AuthorizationPolicy'), 'render produced AuthorizationPolicies');
+  assert.ok(
+    objects.some((o) => o.kind === 'AuthorizationPolicy'),
+    'render produced AuthorizationPolicies',
+  );
   // As `verify -f` builds it (src/cli/authz-commands.ts): upstream Istio's control plane is the user's,
   // installed with the exclusions docs/flavours.md requires.
   return modelFromObjects([...objects, ...extra], {
@@ -54,13 +61,53 @@ function run(m: KnativeModel, from: string, to: string, via: Via, variant: 'serv
 // in path; "via-ingress" = GATEWAY_HOST local gateway from an injected proxy (its sidecar routes by Host).
 // The same eight cases hold on every flavour (the OSSM 3 e2e runs this very test, research §7.1).
 const e2e: Array<[name: string, to: string, via: Via, variant: 'serve' | 'proxy', allowed: boolean, hop: RegExp, policy: string | null]> = [
-  ['same-tenant-directly', 'tenant-1', 'direct', 'serve', true, /tenant-1\/client → tenant-1\/ksvc-00001/, 'tenant-1/allow-from-knative-and-istio'],
+  [
+    'same-tenant-directly',
+    'tenant-1',
+    'direct',
+    'serve',
+    true,
+    /tenant-1\/client → tenant-1\/ksvc-00001/,
+    'tenant-1/allow-from-knative-and-istio',
+  ],
   ['cross-tenant-directly', 'tenant-2', 'direct', 'serve', false, /tenant-1\/client → tenant-2\/ksvc-00001/, null],
-  ['same-tenant-via-activator', 'tenant-1', 'activator', 'proxy', true, /activator → tenant-1\/ksvc-00001/, 'tenant-1/allow-from-knative-and-istio'],
+  [
+    'same-tenant-via-activator',
+    'tenant-1',
+    'activator',
+    'proxy',
+    true,
+    /activator → tenant-1\/ksvc-00001/,
+    'tenant-1/allow-from-knative-and-istio',
+  ],
   ['cross-tenant-via-activator', 'tenant-2', 'activator', 'proxy', false, /tenant-1\/client → knative-serving\/activator/, null],
-  ['same-tenant-via-ingress-via-activator', 'tenant-1', 'local-gateway', 'proxy', true, /activator → tenant-1\/ksvc-00001/, 'tenant-1/allow-from-knative-and-istio'],
-  ['cross-tenant-via-ingress-via-activator', 'tenant-2', 'local-gateway', 'proxy', false, /tenant-1\/client → knative-serving\/activator/, null],
-  ['same-tenant-via-ingress-no-activator', 'tenant-1', 'local-gateway', 'serve', true, /tenant-1\/client → tenant-1\/ksvc-00001/, 'tenant-1/allow-from-knative-and-istio'],
+  [
+    'same-tenant-via-ingress-via-activator',
+    'tenant-1',
+    'local-gateway',
+    'proxy',
+    true,
+    /activator → tenant-1\/ksvc-00001/,
+    'tenant-1/allow-from-knative-and-istio',
+  ],
+  [
+    'cross-tenant-via-ingress-via-activator',
+    'tenant-2',
+    'local-gateway',
+    'proxy',
+    false,
+    /tenant-1\/client → knative-serving\/activator/,
+    null,
+  ],
+  [
+    'same-tenant-via-ingress-no-activator',
+    'tenant-1',
+    'local-gateway',
+    'serve',
+    true,
+    /tenant-1\/client → tenant-1\/ksvc-00001/,
+    'tenant-1/allow-from-knative-and-istio',
+  ],
   ['cross-tenant-via-ingress-no-activator', 'tenant-2', 'local-gateway', 'serve', false, /tenant-1\/client → tenant-2\/ksvc-00001/, null],
 ];
 
@@ -95,7 +142,14 @@ for (const flavor of FLAVORS) {
 
 // Docs §2.4 (team-alpha / team-bravo, rendered): curl pod in team-alpha-1.
 const docsCases: Array<[string, string, Via, boolean, string | null, RegExp]> = [
-  ['alpha→alpha local (http://test-webapp.team-alpha-1)', 'team-alpha-1', 'local-gateway', true, 'team-alpha-1/allow-from-knative-and-istio', /./],
+  [
+    'alpha→alpha local (http://test-webapp.team-alpha-1)',
+    'team-alpha-1',
+    'local-gateway',
+    true,
+    'team-alpha-1/allow-from-knative-and-istio',
+    /./,
+  ],
   ['alpha→alpha external', 'team-alpha-1', 'external', true, 'team-alpha-1/allow-from-knative-and-istio', /./],
   ['alpha→bravo local: 403 RBAC: access denied', 'team-bravo-1', 'local-gateway', false, null, /^RBAC: access denied/],
   ['alpha→bravo external', 'team-bravo-1', 'external', true, 'team-bravo-1/allow-from-knative-and-istio', /./],
@@ -118,7 +172,10 @@ for (const flavor of FLAVORS) {
     assert.deepEqual(rep.surprises, []);
     assert.equal(rep.violations, 0);
     assert.equal(rep.paths.length, 4 * 4 * 5);
-    assert.ok(rep.requiredEdges.length > 0 && rep.requiredEdges.every((e) => e.allowed), JSON.stringify(rep.requiredEdges.filter((e) => !e.allowed)));
+    assert.ok(
+      rep.requiredEdges.length > 0 && rep.requiredEdges.every((e) => e.allowed),
+      JSON.stringify(rep.requiredEdges.filter((e) => !e.allowed)),
+    );
     const ext = rep.paths.filter((p) => p.via === 'external');
     assert.ok(ext.every((p) => p.allowed));
     assert.equal(rep.paths.filter((p) => p.via === 'direct' && p.allowed).length, 8);
@@ -149,17 +206,28 @@ test('callers without a sidecar: the OSSM 2 local gateway (ISTIO_MUTUAL) refuses
     const rows = verifyModel(m).paths.filter((p) => p.via === 'no-sidecar');
     assert.equal(rows.length, 16);
     if (m.profile.gateway.local.tls === 'ISTIO_MUTUAL') {
-      assert.ok(rows.every((p) => !p.allowed && /ISTIO_MUTUAL/.test(p.reason)), f);
+      assert.ok(
+        rows.every((p) => !p.allowed && /ISTIO_MUTUAL/.test(p.reason)),
+        f,
+      );
     } else {
       assert.equal(m.profile.gateway.local.tls, 'PLAINTEXT', f);
       // The gateway forwards with its own identity (knative-serving-ingress), which every tenant admits.
-      assert.ok(rows.every((p) => p.allowed && p.policy === `${p.to.split('/')[0]}/allow-from-knative-and-istio`), `${f}: ${JSON.stringify(rows.filter((p) => !p.allowed))}`);
+      assert.ok(
+        rows.every((p) => p.allowed && p.policy === `${p.to.split('/')[0]}/allow-from-knative-and-istio`),
+        `${f}: ${JSON.stringify(rows.filter((p) => !p.allowed))}`,
+      );
     }
   }
 });
 
 test('istio flavour: without the documented exclusions the kubelet PreStop hook would hit STRICT mTLS (verify says so)', () => {
-  const objects = render(parseSpec('s.yaml', 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: t}\nspec:\n  mesh: {flavor: istio}\n  tenants: [{name: a, namespaces: [a-1]}]\n')).filter((o) => SECURITY.has(o.kind));
+  const objects = render(
+    parseSpec(
+      's.yaml',
+      'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: t}\nspec:\n  mesh: {flavor: istio}\n  tenants: [{name: a, namespaces: [a-1]}]\n',
+    ),
+  ).filter((o) => SECURITY.has(o.kind));
   const bare = verifyModel(modelFromObjects(objects, { flavor: 'istio', tenants: [{ name: 'a', namespaces: ['a-1'] }] }));
   const drain = bare.requiredEdges.find((e) => e.edge === 'prestop-drain')!;
   assert.equal(drain.allowed, false);
@@ -167,9 +235,27 @@ test('istio flavour: without the documented exclusions the kubelet PreStop hook 
 });
 
 // V28–V30 as whole Knative paths (user policy in namespace `app`, OSSM 2 mesh, no chart policies).
-const AP = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'app' }, spec });
-const SMCP: KubeObject = { apiVersion: 'maistra.io/v2', kind: 'ServiceMeshControlPlane', metadata: { name: 'basic', namespace: 'istio-system' }, spec: { security: { dataPlane: { mtls: true } }, proxy: { networking: { trafficControl: { inbound: { excludedPorts: [8444, 8022] } } } } } };
-const KSVC: KubeObject = { apiVersion: 'serving.knative.dev/v1', kind: 'Service', metadata: { name: 'k', namespace: 'app' }, spec: { template: { metadata: { labels: { 'sidecar.istio.io/inject': 'true' } } } } };
+const AP = (name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'security.istio.io/v1beta1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name, namespace: 'app' },
+  spec,
+});
+const SMCP: KubeObject = {
+  apiVersion: 'maistra.io/v2',
+  kind: 'ServiceMeshControlPlane',
+  metadata: { name: 'basic', namespace: 'istio-system' },
+  spec: {
+    security: { dataPlane: { mtls: true } },
+    proxy: { networking: { trafficControl: { inbound: { excludedPorts: [8444, 8022] } } } },
+  },
+};
+const KSVC: KubeObject = {
+  apiVersion: 'serving.knative.dev/v1',
+  kind: 'Service',
+  metadata: { name: 'k', namespace: 'app' },
+  spec: { template: { metadata: { labels: { 'sidecar.istio.io/inject': 'true' } } } },
+};
 const appModel = (policy: KubeObject) => modelFromObjects([SMCP, KSVC, policy]);
 
 test('V28 path-level: direct allowed, activator and gateway denied at the pod', () => {
@@ -225,7 +311,13 @@ test('a leak through the activator is detected: activator policy without the Hos
     metadata: { name: 'allow-any-tenant-to-activator', namespace: 'knative-serving' },
     spec: { selector: { matchLabels: { app: 'activator' } }, rules: [{ from: [{ source: { namespaces: ['tenant-1', 'tenant-2'] } }] }] },
   };
-  const m = renderedModel([{ name: 'tenant-1', namespaces: ['tenant-1'] }, { name: 'tenant-2', namespaces: ['tenant-2'] }], [leaky]);
+  const m = renderedModel(
+    [
+      { name: 'tenant-1', namespaces: ['tenant-1'] },
+      { name: 'tenant-2', namespaces: ['tenant-2'] },
+    ],
+    [leaky],
+  );
   const rep = verifyModel(m);
   const leak = rep.paths.find((p) => p.from === 'tenant-1' && p.to === 'tenant-2/ksvc' && p.via === 'activator')!;
   assert.equal(leak.allowed, true);
@@ -266,18 +358,34 @@ function pairOutcome(m: KnativeModel, from: string, to: string, via: Via, varian
 }
 
 test('equivalence classes equal pair-by-pair evaluation on a mixed, asymmetric policy set', () => {
-  const ap = (namespace: string, name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name, namespace }, spec });
+  const ap = (namespace: string, name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'security.istio.io/v1beta1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, namespace },
+    spec,
+  });
   const extra: KubeObject[] = [
     // one tenant namespace takes an extra ALLOW from another tenant's namespace
     ap('b-1', 'allow-from-a-1', { rules: [{ from: [{ source: { namespaces: ['a-1'] } }] }] }),
     // one namespace with a DENY policy: a wildcard and a principal, in different rules
-    ap('c-2', 'deny-some', { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['a-*'] } }] }, { from: [{ source: { principals: ['cluster.local/ns/c-1/sa/default'] } }] }] }),
+    ap('c-2', 'deny-some', {
+      action: 'DENY',
+      rules: [{ from: [{ source: { namespaces: ['a-*'] } }] }, { from: [{ source: { principals: ['cluster.local/ns/c-1/sa/default'] } }] }],
+    }),
     // the activator lets one namespace of tenant c (by service account) reach tenant a's ksvcs in a-2
-    ap('knative-serving', 'allow-c-3-to-a-2', { selector: { matchLabels: { app: 'activator' } }, rules: [{ from: [{ source: { serviceAccounts: ['c-3/default'] } }], to: [{ operation: { hosts: ['*.a-2.svc.cluster.local'] } }] }] }),
+    ap('knative-serving', 'allow-c-3-to-a-2', {
+      selector: { matchLabels: { app: 'activator' } },
+      rules: [{ from: [{ source: { serviceAccounts: ['c-3/default'] } }], to: [{ operation: { hosts: ['*.a-2.svc.cluster.local'] } }] }],
+    }),
     // `namespaces: [sa]` is the regex `.*/ns/sa/.*`, which the principal of namespace `ns` (…/ns/ns/sa/default) matches
     ap('a-1', 'allow-sa', { rules: [{ from: [{ source: { namespaces: ['sa'] } }] }] }),
     // a client-side DestinationRule (exported to its own namespace only): b-1's sidecar sends plaintext, refused under STRICT
-    { apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata: { name: 'no-mtls', namespace: 'b-1' }, spec: { host: '*.svc.cluster.local', exportTo: ['.'], trafficPolicy: { tls: { mode: 'DISABLE' } } } },
+    {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'DestinationRule',
+      metadata: { name: 'no-mtls', namespace: 'b-1' },
+      spec: { host: '*.svc.cluster.local', exportTo: ['.'], trafficPolicy: { tls: { mode: 'DISABLE' } } },
+    },
   ];
   const m = renderedModel(
     [
@@ -301,13 +409,21 @@ test('equivalence classes equal pair-by-pair evaluation on a mixed, asymmetric p
     const k = m.ksvcs.find((x) => `${x.namespace}/${x.name}` === row.to)!;
     const outs = variantsOf(row.via).map((variant) => pairOutcome(m, row.from, k.namespace, row.via, variant));
     assert.deepEqual(row, toRow(v, row.from, k, row.via, outs), key);
-    if (row.allowed && (row.via === 'direct' || row.via === 'activator' || row.via === 'local-gateway') && m.tenantOf.get(row.from) !== m.tenantOf.get(k.namespace)) leaks++;
+    if (
+      row.allowed &&
+      (row.via === 'direct' || row.via === 'activator' || row.via === 'local-gateway') &&
+      m.tenantOf.get(row.from) !== m.tenantOf.get(k.namespace)
+    )
+      leaks++;
   }
   // Classes without expanded rows: every member's outcomes are exactly its own pair-by-pair outcomes.
   for (const tp of counted.byTarget) {
     const members = tp.classes.flatMap((c) => [...c.sources]);
     assert.deepEqual([...members].sort(), [...m.sources].sort(), `${tp.target.namespace} ${tp.via}: classes partition the sources`);
-    assert.equal(tp.classes.reduce((n, c) => n + c.size, 0), m.sources.length);
+    assert.equal(
+      tp.classes.reduce((n, c) => n + c.size, 0),
+      m.sources.length,
+    );
     for (const c of tp.classes)
       for (const from of c.sources) {
         assert.ok(c.has(from));

@@ -47,7 +47,14 @@ function req(r: Req): AuthzRequest {
   const port = r.port ?? (r.tcp ? 8092 : 8090);
   return {
     source: { namespace: sns, serviceAccount: ssa, sidecar: !r.noSidecar },
-    destination: { namespace: dns!, labels: { app: app! }, port, protocol: r.tcp ? 'tcp' : 'http', sidecar: true, service: `${app}.${dns}.svc.cluster.local` },
+    destination: {
+      namespace: dns!,
+      labels: { app: app! },
+      port,
+      protocol: r.tcp ? 'tcp' : 'http',
+      sidecar: true,
+      service: `${app}.${dns}.svc.cluster.local`,
+    },
     method: r.tcp ? undefined : (r.method ?? 'GET'),
     path: r.tcp ? undefined : (r.path ?? '/'),
     host: r.tcp ? undefined : (r.host ?? `${app}.${dns}.svc.cluster.local`),
@@ -66,7 +73,10 @@ interface Vector {
 const V1_POLICY = AP('ns1', 'allow-principal', {
   selector: on('b'),
   rules: [
-    { to: [{ operation: { ports: ['8090', '8091'], paths: ['/allow'], methods: ['GET'] } }], from: [{ source: { principals: ['cluster.local/ns/ns1/sa/a'] } }] },
+    {
+      to: [{ operation: { ports: ['8090', '8091'], paths: ['/allow'], methods: ['GET'] } }],
+      from: [{ source: { principals: ['cluster.local/ns/ns1/sa/a'] } }],
+    },
     { to: [{ operation: { ports: ['8092'] } }], from: [{ source: { principals: ['cluster.local/ns/ns1/sa/a'] } }] },
   ],
 });
@@ -99,7 +109,11 @@ const V28 = (namespaces: string[]) => [STRICT, AP('app', 'allow-ns', { rules: [{
 
 const vectors: Vector[] = [
   { id: 'V1', objects: [STRICT, V1_POLICY], cases: [['GET /allow', { to: 'ns1/b', path: '/allow' }, 'ALLOW', 'ns1/allow-principal', 0]] },
-  { id: 'V2', objects: [STRICT, V1_POLICY], cases: [['query ignored', { to: 'ns1/b', path: '/allow?param=value' }, 'ALLOW', 'ns1/allow-principal', 0]] },
+  {
+    id: 'V2',
+    objects: [STRICT, V1_POLICY],
+    cases: [['query ignored', { to: 'ns1/b', path: '/allow?param=value' }, 'ALLOW', 'ns1/allow-principal', 0]],
+  },
   { id: 'V3', objects: [STRICT, V1_POLICY], cases: [['GET /deny', { to: 'ns1/b', path: '/deny' }, 'DENY', null, null]] },
   {
     id: 'V4',
@@ -142,13 +156,25 @@ const vectors: Vector[] = [
       ['ns1/a http', { to: 'ns1/b' }, 'ALLOW', null],
       ['ns1/a tcp', { to: 'ns1/b', tcp: true }, 'ALLOW', null],
       ['ns2/a http plaintext', { from: 'ns2/a', to: 'ns1/b' }, 'DENY', 'ns1/deny-plaintext', 0],
-      ['ns2/a grpc plaintext', { from: 'ns2/a', to: 'ns1/b', port: 8091, method: 'POST', path: '/pkg.Svc/M' }, 'DENY', 'ns1/deny-plaintext', 0],
+      [
+        'ns2/a grpc plaintext',
+        { from: 'ns2/a', to: 'ns1/b', port: 8091, method: 'POST', path: '/pkg.Svc/M' },
+        'DENY',
+        'ns1/deny-plaintext',
+        0,
+      ],
       ['ns2/a tcp plaintext', { from: 'ns2/a', to: 'ns1/b', tcp: true }, 'DENY', 'ns1/deny-plaintext', 0],
     ],
   },
   {
     id: 'V9',
-    objects: [STRICT, AP('ns1', 'allow-ns', { selector: on('b'), rules: [{ from: [{ source: { namespaces: ['ns1'] } }], to: [{ operation: { ports: ['8090', '8091', '8092'] } }] }] })],
+    objects: [
+      STRICT,
+      AP('ns1', 'allow-ns', {
+        selector: on('b'),
+        rules: [{ from: [{ source: { namespaces: ['ns1'] } }], to: [{ operation: { ports: ['8090', '8091', '8092'] } }] }],
+      }),
+    ],
     cases: [
       ['ns1 http', { to: 'ns1/b', path: '/allow' }, 'ALLOW', 'ns1/allow-ns', 0],
       ['ns1 tcp', { to: 'ns1/b', tcp: true }, 'ALLOW', 'ns1/allow-ns', 0],
@@ -157,7 +183,10 @@ const vectors: Vector[] = [
   },
   {
     id: 'V10',
-    objects: [STRICT, AP('ns1', 'not-ns', { action: 'DENY', selector: on('b'), rules: [{ from: [{ source: { notNamespaces: ['ns1'] } }] }] })],
+    objects: [
+      STRICT,
+      AP('ns1', 'not-ns', { action: 'DENY', selector: on('b'), rules: [{ from: [{ source: { notNamespaces: ['ns1'] } }] }] }),
+    ],
     cases: [
       ['ns1 http', { to: 'ns1/b' }, 'ALLOW', null],
       ['ns1 tcp', { to: 'ns1/b', tcp: true }, 'ALLOW', null],
@@ -197,7 +226,14 @@ const vectors: Vector[] = [
   },
   {
     id: 'V14',
-    objects: [STRICT, AP('ns1', 'deny-data', { action: 'DENY', selector: on('b'), rules: [{ to: [{ operation: { paths: ['/data'], ports: ['8090'] } }] }] })],
+    objects: [
+      STRICT,
+      AP('ns1', 'deny-data', {
+        action: 'DENY',
+        selector: on('b'),
+        rules: [{ to: [{ operation: { paths: ['/data'], ports: ['8090'] } }] }],
+      }),
+    ],
     cases: [
       ['http-8090 /data', { to: 'ns1/b', path: '/data' }, 'DENY', 'ns1/deny-data', 0],
       ['http-8091 /data', { to: 'ns1/b', port: 8091, path: '/data' }, 'ALLOW', null],
@@ -221,7 +257,11 @@ const vectors: Vector[] = [
     id: 'V16',
     objects: [
       STRICT,
-      AP('ns1', 'deny-d', { action: 'DENY', selector: on('d'), rules: [{ from: [{ source: { principals: ['cluster.local/ns/ns1/sa/a'] } }, { source: { namespaces: ['ns2'] } }] }] }),
+      AP('ns1', 'deny-d', {
+        action: 'DENY',
+        selector: on('d'),
+        rules: [{ from: [{ source: { principals: ['cluster.local/ns/ns1/sa/a'] } }, { source: { namespaces: ['ns2'] } }] }],
+      }),
     ],
     cases: [
       ['a→d', { to: 'ns1/d', tcp: true }, 'DENY', 'ns1/deny-d', 0],
@@ -233,7 +273,10 @@ const vectors: Vector[] = [
   },
   {
     id: 'V17',
-    objects: [STRICT, AP('ns1', 'deny-other', { action: 'DENY', selector: on('e'), rules: [{ to: [{ operation: { paths: ['/other'] } }] }] })],
+    objects: [
+      STRICT,
+      AP('ns1', 'deny-other', { action: 'DENY', selector: on('e'), rules: [{ to: [{ operation: { paths: ['/other'] } }] }] }),
+    ],
     cases: [
       ['http-8090 /data', { to: 'ns1/e', path: '/data' }, 'ALLOW', null],
       ['http-8091 /data', { to: 'ns1/e', port: 8091, path: '/data' }, 'ALLOW', null],
@@ -274,10 +317,18 @@ const vectors: Vector[] = [
       ['tcp', { to: 'ns1/c', tcp: true }, 'ALLOW', 'ns1/allow-all', 0],
     ],
   },
-  { id: 'V21', objects: [STRICT, AP('ns1', 'deny-none', { action: 'DENY', selector: on('b') })], cases: [['any', { to: 'ns1/b' }, 'ALLOW', null]] },
+  {
+    id: 'V21',
+    objects: [STRICT, AP('ns1', 'deny-none', { action: 'DENY', selector: on('b') })],
+    cases: [['any', { to: 'ns1/b' }, 'ALLOW', null]],
+  },
   {
     id: 'V22',
-    objects: [STRICT, AP('ns1', 'deny-all', { action: 'DENY', selector: on('b'), rules: [{}] }), AP('ns1', 'allow-all', { selector: on('b'), rules: [{}] })],
+    objects: [
+      STRICT,
+      AP('ns1', 'deny-all', { action: 'DENY', selector: on('b'), rules: [{}] }),
+      AP('ns1', 'allow-all', { selector: on('b'), rules: [{}] }),
+    ],
     cases: [['any', { to: 'ns1/b' }, 'DENY', 'ns1/deny-all', 0]],
   },
   {
@@ -292,7 +343,10 @@ const vectors: Vector[] = [
           { to: [{ operation: { paths: ['/source-namespace'] } }], when: [{ key: 'source.namespace', values: ['ns1'] }] },
           { to: [{ operation: { paths: ['/destination-port-good'] } }], when: [{ key: 'destination.port', values: ['8090'] }] },
           { to: [{ operation: { paths: ['/destination-port-bad'] } }], when: [{ key: 'destination.port', values: ['1'] }] },
-          { to: [{ operation: { paths: ['/connection-sni-good'] } }], when: [{ key: 'connection.sni', values: ['*.c.ns1.svc.cluster.local'] }] },
+          {
+            to: [{ operation: { paths: ['/connection-sni-good'] } }],
+            when: [{ key: 'connection.sni', values: ['*.c.ns1.svc.cluster.local'] }],
+          },
         ],
       }),
     ],
@@ -312,7 +366,10 @@ const vectors: Vector[] = [
   },
   {
     id: 'V24',
-    objects: [STRICT, AP('ns1', 'public', { selector: on('b'), rules: [{ to: [{ operation: { paths: ['/public*'], methods: ['GET'] } }] }] })],
+    objects: [
+      STRICT,
+      AP('ns1', 'public', { selector: on('b'), rules: [{ to: [{ operation: { paths: ['/public*'], methods: ['GET'] } }] }] }),
+    ],
     cases: [
       ['/public', { to: 'ns1/b', path: '/public' }, 'ALLOW', 'ns1/public', 0],
       ['/public/../public', { to: 'ns1/b', path: '/public/../public' }, 'ALLOW', 'ns1/public', 0],
@@ -331,14 +388,27 @@ const vectors: Vector[] = [
         rules: [
           { to: [{ operation: { hosts: ['deny.b.com', '*.suffix.b.com', 'prefix.b.*'] } }] },
           { to: [{ operation: { hosts: ['internal.b.com'] } }, { operation: { paths: ['/private'] } }] },
-          { from: [{ source: { remoteIpBlocks: ['172.17.72.46', '192.168.4.0/23'] } }], to: [{ operation: { hosts: ['remoteipblocks.b.com'] } }] },
+          {
+            from: [{ source: { remoteIpBlocks: ['172.17.72.46', '192.168.4.0/23'] } }],
+            to: [{ operation: { hosts: ['remoteipblocks.b.com'] } }],
+          },
           { from: [{ source: { notRemoteIpBlocks: ['172.23.240.0/22'] } }], to: [{ operation: { hosts: ['notremoteipblocks.b.com'] } }] },
-          { to: [{ operation: { hosts: ['remoteipattr.b.com'] } }], when: [{ key: 'remote.ip', values: ['10.242.5.7', '10.124.99.0/24'] }] },
+          {
+            to: [{ operation: { hosts: ['remoteipattr.b.com'] } }],
+            when: [{ key: 'remote.ip', values: ['10.242.5.7', '10.124.99.0/24'] }],
+          },
         ],
       }),
     ],
     cases: (() => {
-      const gw = (host: string, path = '/', remoteIp?: string): Req => ({ noSidecar: true, to: 'istio-system/istio-ingressgateway', port: 8080, host, path, remoteIp });
+      const gw = (host: string, path = '/', remoteIp?: string): Req => ({
+        noSidecar: true,
+        to: 'istio-system/istio-ingressgateway',
+        port: 8080,
+        host,
+        path,
+        remoteIp,
+      });
       const c: Case[] = [
         ['DENY.B.COM', gw('DENY.B.COM'), 'DENY', 'istio-system/deny-gw', 0],
         ['Deny.Suffix.b.Com', gw('Deny.Suffix.b.Com'), 'DENY', 'istio-system/deny-gw', 0],
@@ -364,7 +434,10 @@ const vectors: Vector[] = [
   },
   {
     id: 'V27',
-    objects: [PA('ns1', 'permissive-b', { selector: on('b'), mtls: { mode: 'PERMISSIVE' } }), AP('ns1', 'any-peer', { selector: on('b'), rules: [{ from: [{ source: { principals: ['*'] } }] }] })],
+    objects: [
+      PA('ns1', 'permissive-b', { selector: on('b'), mtls: { mode: 'PERMISSIVE' } }),
+      AP('ns1', 'any-peer', { selector: on('b'), rules: [{ from: [{ source: { principals: ['*'] } }] }] }),
+    ],
     cases: [
       ['no-sidecar c → b', { from: 'ns1/c', noSidecar: true, to: 'ns1/b' }, 'DENY', null],
       ['injected a → b', { to: 'ns1/b' }, 'ALLOW', 'ns1/any-peer', 0],
@@ -451,7 +524,11 @@ test('PeerAuthentication: workload portLevelMtls beats namespace and mesh; UNSET
   const cfg = securityConfigFrom([
     PA('istio-system', 'mesh', { mtls: { mode: 'STRICT' } }),
     PA('ns1', 'ns', { mtls: { mode: 'UNSET' } }),
-    PA('ns1', 'wl', { selector: on('b'), mtls: { mode: 'UNSET' }, portLevelMtls: { '8091': { mode: 'PERMISSIVE' }, '8092': { mode: 'UNSET' } } }),
+    PA('ns1', 'wl', {
+      selector: on('b'),
+      mtls: { mode: 'UNSET' },
+      portLevelMtls: { '8091': { mode: 'PERMISSIVE' }, '8092': { mode: 'UNSET' } },
+    }),
     PA('istio-system', 'root-selector-ignored', { selector: on('b'), mtls: { mode: 'DISABLE' } }),
   ]);
   const plain = (port: number) => checkRequest(req({ noSidecar: true, to: 'ns1/b', port }), cfg, DEFAULT_MESH);
@@ -472,7 +549,10 @@ test('excluded inbound port bypasses PA and authz for plaintext callers; an mTLS
 });
 
 test('auto mTLS: a namespace PA DISABLE makes clients send plaintext; workload DISABLE does not', () => {
-  const nsDisable = securityConfigFrom([PA('ns1', 'off', { mtls: { mode: 'DISABLE' } }), AP('ns1', 'need-peer', { rules: [{ from: [{ source: { principals: ['*'] } }] }] })]);
+  const nsDisable = securityConfigFrom([
+    PA('ns1', 'off', { mtls: { mode: 'DISABLE' } }),
+    AP('ns1', 'need-peer', { rules: [{ from: [{ source: { principals: ['*'] } }] }] }),
+  ]);
   assert.equal(checkRequest(req({ to: 'ns1/b' }), nsDisable, DEFAULT_MESH).decision, 'DENY');
   const wlDisable = securityConfigFrom([PA('ns1', 'off', { selector: on('b'), mtls: { mode: 'DISABLE' } })]);
   assert.equal(checkRequest(req({ to: 'ns1/b' }), wlDisable, DEFAULT_MESH).decision, 'BLOCKED');

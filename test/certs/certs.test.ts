@@ -87,10 +87,17 @@ describe('serverless-mesh certs', () => {
   });
 
   it('rejects an invalid domain with exit 2', () => {
-    const res = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'certs', '--domain', 'Not A Domain', '--output-dir', '/tmp/x'], {
-      encoding: 'utf8',
-    });
+    const res = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/serverless-mesh.js'), 'certs', '--domain', 'Not A Domain', '--output-dir', '/tmp/x'],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(res.status, 2);
-    assert.equal(res.stderr.trim(), '--domain: invalid domain "Not A Domain": expected lowercase DNS labels of at most 63 characters separated by dots');
+    assert.equal(
+      res.stderr.trim(),
+      '--domain: invalid domain "Not A Domain": expected lowercase DNS labels of at most 63 characters separated by dots',
+    );
   });
 });

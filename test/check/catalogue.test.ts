@@ -24,7 +24,10 @@ it('codes are SM + 4 digits, unique across rules, verify and retired codes', () 
 });
 
 it('one file per rule, named after the rule; metadata complete', () => {
-  const files = readdirSync(join(ROOT, 'src', 'check', 'rules')).filter((f) => f !== 'ksvc-mesh.ts').map((f) => basename(f, '.ts')).sort();
+  const files = readdirSync(join(ROOT, 'src', 'check', 'rules'))
+    .filter((f) => f !== 'ksvc-mesh.ts')
+    .map((f) => basename(f, '.ts'))
+    .sort();
   assert.deepEqual(files, RULES.map((r) => r.meta.name).sort());
   for (const r of RULES) {
     for (const k of ['title', 'description', 'source', 'fix'] as const) assert.ok(r.meta[k].length > 0, `${r.meta.code} ${k}`);

@@ -8,7 +8,11 @@ import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/shared.ts';
 
 const run = (args: string[], input?: string) => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'check', ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'check', ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const dir = mkdtempSync(join(tmpdir(), 'sm-check-'));
@@ -59,21 +63,41 @@ describe('check CLI', () => {
   });
   it('exit 2 on an unknown rule', () => assert.equal(run(['-m', file('x.yaml', EXPOSED), '--rule', 'SM9999']).code, 2));
   it('reads stdin (`-`) and List kinds; JSON output is data', () => {
-    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-ingressgateway', namespace: 'istio-system' }, spec: { type: 'NodePort' } }] });
+    const list = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'istio-ingressgateway', namespace: 'istio-system' },
+          spec: { type: 'NodePort' },
+        },
+      ],
+    });
     const r = run(['-m', '-', '-o', 'json'], list);
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout) as { findings: Array<{ code: string; resource: { kind: string; name: string }; file: string }> };
-    assert.deepEqual(out.findings.map((f) => [f.code, f.resource.kind, f.resource.name, f.file]), [['SM1002', 'Service', 'istio-ingressgateway', '<stdin>']]);
+    assert.deepEqual(
+      out.findings.map((f) => [f.code, f.resource.kind, f.resource.name, f.file]),
+      [['SM1002', 'Service', 'istio-ingressgateway', '<stdin>']],
+    );
   });
   it('--rule and --skip select rules', () => {
     const p = file('both.yaml', `${EXPOSED}---\n${DEPRECATED}`);
-    const codes = (args: string[]) => (JSON.parse(run(['-m', p, '-o', 'json', ...args]).stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code).sort();
+    const codes = (args: string[]) =>
+      (JSON.parse(run(['-m', p, '-o', 'json', ...args]).stdout) as { findings: Array<{ code: string }> }).findings
+        .map((f) => f.code)
+        .sort();
     assert.deepEqual(codes([]), ['SM1002', 'SM3004']);
     assert.deepEqual(codes(['--rule', 'SM3004']), ['SM3004']);
     assert.deepEqual(codes(['--skip', 'gateway-service-exposed']), ['SM3004']);
   });
   it('suppression annotation serverlessmesh.dev/ignore', () => {
-    const p = file('ignored.yaml', EXPOSED.replace('  namespace: istio-system\n', '  namespace: istio-system\n  annotations:\n    serverlessmesh.dev/ignore: SM1002\n'));
+    const p = file(
+      'ignored.yaml',
+      EXPOSED.replace('  namespace: istio-system\n', '  namespace: istio-system\n  annotations:\n    serverlessmesh.dev/ignore: SM1002\n'),
+    );
     const r = run(['-m', p]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^no findings/m);

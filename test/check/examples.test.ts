@@ -28,14 +28,30 @@ describe('check passes on the render of every example and flavour', () => {
       const mesh = example(name);
       if (mesh.spec.ingress === 'kourier' && !profileFor(flavor).kourier) continue;
       it(`${name} as ${flavor}`, () => {
-        const spec = { ...mesh, spec: { ...mesh.spec, mesh: { ...mesh.spec.mesh, flavor, version: undefined, controlPlane: flavor === mesh.spec.mesh.flavor ? mesh.spec.mesh.controlPlane : profileFor(flavor).defaultControlPlane } } };
+        const spec = {
+          ...mesh,
+          spec: {
+            ...mesh.spec,
+            mesh: {
+              ...mesh.spec.mesh,
+              flavor,
+              version: undefined,
+              controlPlane: flavor === mesh.spec.mesh.flavor ? mesh.spec.mesh.controlPlane : profileFor(flavor).defaultControlPlane,
+            },
+          },
+        };
         const objects = render(spec, { tls: TEST_TLS });
         const validate = flavor === 'ossm2' ? (o: Parameters<CrdSchemas['validate']>[0]) => ossm2Crds.validate(o) : undefined;
         // Upstream Istio: the user's istiod is not among the objects, so nothing says 8022 bypasses the
         // sidecar and the PreStop edge is (rightly) reported as refused under STRICT — verify says the same.
         const ownsControlPlane = profileFor(flavor).controlPlane(spec.spec).length > 0;
         const findings = runRules(RULES, buildContext(objects, { validate }), { skip: ownsControlPlane ? [] : ['SM5003'] });
-        assert.deepEqual(findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.resource.kind}/${f.resource.namespace ?? ''}/${f.resource.name}: ${f.message}`), []);
+        assert.deepEqual(
+          findings
+            .filter((f) => f.severity === 'error')
+            .map((f) => `${f.code} ${f.resource.kind}/${f.resource.namespace ?? ''}/${f.resource.name}: ${f.message}`),
+          [],
+        );
       });
     }
   }

@@ -30,7 +30,12 @@ export function findingsFor(rule: Rule, yaml: string, options: ContextOptions = 
 export function ruleTester(rule: Rule, cases: { valid: Case[]; invalid: Array<Case & { errors: Expected[] }> }): void {
   for (const c of cases.valid)
     it(`${rule.meta.code} valid: ${c.name}`, () => {
-      assert.deepEqual(findingsFor(rule, c.yaml, c.options).map((f) => `${f.resource.kind}/${f.resource.namespace ? `${f.resource.namespace}/` : ''}${f.resource.name}`), []);
+      assert.deepEqual(
+        findingsFor(rule, c.yaml, c.options).map(
+          (f) => `${f.resource.kind}/${f.resource.namespace ? `${f.resource.namespace}/` : ''}${f.resource.name}`,
+        ),
+        [],
+      );
     });
   for (const c of cases.invalid)
     it(`${rule.meta.code} invalid: ${c.name}`, () => {
@@ -39,7 +44,11 @@ export function ruleTester(rule: Rule, cases: { valid: Case[]; invalid: Array<Ca
         resource: `${f.resource.kind}/${f.resource.namespace ? `${f.resource.namespace}/` : ''}${f.resource.name}`,
         ...(c.errors.some((e) => e.line !== undefined) ? { line: f.line } : {}),
       }));
-      const want = c.errors.map((e) => ({ code: e.code ?? rule.meta.code, resource: e.resource, ...(e.line !== undefined ? { line: e.line } : {}) }));
+      const want = c.errors.map((e) => ({
+        code: e.code ?? rule.meta.code,
+        resource: e.resource,
+        ...(e.line !== undefined ? { line: e.line } : {}),
+      }));
       assert.deepEqual(got, want);
     });
 }

@@ -83,7 +83,11 @@ spec:
     ],
     invalid: [
       { name: 'wildcard on 443 elsewhere', yaml: gw('apps', 443, '*'), errors: [{ resource: 'Gateway/apps/other', line: 11 }] },
-      { name: 'in a member namespace', yaml: doc(SMMR(['knative-serving', 'apps']), gw('apps', 443, '*')), errors: [{ resource: 'Gateway/apps/other', line: 19 }] },
+      {
+        name: 'in a member namespace',
+        yaml: doc(SMMR(['knative-serving', 'apps']), gw('apps', 443, '*')),
+        errors: [{ resource: 'Gateway/apps/other', line: 19 }],
+      },
     ],
   });
 });
@@ -104,8 +108,16 @@ spec:
       { name: 'other Service as LoadBalancer', yaml: svc('shop', 'LoadBalancer') },
     ],
     invalid: [
-      { name: 'LoadBalancer', yaml: svc('istio-ingressgateway', 'LoadBalancer'), errors: [{ resource: 'Service/istio-system/istio-ingressgateway', line: 7 }] },
-      { name: 'NodePort local gateway', yaml: svc('knative-local-gateway', 'NodePort'), errors: [{ resource: 'Service/istio-system/knative-local-gateway', line: 7 }] },
+      {
+        name: 'LoadBalancer',
+        yaml: svc('istio-ingressgateway', 'LoadBalancer'),
+        errors: [{ resource: 'Service/istio-system/istio-ingressgateway', line: 7 }],
+      },
+      {
+        name: 'NodePort local gateway',
+        yaml: svc('knative-local-gateway', 'NodePort'),
+        errors: [{ resource: 'Service/istio-system/knative-local-gateway', line: 7 }],
+      },
     ],
   });
 });
@@ -116,23 +128,46 @@ describe('SM1003–SM1007 control plane settings', () => {
       { name: 'documented SMCP', yaml: SMCP_OK },
       { name: 'Kourier variant: knative-serving not a member', yaml: doc(SMCP_OK.replace('mtls: true', 'mtls: false'), SMMR(['apps'])) },
     ],
-    invalid: [{ name: 'mtls false', yaml: SMCP_OK.replace('mtls: true', 'mtls: false'), errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 10 }] }],
+    invalid: [
+      {
+        name: 'mtls false',
+        yaml: SMCP_OK.replace('mtls: true', 'mtls: false'),
+        errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 10 }],
+      },
+    ],
   });
   ruleTester(rule('proxy-drain-too-short'), {
-    valid: [{ name: '35s', yaml: SMCP_OK }, { name: '1m', yaml: SMCP_OK.replace('35s', '1m') }],
+    valid: [
+      { name: '35s', yaml: SMCP_OK },
+      { name: '1m', yaml: SMCP_OK.replace('35s', '1m') },
+    ],
     invalid: [
       { name: '30s', yaml: SMCP_OK.replace('35s', '30s'), errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 14 }] },
-      { name: 'not set', yaml: SMCP_OK.replace('        terminationDrainDuration: 35s\n', '        {}\n'), errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic' }] },
+      {
+        name: 'not set',
+        yaml: SMCP_OK.replace('        terminationDrainDuration: 35s\n', '        {}\n'),
+        errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic' }],
+      },
     ],
   });
   ruleTester(rule('smcp-gateway-label-missing'), {
     valid: [{ name: 'label set', yaml: SMCP_OK }],
-    invalid: [{ name: 'other label', yaml: SMCP_OK.replace('knative: ingressgateway', 'app: gw'), errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 20 }] }],
+    invalid: [
+      {
+        name: 'other label',
+        yaml: SMCP_OK.replace('knative: ingressgateway', 'app: gw'),
+        errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 20 }],
+      },
+    ],
   });
   ruleTester(rule('inbound-ports-not-excluded'), {
     valid: [{ name: 'both excluded', yaml: SMCP_OK }],
     invalid: [
-      { name: '8022 missing', yaml: SMCP_OK.replace('[8444, 8022]', '[8444]'), errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 25 }] },
+      {
+        name: '8022 missing',
+        yaml: SMCP_OK.replace('[8444, 8022]', '[8444]'),
+        errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 25 }],
+      },
       {
         name: 'Istio CR without exclusions',
         yaml: y`
@@ -152,20 +187,34 @@ spec:
     ],
   });
   ruleTester(rule('mesh-version-unsupported'), {
-    valid: [{ name: 'v2.6', yaml: SMCP_OK }, { name: 'no version', yaml: SMCP_OK.replace('  version: v2.6\n', '') }],
-    invalid: [{ name: 'v2.1', yaml: SMCP_OK.replace('v2.6', 'v2.1'), errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 7 }] }],
+    valid: [
+      { name: 'v2.6', yaml: SMCP_OK },
+      { name: 'no version', yaml: SMCP_OK.replace('  version: v2.6\n', '') },
+    ],
+    invalid: [
+      {
+        name: 'v2.1',
+        yaml: SMCP_OK.replace('v2.6', 'v2.1'),
+        errors: [{ resource: 'ServiceMeshControlPlane/istio-system/basic', line: 7 }],
+      },
+    ],
   });
 });
 
 describe('SM1008 network-policy-annotation-missing', () => {
   const smcp = SMCP_OK.replace('    dataPlane:', '    manageNetworkPolicy: false\n    dataPlane:');
-  const annotated = KS().replace('  namespace: knative-serving\n', '  namespace: knative-serving\n  annotations:\n    serverless.openshift.io/disable-istio-net-policies-generation: "true"\n');
+  const annotated = KS().replace(
+    '  namespace: knative-serving\n',
+    '  namespace: knative-serving\n  annotations:\n    serverless.openshift.io/disable-istio-net-policies-generation: "true"\n',
+  );
   ruleTester(rule('network-policy-annotation-missing'), {
     valid: [
       { name: 'manageNetworkPolicy default', yaml: doc(SMCP_OK, KS()) },
       { name: 'annotated', yaml: doc(smcp, annotated) },
     ],
-    invalid: [{ name: 'not annotated', yaml: doc(smcp, KS()), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 31 }] }],
+    invalid: [
+      { name: 'not annotated', yaml: doc(smcp, KS()), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 31 }] },
+    ],
   });
 });
 
@@ -183,8 +232,16 @@ metadata:
       { name: 'Kourier variant', yaml: doc(SMMR(['apps']), ksvc('apps')) },
     ],
     invalid: [
-      { name: 'no knative-eventing', yaml: SMMR(['knative-serving']), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }] },
-      { name: 'ksvc namespace missing', yaml: doc(SMMR(['knative-serving', 'knative-eventing']), ksvc('apps')), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }] },
+      {
+        name: 'no knative-eventing',
+        yaml: SMMR(['knative-serving']),
+        errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }],
+      },
+      {
+        name: 'ksvc namespace missing',
+        yaml: doc(SMMR(['knative-serving', 'knative-eventing']), ksvc('apps')),
+        errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }],
+      },
     ],
   });
 });
@@ -195,7 +252,13 @@ describe('SM2002 knative-serving-not-istio', () => {
       { name: 'istio enabled', yaml: doc(SMMR(['knative-serving', 'knative-eventing']), KS()) },
       { name: 'no mesh objects', yaml: KS().replace('enabled: true', 'enabled: false') },
     ],
-    invalid: [{ name: 'kourier while knative-serving is a member', yaml: doc(SMMR(['knative-serving', 'knative-eventing']), KS().replace('enabled: true', 'enabled: false')), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 16 }] }],
+    invalid: [
+      {
+        name: 'kourier while knative-serving is a member',
+        yaml: doc(SMMR(['knative-serving', 'knative-eventing']), KS().replace('enabled: true', 'enabled: false')),
+        errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 16 }],
+      },
+    ],
   });
 });
 
@@ -212,7 +275,13 @@ describe('SM2003 system-workloads-not-injected', () => {
       { name: 'both injected', yaml: doc(SMCP_OK, injected) },
       { name: 'label-injected flavour', yaml: KS(), options: { flavor: 'ossm3' } },
     ],
-    invalid: [{ name: 'autoscaler missing', yaml: doc(SMCP_OK, KS('  workloads:\n  - name: activator\n    labels: {sidecar.istio.io/inject: "true"}\n')), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 37 }] }],
+    invalid: [
+      {
+        name: 'autoscaler missing',
+        yaml: doc(SMCP_OK, KS('  workloads:\n  - name: activator\n    labels: {sidecar.istio.io/inject: "true"}\n')),
+        errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 37 }],
+      },
+    ],
   });
 });
 
@@ -228,9 +297,18 @@ metadata:
   ruleTester(rule('gateway-config-missing-service'), {
     valid: [
       { name: 'Service exists', yaml: doc(ks('knative-local-gateway.mesh.svc.cluster.local'), svc) },
-      { name: 'control plane namespace, Services not given', yaml: doc(SMCP_OK, ks('knative-local-gateway.istio-system.svc.cluster.local')) },
+      {
+        name: 'control plane namespace, Services not given',
+        yaml: doc(SMCP_OK, ks('knative-local-gateway.istio-system.svc.cluster.local')),
+      },
     ],
-    invalid: [{ name: 'wrong namespace', yaml: doc(SMCP_OK, ks('knative-local-gateway.elsewhere.svc.cluster.local')), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 38 }] }],
+    invalid: [
+      {
+        name: 'wrong namespace',
+        yaml: doc(SMCP_OK, ks('knative-local-gateway.elsewhere.svc.cluster.local')),
+        errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 38 }],
+      },
+    ],
   });
 });
 
@@ -240,7 +318,9 @@ describe('SM2005 metrics-not-prometheus', () => {
       { name: 'prometheus', yaml: doc(SMCP_OK, KS('  config:\n    observability:\n      metrics.backend-destination: prometheus\n')) },
       { name: 'no mTLS', yaml: doc(SMCP_OK.replace('mtls: true', 'mtls: false'), KS()) },
     ],
-    invalid: [{ name: 'not set under mTLS', yaml: doc(SMCP_OK, KS()), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving' }] }],
+    invalid: [
+      { name: 'not set under mTLS', yaml: doc(SMCP_OK, KS()), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving' }] },
+    ],
   });
 });
 
@@ -278,11 +358,17 @@ spec:
 });
 
 describe('SM2007 tls-secret-not-labelled', () => {
-  const dm = 'apiVersion: serving.knative.dev/v1beta1\nkind: DomainMapping\nmetadata:\n  name: shop.example.com\n  namespace: apps\nspec:\n  ref: {name: shop, kind: Service, apiVersion: serving.knative.dev/v1}\n  tls: {secretName: shop-tls}\n';
-  const sec = (labels: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-tls\n  namespace: apps\n  labels: {${labels}}\ntype: kubernetes.io/tls\n`;
-  const gw = 'apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata:\n  name: knative-ingress-gateway\n  namespace: knative-serving\nspec:\n  selector: {knative: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ["*"]\n    tls: {mode: SIMPLE, credentialName: wildcard-certs}\n';
-  const wild = (labels: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: istio-system\n  labels: {${labels}}\n`;
-  const off = KS('  workloads:\n  - name: net-istio-controller\n    env:\n    - container: controller\n      envVars:\n      - {name: ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID, value: "false"}\n');
+  const dm =
+    'apiVersion: serving.knative.dev/v1beta1\nkind: DomainMapping\nmetadata:\n  name: shop.example.com\n  namespace: apps\nspec:\n  ref: {name: shop, kind: Service, apiVersion: serving.knative.dev/v1}\n  tls: {secretName: shop-tls}\n';
+  const sec = (labels: string) =>
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-tls\n  namespace: apps\n  labels: {${labels}}\ntype: kubernetes.io/tls\n`;
+  const gw =
+    'apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata:\n  name: knative-ingress-gateway\n  namespace: knative-serving\nspec:\n  selector: {knative: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ["*"]\n    tls: {mode: SIMPLE, credentialName: wildcard-certs}\n';
+  const wild = (labels: string) =>
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: istio-system\n  labels: {${labels}}\n`;
+  const off = KS(
+    '  workloads:\n  - name: net-istio-controller\n    env:\n    - container: controller\n      envVars:\n      - {name: ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID, value: "false"}\n',
+  );
   ruleTester(rule('tls-secret-not-labelled'), {
     valid: [
       { name: 'labelled', yaml: doc(dm, sec('networking.internal.knative.dev/certificate-uid: "1"')) },
@@ -291,7 +377,11 @@ describe('SM2007 tls-secret-not-labelled', () => {
     ],
     invalid: [
       { name: 'DomainMapping secret', yaml: doc(dm, sec('')), errors: [{ resource: 'Secret/apps/shop-tls', line: 13 }] },
-      { name: 'Gateway credentialName in the gateway namespace', yaml: doc(SMCP_OK, gw, wild('')), errors: [{ resource: 'Secret/istio-system/wildcard-certs' }] },
+      {
+        name: 'Gateway credentialName in the gateway namespace',
+        yaml: doc(SMCP_OK, gw, wild('')),
+        errors: [{ resource: 'Secret/istio-system/wildcard-certs' }],
+      },
     ],
   });
 });
@@ -304,15 +394,36 @@ describe('SM2008 system-webhooks-injected', () => {
       { name: 'webhook opted out', yaml: doc(SMCP_OK, ks('webhook', 'false')) },
       { name: 'webhook injected without STRICT', yaml: doc(SMCP_OK.replace('mtls: true', 'mtls: false'), ks('webhook', 'true')) },
     ],
-    invalid: [{ name: 'net-istio-controller injected under STRICT', yaml: doc(SMCP_OK, ks('net-istio-controller', 'true')), errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 37 }] }],
+    invalid: [
+      {
+        name: 'net-istio-controller injected under STRICT',
+        yaml: doc(SMCP_OK, ks('net-istio-controller', 'true')),
+        errors: [{ resource: 'KnativeServing/knative-serving/knative-serving', line: 37 }],
+      },
+    ],
   });
 });
 
 describe('SM2009 serverless-in-several-meshes', () => {
   const roll = (ns: string) => SMMR(['knative-serving', 'knative-eventing']).replace('namespace: istio-system', `namespace: ${ns}`);
   ruleTester(rule('serverless-in-several-meshes'), {
-    valid: [{ name: 'one roll', yaml: roll('istio-system') }, { name: 'another mesh without Knative', yaml: doc(roll('istio-system'), SMMR(['apps']).replace('namespace: istio-system', 'namespace: mesh-b')) }],
-    invalid: [{ name: 'two rolls claim knative-serving', yaml: doc(roll('istio-system'), roll('mesh-b')), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }, { resource: 'ServiceMeshMemberRoll/mesh-b/default', line: 15 }] }],
+    valid: [
+      { name: 'one roll', yaml: roll('istio-system') },
+      {
+        name: 'another mesh without Knative',
+        yaml: doc(roll('istio-system'), SMMR(['apps']).replace('namespace: istio-system', 'namespace: mesh-b')),
+      },
+    ],
+    invalid: [
+      {
+        name: 'two rolls claim knative-serving',
+        yaml: doc(roll('istio-system'), roll('mesh-b')),
+        errors: [
+          { resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 },
+          { resource: 'ServiceMeshMemberRoll/mesh-b/default', line: 15 },
+        ],
+      },
+    ],
   });
 });
 
@@ -330,26 +441,69 @@ spec:
       labels: {${tmplLabels}}
       annotations: {${tmplAnn}}
 `;
-  const good = ksvc('serving.knative.openshift.io/enablePassthrough: "true"', 'sidecar.istio.io/inject: "true"', 'sidecar.istio.io/rewriteAppHTTPProbers: "true"');
+  const good = ksvc(
+    'serving.knative.openshift.io/enablePassthrough: "true"',
+    'sidecar.istio.io/inject: "true"',
+    'sidecar.istio.io/rewriteAppHTTPProbers: "true"',
+  );
   const mesh = (k: string) => doc(SMMR(['knative-serving', 'knative-eventing', 'apps']), k);
   ruleTester(rule('ksvc-passthrough-missing'), {
-    valid: [{ name: 'annotated', yaml: mesh(good) }, { name: 'namespace not in the mesh', yaml: doc(SMMR(['knative-serving']), ksvc('', '', '')) }],
-    invalid: [{ name: 'missing', yaml: mesh(ksvc('', 'sidecar.istio.io/inject: "true"', '')), errors: [{ resource: 'Service/apps/hello', line: 14 }] }],
+    valid: [
+      { name: 'annotated', yaml: mesh(good) },
+      { name: 'namespace not in the mesh', yaml: doc(SMMR(['knative-serving']), ksvc('', '', '')) },
+    ],
+    invalid: [
+      {
+        name: 'missing',
+        yaml: mesh(ksvc('', 'sidecar.istio.io/inject: "true"', '')),
+        errors: [{ resource: 'Service/apps/hello', line: 14 }],
+      },
+    ],
   });
   ruleTester(rule('ksvc-not-injected'), {
-    valid: [{ name: 'label', yaml: mesh(good) }, { name: 'label-injected flavour, no opt-out', yaml: ksvc('', '', ''), options: { flavor: 'ossm3' } }],
+    valid: [
+      { name: 'label', yaml: mesh(good) },
+      { name: 'label-injected flavour, no opt-out', yaml: ksvc('', '', ''), options: { flavor: 'ossm3' } },
+    ],
     invalid: [
       { name: 'no label on OSSM 2', yaml: mesh(ksvc('', '', '')), errors: [{ resource: 'Service/apps/hello', line: 18 }] },
-      { name: 'opt-out in an injection-labelled namespace', yaml: doc('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {istio-injection: enabled}\n', ksvc('', 'sidecar.istio.io/inject: "false"', '')), options: { flavor: 'ossm3' }, errors: [{ resource: 'Service/apps/hello', line: 16 }] },
+      {
+        name: 'opt-out in an injection-labelled namespace',
+        yaml: doc(
+          'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {istio-injection: enabled}\n',
+          ksvc('', 'sidecar.istio.io/inject: "false"', ''),
+        ),
+        options: { flavor: 'ossm3' },
+        errors: [{ resource: 'Service/apps/hello', line: 16 }],
+      },
     ],
   });
   ruleTester(rule('ksvc-probe-rewrite-missing'), {
-    valid: [{ name: 'annotated', yaml: mesh(good) }, { name: 'flavour rewrites by default', yaml: doc('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {istio-injection: enabled}\n', ksvc('', '', '')), options: { flavor: 'ossm3' } }],
-    invalid: [{ name: 'missing on OSSM 2', yaml: mesh(ksvc('', 'sidecar.istio.io/inject: "true"', '')), errors: [{ resource: 'Service/apps/hello', line: 18 }] }],
+    valid: [
+      { name: 'annotated', yaml: mesh(good) },
+      {
+        name: 'flavour rewrites by default',
+        yaml: doc('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {istio-injection: enabled}\n', ksvc('', '', '')),
+        options: { flavor: 'ossm3' },
+      },
+    ],
+    invalid: [
+      {
+        name: 'missing on OSSM 2',
+        yaml: mesh(ksvc('', 'sidecar.istio.io/inject: "true"', '')),
+        errors: [{ resource: 'Service/apps/hello', line: 18 }],
+      },
+    ],
   });
   ruleTester(rule('inject-annotation-deprecated'), {
     valid: [{ name: 'label form', yaml: good }],
-    invalid: [{ name: 'annotation form', yaml: ksvc('', '', 'sidecar.istio.io/inject: "true"'), errors: [{ resource: 'Service/apps/hello', line: 11 }] }],
+    invalid: [
+      {
+        name: 'annotation form',
+        yaml: ksvc('', '', 'sidecar.istio.io/inject: "true"'),
+        errors: [{ resource: 'Service/apps/hello', line: 11 }],
+      },
+    ],
   });
 });
 
@@ -363,7 +517,8 @@ spec:
   namespace: istio-system
 `;
   const cni = 'apiVersion: sailoperator.io/v1\nkind: IstioCNI\nmetadata:\n  name: default\nspec:\n  namespace: istio-cni\n';
-  const strict = 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: istio-system\nspec:\n  mtls: {mode: STRICT}\n';
+  const strict =
+    'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: istio-system\nspec:\n  mtls: {mode: STRICT}\n';
   const ns = (name: string, l: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {${l}}\n`;
   ruleTester(rule('namespace-not-injected'), {
     valid: [
@@ -371,10 +526,19 @@ spec:
       { name: 'unrelated namespace', yaml: doc(istio, ns('tools', '')) },
       { name: 'OSSM 2 joins by member roll', yaml: doc(SMCP_OK, ns('knative-serving', '')) },
     ],
-    invalid: [{ name: 'knative-serving unlabelled', yaml: doc(istio, ns('knative-serving', '')), errors: [{ resource: 'Namespace/knative-serving', line: 12 }] }],
+    invalid: [
+      {
+        name: 'knative-serving unlabelled',
+        yaml: doc(istio, ns('knative-serving', '')),
+        errors: [{ resource: 'Namespace/knative-serving', line: 12 }],
+      },
+    ],
   });
   ruleTester(rule('control-plane-incomplete'), {
-    valid: [{ name: 'Istio and IstioCNI', yaml: doc(istio, cni) }, { name: 'OSSM 2', yaml: SMCP_OK }],
+    valid: [
+      { name: 'Istio and IstioCNI', yaml: doc(istio, cni) },
+      { name: 'OSSM 2', yaml: SMCP_OK },
+    ],
     invalid: [{ name: 'no IstioCNI', yaml: istio, errors: [{ resource: 'Istio/default' }] }],
   });
   ruleTester(rule('strict-peer-authentication-missing'), {
@@ -388,35 +552,73 @@ spec:
 
 describe('SM4001–SM4004 authorization', () => {
   const tenantNs = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: t1\n  labels: {serverlessmesh.dev/tenant: alpha}\n';
-  const ap = (ns: string, body: string) => `apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata:\n  name: p\n  namespace: ${ns}\nspec:\n${body}`;
+  const ap = (ns: string, body: string) =>
+    `apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata:\n  name: p\n  namespace: ${ns}\nspec:\n${body}`;
   ruleTester(rule('tenant-without-allow-policy'), {
-    valid: [{ name: 'ALLOW in the namespace', yaml: doc(tenantNs, ap('t1', '  action: ALLOW\n  rules:\n  - from:\n    - source: {namespaces: [t1]}\n')) }],
-    invalid: [{ name: 'only DENY', yaml: doc(tenantNs, ap('t1', '  action: DENY\n  rules:\n  - from:\n    - source: {namespaces: [t2]}\n')), errors: [{ resource: 'Namespace/t1' }] }],
+    valid: [
+      {
+        name: 'ALLOW in the namespace',
+        yaml: doc(tenantNs, ap('t1', '  action: ALLOW\n  rules:\n  - from:\n    - source: {namespaces: [t1]}\n')),
+      },
+    ],
+    invalid: [
+      {
+        name: 'only DENY',
+        yaml: doc(tenantNs, ap('t1', '  action: DENY\n  rules:\n  - from:\n    - source: {namespaces: [t2]}\n')),
+        errors: [{ resource: 'Namespace/t1' }],
+      },
+    ],
   });
-  const tcpSvc = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: data\nspec:\n  ports:\n  - {name: tcp-db, port: 5432, targetPort: 5432}\n';
+  const tcpSvc =
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: data\nspec:\n  ports:\n  - {name: tcp-db, port: 5432, targetPort: 5432}\n';
   ruleTester(rule('http-fields-on-tcp-port'), {
     valid: [
       { name: 'L4 fields only', yaml: doc(tcpSvc, ap('data', '  rules:\n  - to:\n    - operation: {ports: ["5432"]}\n')) },
-      { name: 'HTTP port', yaml: doc(tcpSvc.replace('tcp-db', 'http-db'), ap('data', '  rules:\n  - to:\n    - operation: {ports: ["5432"], methods: [GET]}\n')) },
+      {
+        name: 'HTTP port',
+        yaml: doc(
+          tcpSvc.replace('tcp-db', 'http-db'),
+          ap('data', '  rules:\n  - to:\n    - operation: {ports: ["5432"], methods: [GET]}\n'),
+        ),
+      },
     ],
-    invalid: [{ name: 'methods on TCP port', yaml: doc(tcpSvc, ap('data', '  rules:\n  - to:\n    - operation: {ports: ["5432"], methods: [GET]}\n')), errors: [{ resource: 'AuthorizationPolicy/data/p', line: 17 }] }],
+    invalid: [
+      {
+        name: 'methods on TCP port',
+        yaml: doc(tcpSvc, ap('data', '  rules:\n  - to:\n    - operation: {ports: ["5432"], methods: [GET]}\n')),
+        errors: [{ resource: 'AuthorizationPolicy/data/p', line: 17 }],
+      },
+    ],
   });
   ruleTester(rule('host-without-port-form'), {
     valid: [
       { name: 'both forms', yaml: ap('apps', '  rules:\n  - to:\n    - operation: {hosts: [a.example.com, "a.example.com:*"]}\n') },
       { name: 'suffix wildcard', yaml: ap('apps', '  rules:\n  - to:\n    - operation: {hosts: ["*.apps"]}\n') },
     ],
-    invalid: [{ name: 'exact host only', yaml: ap('apps', '  rules:\n  - to:\n    - operation:\n        hosts: [a.example.com]\n'), errors: [{ resource: 'AuthorizationPolicy/apps/p', line: 10 }] }],
+    invalid: [
+      {
+        name: 'exact host only',
+        yaml: ap('apps', '  rules:\n  - to:\n    - operation:\n        hosts: [a.example.com]\n'),
+        errors: [{ resource: 'AuthorizationPolicy/apps/p', line: 10 }],
+      },
+    ],
   });
 });
 
 describe('SM5001–SM5003 through the authorization simulator', () => {
-  const ns = (name: string, tenant: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {serverlessmesh.dev/tenant: ${tenant}}\n`;
-  const ap = (n: string, name: string, body: string) => `apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata:\n  name: ${name}\n  namespace: ${n}\nspec:\n${body}`;
+  const ns = (name: string, tenant: string) =>
+    `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: {serverlessmesh.dev/tenant: ${tenant}}\n`;
+  const ap = (n: string, name: string, body: string) =>
+    `apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata:\n  name: ${name}\n  namespace: ${n}\nspec:\n${body}`;
   /** The tenant's own namespace and Knative (activator, gateway) in; PreStop 8022 from anyone. */
-  const own = (n: string, sources = `${n}, knative-serving, knative-serving-ingress`) => ap(n, 'own', `  rules:\n  - from:\n    - source: {namespaces: [${sources}]}\n  - to:\n    - operation: {ports: ["8022"]}\n`);
+  const own = (n: string, sources = `${n}, knative-serving, knative-serving-ingress`) =>
+    ap(n, 'own', `  rules:\n  - from:\n    - source: {namespaces: [${sources}]}\n  - to:\n    - operation: {ports: ["8022"]}\n`);
   /** At the activator, each tenant only for its own hosts (the chart's allow-<tenant>-to-activator). */
-  const activator = ap('knative-serving', 'activator', `  selector: {matchLabels: {app.kubernetes.io/component: activator}}\n  rules:\n  - from: [{source: {namespaces: [a]}}]\n    to: [{operation: {hosts: ["*.a.svc.cluster.local"]}}]\n  - from: [{source: {namespaces: [b]}}]\n    to: [{operation: {hosts: ["*.b.svc.cluster.local"]}}]\n  - from: [{source: {namespaces: [knative-serving-ingress]}}]\n`);
+  const activator = ap(
+    'knative-serving',
+    'activator',
+    `  selector: {matchLabels: {app.kubernetes.io/component: activator}}\n  rules:\n  - from: [{source: {namespaces: [a]}}]\n    to: [{operation: {hosts: ["*.a.svc.cluster.local"]}}]\n  - from: [{source: {namespaces: [b]}}]\n    to: [{operation: {hosts: ["*.b.svc.cluster.local"]}}]\n  - from: [{source: {namespaces: [knative-serving-ingress]}}]\n`,
+  );
   const isolated = [ns('a', 'ta'), ns('b', 'tb'), own('a'), own('b'), activator];
   ruleTester(rule('cross-tenant-leak'), {
     valid: [{ name: 'each tenant admits only itself and Knative; the activator decides by Host', yaml: doc(...isolated) }],
@@ -458,13 +660,20 @@ describe('SM5001–SM5003 through the authorization simulator', () => {
 
 describe('SM6001 namespace-app-label-overridden', () => {
   const ns = (l: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {${l}}\n`;
-  const ksvc = (l: string) => `apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels: {${l}}\n`;
+  const ksvc = (l: string) =>
+    `apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels: {${l}}\n`;
   ruleTester(rule('namespace-app-label-overridden'), {
     valid: [
       { name: 'no app label on the namespace', yaml: doc(ns('team: x'), ksvc('')) },
       { name: 'the template sets app', yaml: doc(ns('app: my-domain'), ksvc('app: my-domain')) },
     ],
-    invalid: [{ name: 'namespace app label, ksvc without one', yaml: doc(ns('app: my-domain'), ksvc('')), errors: [{ resource: 'Namespace/shop', line: 5 }] }],
+    invalid: [
+      {
+        name: 'namespace app label, ksvc without one',
+        yaml: doc(ns('app: my-domain'), ksvc('')),
+        errors: [{ resource: 'Namespace/shop', line: 5 }],
+      },
+    ],
   });
 });
 
@@ -475,11 +684,18 @@ describe('SM2010 kourier-member-network-policy-missing', () => {
     valid: [
       { name: 'the documented policy', yaml: doc(SMMR(['apps']), np('apps', 'knative.openshift.io/part-of: openshift-serverless')) },
       { name: 'Knative in the mesh (not the Kourier variant)', yaml: SMMR(['knative-serving', 'knative-eventing', 'apps']) },
-      { name: 'manageNetworkPolicy false', yaml: doc(SMCP_OK.replace('    dataPlane:', '    manageNetworkPolicy: false\n    dataPlane:'), SMMR(['apps'])) },
+      {
+        name: 'manageNetworkPolicy false',
+        yaml: doc(SMCP_OK.replace('    dataPlane:', '    manageNetworkPolicy: false\n    dataPlane:'), SMMR(['apps'])),
+      },
     ],
     invalid: [
       { name: 'no policy', yaml: SMMR(['apps']), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }] },
-      { name: 'policy for another label', yaml: doc(SMMR(['apps']), np('apps', 'team: x')), errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }] },
+      {
+        name: 'policy for another label',
+        yaml: doc(SMMR(['apps']), np('apps', 'team: x')),
+        errors: [{ resource: 'ServiceMeshMemberRoll/istio-system/default', line: 7 }],
+      },
     ],
   });
 });

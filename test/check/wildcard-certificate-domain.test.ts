@@ -11,7 +11,8 @@ const apps = await generateWildcardCerts('apps.example.com');
 const other = await generateWildcardCerts('apps.other.example.org');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-const ingress = (domain: string) => `apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata:\n  name: cluster\nspec:\n  domain: ${domain}\n`;
+const ingress = (domain: string) =>
+  `apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata:\n  name: cluster\nspec:\n  domain: ${domain}\n`;
 const gateway = `apiVersion: networking.istio.io/v1beta1
 kind: Gateway
 metadata:
@@ -25,7 +26,8 @@ spec:
     tls: {mode: SIMPLE, credentialName: wildcard-certs}
 `;
 const smcp = 'apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata:\n  name: basic\n  namespace: istio-system\nspec: {}\n';
-const secret = (crt: string, ns = 'istio-system') => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: ${ns}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(crt)}\n`;
+const secret = (crt: string, ns = 'istio-system') =>
+  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: ${ns}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(crt)}\n`;
 const doc = (...parts: string[]) => parts.join('---\n');
 
 describe('SM2011 wildcard-certificate-domain', () => {
@@ -33,13 +35,36 @@ describe('SM2011 wildcard-certificate-domain', () => {
     valid: [
       { name: 'certificate for *.apps domain', yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(apps.wildcardCertPem)) },
       { name: 'no Ingress config: the domain is unknown, nothing decided', yaml: doc(smcp, gateway, secret(other.wildcardCertPem)) },
-      { name: 'Secret without data (listed as metadata only)', yaml: doc(smcp, ingress('apps.example.com'), gateway, 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: istio-system\n') },
-      { name: 'a Secret of that name in another namespace is not the one served', yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(other.wildcardCertPem, 'elsewhere')) },
+      {
+        name: 'Secret without data (listed as metadata only)',
+        yaml: doc(
+          smcp,
+          ingress('apps.example.com'),
+          gateway,
+          'apiVersion: v1\nkind: Secret\nmetadata:\n  name: wildcard-certs\n  namespace: istio-system\n',
+        ),
+      },
+      {
+        name: 'a Secret of that name in another namespace is not the one served',
+        yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(other.wildcardCertPem, 'elsewhere')),
+      },
     ],
     invalid: [
-      { name: 'certificate for another domain', yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(other.wildcardCertPem)), errors: [{ resource: 'Secret/istio-system/wildcard-certs', line: 34 }] },
-      { name: 'the root CA instead of the wildcard certificate', yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(apps.rootCertPem)), errors: [{ resource: 'Secret/istio-system/wildcard-certs' }] },
-      { name: 'not a certificate at all', yaml: doc(smcp, ingress('apps.example.com'), gateway, secret('hello')), errors: [{ resource: 'Secret/istio-system/wildcard-certs' }] },
+      {
+        name: 'certificate for another domain',
+        yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(other.wildcardCertPem)),
+        errors: [{ resource: 'Secret/istio-system/wildcard-certs', line: 34 }],
+      },
+      {
+        name: 'the root CA instead of the wildcard certificate',
+        yaml: doc(smcp, ingress('apps.example.com'), gateway, secret(apps.rootCertPem)),
+        errors: [{ resource: 'Secret/istio-system/wildcard-certs' }],
+      },
+      {
+        name: 'not a certificate at all',
+        yaml: doc(smcp, ingress('apps.example.com'), gateway, secret('hello')),
+        errors: [{ resource: 'Secret/istio-system/wildcard-certs' }],
+      },
     ],
   });
 

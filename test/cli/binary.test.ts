@@ -44,7 +44,9 @@ describe('single executable kubectl-serverless_mesh (Node SEA)', () => {
     const r = run(bin, 'render', '-f', 'kourier.yaml');
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
-    const cli = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'render', '-f', join(work, 'kourier.yaml')], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'render', '-f', join(work, 'kourier.yaml')], {
+      encoding: 'utf8',
+    });
     assert.equal(r.stdout, cli.stdout);
     assert.ok(parseAllDocuments(r.stdout).length > 5);
   });
@@ -56,7 +58,7 @@ describe('single executable kubectl-serverless_mesh (Node SEA)', () => {
     assert.equal(JSON.parse(c.stdout).files.length, 4);
   });
 
-  it('linked as kubectl_complete-serverless_mesh it answers kubectl\'s plugin completion', () => {
+  it("linked as kubectl_complete-serverless_mesh it answers kubectl's plugin completion", () => {
     const link = join(dir, 'bin', 'kubectl_complete-serverless_mesh');
     symlinkSync(bin, link);
     const r = run('kubectl_complete-serverless_mesh', 'render', '-o', '');

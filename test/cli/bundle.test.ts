@@ -26,8 +26,28 @@ describe('bundle freshness (bin/bundle-fresh.js)', () => {
   /** A package root: src/ two levels deep, package.json, the hidden lockfile; all 100 s old. */
   function tree(): string {
     const root = tmp();
-    for (const f of ['src/cli/main.ts', 'src/render/index.ts', 'src/render/deep/x.ts', 'package.json', 'node_modules/.package-lock.json', 'scripts/build.mjs']) write(join(root, f));
-    for (const p of ['src/cli/main.ts', 'src/render/index.ts', 'src/render/deep/x.ts', 'src/render/deep', 'src/render', 'src/cli', 'src', 'package.json', 'node_modules/.package-lock.json', 'scripts/build.mjs']) age(join(root, p), 100);
+    for (const f of [
+      'src/cli/main.ts',
+      'src/render/index.ts',
+      'src/render/deep/x.ts',
+      'package.json',
+      'node_modules/.package-lock.json',
+      'scripts/build.mjs',
+    ])
+      write(join(root, f));
+    for (const p of [
+      'src/cli/main.ts',
+      'src/render/index.ts',
+      'src/render/deep/x.ts',
+      'src/render/deep',
+      'src/render',
+      'src/cli',
+      'src',
+      'package.json',
+      'node_modules/.package-lock.json',
+      'scripts/build.mjs',
+    ])
+      age(join(root, p), 100);
     write(join(root, 'dist/cli.mjs'));
     age(join(root, 'dist/cli.mjs'), 50);
     return root;
@@ -105,7 +125,10 @@ describe('bin/serverless-mesh.js chooses bundle or sources', () => {
     write(join(root, 'package.json'), '{"type":"module"}\n');
     for (const f of ['serverless-mesh.js', 'bundle-fresh.js']) write(join(root, 'bin', f), readFileSync(join(ROOT, 'bin', f), 'utf8'));
     symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-    write(join(root, 'src/cli/main.ts'), `export async function main(argv: string[]): Promise<number> {\n  process.stdout.write('sources ' + argv.slice(2).join(' '));\n  return 3;\n}\n`);
+    write(
+      join(root, 'src/cli/main.ts'),
+      `export async function main(argv: string[]): Promise<number> {\n  process.stdout.write('sources ' + argv.slice(2).join(' '));\n  return 3;\n}\n`,
+    );
     write(join(root, 'dist/cli.mjs'), `process.stdout.write('bundle ' + process.argv.slice(2).join(' '));\nprocess.exitCode = 4;\n`);
     for (const p of ['src/cli/main.ts', 'src/cli', 'src', 'package.json']) age(join(root, p), 100);
     age(join(root, 'dist/cli.mjs'), 0); // newer than the real node_modules/.package-lock.json too

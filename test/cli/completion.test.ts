@@ -48,9 +48,12 @@ describe('completion engine (the commander tree at run time)', () => {
     walk(program, []);
   });
 
-  it('__complete and the kubectl helper print cobra\'s format: candidates, then :directive', () => {
+  it("__complete and the kubectl helper print cobra's format: candidates, then :directive", () => {
     assert.equal(formatCompletion({ candidates: [{ value: 'a', description: 'x\ny' }, { value: 'b' }], directive: 4 }), 'a\tx\nb\n:4\n');
-    for (const argv of [[BIN, '__complete', 'render', '-o', ''], [HELPER, 'render', '-o', '']]) {
+    for (const argv of [
+      [BIN, '__complete', 'render', '-o', ''],
+      [HELPER, 'render', '-o', ''],
+    ]) {
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, 'yaml\njson\ntext\n:4\n');
@@ -83,7 +86,16 @@ describe('serverless-mesh completion SHELL', () => {
     const comp = (...words: string[]) => {
       // words: the line after the program; the last one is the word under the cursor.
       const arr = [BIN, ...words].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-      const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `source ${file}; COMP_WORDS=(${arr}); COMP_CWORD=${words.length}; COMP_LINE="\${COMP_WORDS[*]}"; COMP_POINT=\${#COMP_LINE}; _serverless_mesh_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8', cwd: dir });
+      const r = spawnSync(
+        'bash',
+        [
+          '--norc',
+          '--noprofile',
+          '-c',
+          `source ${file}; COMP_WORDS=(${arr}); COMP_CWORD=${words.length}; COMP_LINE="\${COMP_WORDS[*]}"; COMP_POINT=\${#COMP_LINE}; _serverless_mesh_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8', cwd: dir },
+      );
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.split('\n').filter(Boolean);
     };
@@ -96,7 +108,9 @@ describe('serverless-mesh completion SHELL', () => {
     // A path: the files of the directory.
     assert.deepEqual(comp('render', '-f', 'sp'), ['spec.yaml']);
     // The registration covers both names.
-    const reg = spawnSync('bash', ['--norc', '-c', `source ${file}; complete -p serverless-mesh kubectl-serverless_mesh`], { encoding: 'utf8' });
+    const reg = spawnSync('bash', ['--norc', '-c', `source ${file}; complete -p serverless-mesh kubectl-serverless_mesh`], {
+      encoding: 'utf8',
+    });
     assert.match(reg.stdout, /-F _serverless_mesh_complete serverless-mesh\n.*-F _serverless_mesh_complete kubectl-serverless_mesh/);
   });
 

@@ -37,10 +37,16 @@ describe('--help of every command', () => {
       const text = helpOf(cmd);
       const section = /\nExit codes:\n((?: {2}\d+ {2}.+\n)+)/.exec(text);
       assert.ok(section, `${name}: no exit codes section in\n${text}`);
-      const listed = section[1]!.trimEnd().split('\n').map((l) => Number(/^\s+(\d+)/.exec(l)![1]));
+      const listed = section[1]!
+        .trimEnd()
+        .split('\n')
+        .map((l) => Number(/^\s+(\d+)/.exec(l)![1]));
       for (const c of listed) assert.ok(codes.includes(c), `${name}: exit code ${c} is not in ExitCode`);
       for (const c of [ExitCode.Ok, ExitCode.BadInput, ExitCode.Internal]) assert.ok(listed.includes(c), `${name}: exit ${c} missing`);
-      assert.deepEqual(listed, [...listed].sort((a, b) => a - b));
+      assert.deepEqual(
+        listed,
+        [...listed].sort((a, b) => a - b),
+      );
       const ex = /\nExamples?:\n((?: {2}serverless-mesh .+\n)+)/.exec(text);
       assert.ok(ex, `${name}: no example in\n${text}`);
       // The example runs the command it documents.

@@ -9,7 +9,8 @@ import { parseAllDocuments } from 'yaml';
 import { ROOT } from '../helpers/shared.ts';
 
 const BIN = join(ROOT, 'bin/serverless-mesh.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, KUBECONFIG: '/nonexistent' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, KUBECONFIG: '/nonexistent' } });
 const tmp = () => mkdtempSync(join(tmpdir(), 'sm-migrate-cli-'));
 const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS());
 
@@ -28,7 +29,10 @@ describe('serverless-mesh migrate -m', () => {
     const [spec] = docsOf(readFileSync(join(out, 'serverless-mesh.yaml'), 'utf8'));
     assert.equal(spec.spec.mesh.flavor, 'ossm3');
     assert.equal(spec.spec.domain, 'apps.openshift.example.com');
-    assert.deepEqual(spec.spec.tenants.map((t: { name: string }) => t.name), ['team-alpha', 'team-bravo']);
+    assert.deepEqual(
+      spec.spec.tenants.map((t: { name: string }) => t.name),
+      ['team-alpha', 'team-bravo'],
+    );
     const oldSecret = readdirSync(state).find((f) => f.includes('-secret-'))!;
     const newSecret = readdirSync(join(out, 'bundle')).find((f) => f.includes('-secret-'))!;
     assert.match(newSecret, /secret-knative-serving-ingress\.wildcard-certs/);
@@ -36,9 +40,21 @@ describe('serverless-mesh migrate -m', () => {
     const crt = (p: string) => docsOf(readFileSync(p, 'utf8'))[0].data['tls.crt'];
     assert.equal(crt(join(out, 'bundle', newSecret)), crt(join(state, oldSecret)), 'the certificate is copied, not regenerated');
     const plan = readFileSync(join(out, 'plan.md'), 'utf8');
-    assert.deepEqual([...plan.matchAll(/^## (\d+)\. .*\(`([a-z-]+)`\)$/gm)].map((m) => m[2]), [
-      'control-plane', 'namespaces', 'gateways', 'knative', 'authorization-policies', 'roll-knative-workloads', 'routes', 'member-roll', 'operator-network-policies', 'old-control-plane',
-    ]);
+    assert.deepEqual(
+      [...plan.matchAll(/^## (\d+)\. .*\(`([a-z-]+)`\)$/gm)].map((m) => m[2]),
+      [
+        'control-plane',
+        'namespaces',
+        'gateways',
+        'knative',
+        'authorization-policies',
+        'roll-knative-workloads',
+        'routes',
+        'member-roll',
+        'operator-network-policies',
+        'old-control-plane',
+      ],
+    );
     assert.equal(readFileSync(join(out, 'unmapped.yaml'), 'utf8'), '# no settings without an OSSM 3 equivalent\n[]\n');
   });
 
@@ -58,6 +74,9 @@ describe('serverless-mesh migrate -m', () => {
     assert.equal(both.stderr, 'migrate: give exactly one of -m PATH… or --cluster\n');
     const notOssm2 = run('migrate', '-m', join(ROOT, 'examples/ossm2-basic.yaml'));
     assert.equal(notOssm2.status, 2, notOssm2.stderr);
-    assert.match(notOssm2.stderr, /^migrate: no ServiceMeshControlPlane or ServiceMeshMemberRoll among the objects: not an OpenShift Service Mesh 2\.x installation\n$/);
+    assert.match(
+      notOssm2.stderr,
+      /^migrate: no ServiceMeshControlPlane or ServiceMeshMemberRoll among the objects: not an OpenShift Service Mesh 2\.x installation\n$/,
+    );
   });
 });

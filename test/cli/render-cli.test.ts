@@ -38,7 +38,9 @@ describe('serverless-mesh render', () => {
     const res = run('render', '-f', 'examples/ossm2-tenants.yaml', '--output-dir', dir, '--certs-dir', certs);
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.stdout, '');
-    const files = readdirSync(dir).filter((f) => f !== '.serverless-mesh-files').sort();
+    const files = readdirSync(dir)
+      .filter((f) => f !== '.serverless-mesh-files')
+      .sort();
     assert.equal(files.length, 53);
     // The index of what this render wrote (the next render removes what it no longer produces).
     assert.deepEqual(readFileSync(join(dir, '.serverless-mesh-files'), 'utf8').trim().split('\n').sort(), files);
@@ -62,7 +64,10 @@ describe('serverless-mesh render', () => {
   it('a bad spec: exit 2, one line per error on stderr, nothing on stdout', () => {
     const dir = tmp();
     const spec = join(dir, 'bad.yaml');
-    writeFileSync(spec, 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: x}\nspec:\n  tenants: [{name: a, namespaces: [A]}]\n  bogus: 1\n');
+    writeFileSync(
+      spec,
+      'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: x}\nspec:\n  tenants: [{name: a, namespaces: [A]}]\n  bogus: 1\n',
+    );
     const res = run('render', '-f', spec);
     assert.equal(res.status, 2);
     assert.equal(res.stdout, '');
@@ -81,7 +86,10 @@ describe('serverless-mesh render', () => {
   it('a flavour that does not support a setting is refused with its position, nothing rendered', () => {
     const dir = tmp();
     const spec = join(dir, 'o3.yaml');
-    writeFileSync(spec, 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: x}\nspec:\n  mesh: {flavor: ossm3}\n  ingress: kourier\n');
+    writeFileSync(
+      spec,
+      'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: x}\nspec:\n  mesh: {flavor: ossm3}\n  ingress: kourier\n',
+    );
     const res = run('render', '-f', spec);
     assert.equal(res.status, 2);
     assert.equal(res.stdout, '');
@@ -97,7 +105,19 @@ describe('serverless-mesh render', () => {
 
 describe('serverless-mesh service', () => {
   it('renders a mesh-ready ksvc with env and GPU limit', () => {
-    const res = run('service', '--name', 'hello', '--namespace', 'team-alpha-1', '--image', 'quay.io/x/hello:1', '--env', 'RESPONSE=Hello Serverless!', '--gpu', '2');
+    const res = run(
+      'service',
+      '--name',
+      'hello',
+      '--namespace',
+      'team-alpha-1',
+      '--image',
+      'quay.io/x/hello:1',
+      '--env',
+      'RESPONSE=Hello Serverless!',
+      '--gpu',
+      '2',
+    );
     assert.equal(res.status, 0, res.stderr);
     const [ksvc] = docsOf(res.stdout);
     assert.equal(ksvc.metadata.annotations['serving.knative.openshift.io/enablePassthrough'], 'true');

@@ -54,15 +54,28 @@ const strip = (c: Credentials) => JSON.parse(JSON.stringify(c)) as unknown;
 
 describe('kubeconfig: static credentials equal client-node', () => {
   const cases: { name: string; cluster: object; user: object; files?: Record<string, string> }[] = [
-    { name: 'bearer token, CA file', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority': 'ca.crt' }, user: { token: 'abc' }, files: { 'ca.crt': TEST_TLS.certPem } },
+    {
+      name: 'bearer token, CA file',
+      cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority': 'ca.crt' },
+      user: { token: 'abc' },
+      files: { 'ca.crt': TEST_TLS.certPem },
+    },
     {
       name: 'client certificate files (relative to the kubeconfig)',
       cluster: { server: 'https://api.example:6443/', 'certificate-authority-data': b64(TEST_TLS.certPem) },
       user: { 'client-certificate': 'pki/client.crt', 'client-key': 'pki/client.key' },
       files: { 'pki/client.crt': TEST_TLS.certPem, 'pki/client.key': TEST_TLS.keyPem },
     },
-    { name: 'client certificate data', cluster: { server: 'https://api.example:6443' }, user: { 'client-certificate-data': b64(TEST_TLS.certPem), 'client-key-data': b64(TEST_TLS.keyPem) } },
-    { name: 'basic auth, insecure', cluster: { server: 'https://1.2.3.4', 'insecure-skip-tls-verify': true }, user: { username: 'admin', password: 's3cret' } },
+    {
+      name: 'client certificate data',
+      cluster: { server: 'https://api.example:6443' },
+      user: { 'client-certificate-data': b64(TEST_TLS.certPem), 'client-key-data': b64(TEST_TLS.keyPem) },
+    },
+    {
+      name: 'basic auth, insecure',
+      cluster: { server: 'https://1.2.3.4', 'insecure-skip-tls-verify': true },
+      user: { username: 'admin', password: 's3cret' },
+    },
     { name: 'tls-server-name', cluster: { server: 'https://1.2.3.4', 'tls-server-name': 'kubernetes.default' }, user: { token: 't' } },
     { name: 'anonymous', cluster: { server: 'https://1.2.3.4' }, user: {} },
   ];
@@ -83,13 +96,18 @@ describe('kubeconfig: static credentials equal client-node', () => {
 describe('kubeconfig: kubectl rules', () => {
   it('KUBECONFIG list: missing files skipped, first definition and first current-context win', async () => {
     const a = kubeconfig('a', { server: 'https://first' }, { token: 'first' });
-    const b = kubeconfig('b', { server: 'https://second' }, { token: 'second' }, {
-      contexts: [
-        { name: 'c', context: { cluster: 'k', user: 'u' } },
-        { name: 'other', context: { cluster: 'k', user: 'u', namespace: 'ns1' } },
-      ],
-      'current-context': 'other',
-    });
+    const b = kubeconfig(
+      'b',
+      { server: 'https://second' },
+      { token: 'second' },
+      {
+        contexts: [
+          { name: 'c', context: { cluster: 'k', user: 'u' } },
+          { name: 'other', context: { cluster: 'k', user: 'u', namespace: 'ns1' } },
+        ],
+        'current-context': 'other',
+      },
+    );
     process.env.KUBECONFIG = [join(dir, 'missing'), a, b].join(':');
     const access = loadKubeConfig();
     assert.equal(access.context, 'c');
@@ -132,7 +150,9 @@ describe('kubeconfig: kubectl rules', () => {
   });
 
   it('impersonation: as and as-groups become Impersonate-* headers', async () => {
-    const access = loadKubeConfig({ kubeconfig: kubeconfig('config', { server: 'https://x' }, { token: 't', as: 'jane', 'as-groups': ['devs', 'ops'] }) });
+    const access = loadKubeConfig({
+      kubeconfig: kubeconfig('config', { server: 'https://x' }, { token: 't', as: 'jane', 'as-groups': ['devs', 'ops'] }),
+    });
     const h = (await access.credentials()).headers;
     assert.equal(h['Impersonate-User'], 'jane');
     assert.deepEqual(h['Impersonate-Group'], ['devs', 'ops']);
@@ -144,8 +164,17 @@ describe('kubeconfig: kubectl rules', () => {
       plugin,
       `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: 'exec-' + process.env.PLUGIN_ARG } }));`,
     );
-    const user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [plugin], env: [{ name: 'PLUGIN_ARG', value: 'ok' }] } };
-    const access = loadKubeConfig({ kubeconfig: kubeconfig('config', { server: 'https://x', 'certificate-authority-data': b64(TEST_TLS.certPem) }, user) });
+    const user = {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: process.execPath,
+        args: [plugin],
+        env: [{ name: 'PLUGIN_ARG', value: 'ok' }],
+      },
+    };
+    const access = loadKubeConfig({
+      kubeconfig: kubeconfig('config', { server: 'https://x', 'certificate-authority-data': b64(TEST_TLS.certPem) }, user),
+    });
     const c = await access.credentials();
     assert.equal(c.headers.Authorization, 'Bearer exec-ok');
     assert.equal(c.ca?.toString(), TEST_TLS.certPem);
@@ -163,7 +192,11 @@ describe('kubeconfig: errors are one clear line', () => {
       },
       message: /^KUBECONFIG=.*: no such file$/,
     },
-    { name: 'unknown --context', setup: () => ({ kubeconfig: kubeconfig('config', { server: 'https://x' }, {}), context: 'prod' }), message: /^--context prod: no such context \(have: c\)$/ },
+    {
+      name: 'unknown --context',
+      setup: () => ({ kubeconfig: kubeconfig('config', { server: 'https://x' }, {}), context: 'prod' }),
+      message: /^--context prod: no such context \(have: c\)$/,
+    },
     {
       name: 'no current-context',
       setup: () => ({ kubeconfig: kubeconfig('config', { server: 'https://x' }, {}, { 'current-context': '' }) }),
@@ -171,10 +204,21 @@ describe('kubeconfig: errors are one clear line', () => {
     },
     {
       name: 'context names an undefined cluster',
-      setup: () => ({ kubeconfig: kubeconfig('config', { server: 'https://x' }, {}, { contexts: [{ name: 'c', context: { cluster: 'gone', user: 'u' } }] }) }),
+      setup: () => ({
+        kubeconfig: kubeconfig(
+          'config',
+          { server: 'https://x' },
+          {},
+          { contexts: [{ name: 'c', context: { cluster: 'gone', user: 'u' } }] },
+        ),
+      }),
       message: /^kubeconfig context "c" names cluster "gone", which is not defined$/,
     },
-    { name: 'cluster without server', setup: () => ({ kubeconfig: kubeconfig('config', {}, {}) }), message: /^kubeconfig cluster "k" has no server$/ },
+    {
+      name: 'cluster without server',
+      setup: () => ({ kubeconfig: kubeconfig('config', {}, {}) }),
+      message: /^kubeconfig cluster "k" has no server$/,
+    },
     {
       name: 'malformed YAML',
       setup: () => {
@@ -192,7 +236,7 @@ describe('kubeconfig: errors are one clear line', () => {
   for (const c of cases) {
     it(c.name, async () => {
       await assert.rejects(
-        async () => (await loadKubeConfig(c.setup()).credentials()),
+        async () => await loadKubeConfig(c.setup()).credentials(),
         (e: unknown) => {
           assert.ok(e instanceof UserError, String(e));
           assert.match(e.message, c.message);

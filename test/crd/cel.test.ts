@@ -61,7 +61,14 @@ describe('every CEL rule of the shared CRDs compiles', () => {
   });
 
   it('the static checks reject what cel-go would not compile', () => {
-    const schema: KubeSchema = { type: 'object', properties: { a: { type: 'string' }, namespace: { type: 'string' }, list: { type: 'array', items: { type: 'object', properties: { n: { type: 'integer' } } } } } };
+    const schema: KubeSchema = {
+      type: 'object',
+      properties: {
+        a: { type: 'string' },
+        namespace: { type: 'string' },
+        list: { type: 'array', items: { type: 'object', properties: { n: { type: 'integer' } } } },
+      },
+    };
     const error = (rule: string) => compileRule({ rule }, schema, false, new Map()).error;
     assert.equal(error('self.b == "x"'), "undefined field 'b'");
     assert.equal(error('has(self.b)'), "undefined field 'b'");
@@ -77,7 +84,11 @@ describe('every CEL rule of the shared CRDs compiles', () => {
 });
 
 /** What an OSSM 3.x (sail-operator) cluster serves. */
-const ossm3 = CrdSchemas.fromDirs([sharedFile('crds', 'sailoperator.io'), sharedFile('crds', 'networking.istio.io'), sharedFile('crds', 'security.istio.io')]);
+const ossm3 = CrdSchemas.fromDirs([
+  sharedFile('crds', 'sailoperator.io'),
+  sharedFile('crds', 'networking.istio.io'),
+  sharedFile('crds', 'security.istio.io'),
+]);
 const meta = { name: 'x', namespace: 'default' };
 const check = (obj: object) => ossm3.validate(obj as { apiVersion: string; kind: string });
 
@@ -89,7 +100,9 @@ describe('real rules: a valid object passes, an invalid one yields the rule mess
     assert.deepEqual(check(ap({ selector, action: 'ALLOW', rules: [{}] })), []);
     assert.deepEqual(check(ap({ targetRef })), []);
     assert.deepEqual(check(ap({ selector, targetRef })), [{ pointer: '/spec', message: 'only one of targetRefs or selector can be set' }]);
-    assert.deepEqual(check(ap({ targetRef: { ...targetRef, namespace: 'other' } })), [{ pointer: '/spec/targetRef/namespace', message: 'cross namespace referencing is not currently supported' }]);
+    assert.deepEqual(check(ap({ targetRef: { ...targetRef, namespace: 'other' } })), [
+      { pointer: '/spec/targetRef/namespace', message: 'cross namespace referencing is not currently supported' },
+    ]);
     assert.deepEqual(check(ap({ rules: [{ from: [{ source: { serviceAccounts: ['ns/sa'], namespaces: ['ns'] } }] }] })), [
       { pointer: '/spec/rules/0/from/0/source', message: 'Cannot set serviceAccounts with namespaces or principals' },
     ]);
@@ -100,10 +113,16 @@ describe('real rules: a valid object passes, an invalid one yields the rule mess
     const selector = { matchLabels: { app: 'a' } };
     assert.deepEqual(check(pa({ mtls: { mode: 'STRICT' } })), []);
     assert.deepEqual(check(pa({ selector, portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })), []);
-    assert.deepEqual(check(pa({ portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })), [{ pointer: '/spec', message: 'portLevelMtls requires selector' }]);
+    assert.deepEqual(check(pa({ portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })), [
+      { pointer: '/spec', message: 'portLevelMtls requires selector' },
+    ]);
     // An empty matchLabels counts as no selector.
-    assert.deepEqual(check(pa({ selector: { matchLabels: {} }, portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })), [{ pointer: '/spec', message: 'portLevelMtls requires selector' }]);
-    assert.deepEqual(check(pa({ selector, portLevelMtls: { '0': { mode: 'PERMISSIVE' } } })), [{ pointer: '/spec/portLevelMtls', message: 'port must be between 1-65535' }]);
+    assert.deepEqual(check(pa({ selector: { matchLabels: {} }, portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })), [
+      { pointer: '/spec', message: 'portLevelMtls requires selector' },
+    ]);
+    assert.deepEqual(check(pa({ selector, portLevelMtls: { '0': { mode: 'PERMISSIVE' } } })), [
+      { pointer: '/spec/portLevelMtls', message: 'port must be between 1-65535' },
+    ]);
     // `int('http')` is an error; the apiserver reports evaluation errors as Invalid with the rule.
     const [violation] = check(pa({ selector, portLevelMtls: { http: { mode: 'PERMISSIVE' } } }))!;
     assert.equal(violation?.pointer, '/spec/portLevelMtls');
@@ -111,7 +130,12 @@ describe('real rules: a valid object passes, an invalid one yields the rule mess
   });
 
   it('PeerAuthentication: label selector rules apply per map key and per value', () => {
-    const pa = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: meta, spec: { selector: { matchLabels: { 'a*': 'b', c: 'd*' } } } };
+    const pa = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: meta,
+      spec: { selector: { matchLabels: { 'a*': 'b', c: 'd*' } } },
+    };
     assert.deepEqual(check(pa), [
       { pointer: '/spec/selector/matchLabels', message: 'wildcard not allowed in label key match' },
       { pointer: '/spec/selector/matchLabels/c', message: 'wildcard not allowed in label value match' },
@@ -123,14 +147,24 @@ describe('real rules: a valid object passes, an invalid one yields the rule mess
       apiVersion: 'networking.istio.io/v1',
       kind: 'Gateway',
       metadata: meta,
-      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls }] },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls }],
+      },
     });
     assert.deepEqual(check(gw({ mode: 'SIMPLE', credentialName: 'cert' })), []);
-    assert.deepEqual(check(gw({ mode: 'SIMPLE', credentialName: 'cert', credentialNames: ['rsa', 'ecdsa'] })), [{ pointer: '/spec/servers/0/tls', message: 'only one of credentialName or credentialNames can be set' }]);
+    assert.deepEqual(check(gw({ mode: 'SIMPLE', credentialName: 'cert', credentialNames: ['rsa', 'ecdsa'] })), [
+      { pointer: '/spec/servers/0/tls', message: 'only one of credentialName or credentialNames can be set' },
+    ]);
   });
 
   it('DestinationRule: durations at least 1ms; a malformed one is an evaluation error', () => {
-    const dr = (connectTimeout: string) => ({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: meta, spec: { host: 'a', trafficPolicy: { connectionPool: { tcp: { connectTimeout } } } } });
+    const dr = (connectTimeout: string) => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: meta,
+      spec: { host: 'a', trafficPolicy: { connectionPool: { tcp: { connectTimeout } } } },
+    });
     const pointer = '/spec/trafficPolicy/connectionPool/tcp/connectTimeout';
     assert.deepEqual(check(dr('10s')), []);
     assert.deepEqual(check(dr('0.5ms')), [{ pointer, message: 'must be a valid duration greater than 1ms' }]);
@@ -144,14 +178,23 @@ describe('real rules: a valid object passes, an invalid one yields the rule mess
     const ports = [{ number: 443, name: 'https', protocol: 'TLS' }];
     assert.deepEqual(check(se({ hosts: ['api.example.com'], ports, resolution: 'DNS', location: 'MESH_EXTERNAL' })), []);
     // resolution defaults to NONE: no endpoints then.
-    assert.deepEqual(check(se({ hosts: ['api.example.com'], ports, endpoints: [{ address: '1.2.3.4' }] })), [{ pointer: '/spec', message: 'NONE mode cannot set endpoints' }]);
-    assert.deepEqual(check(se({ hosts: ['*'], ports })), [{ pointer: '/spec/hosts/0', message: 'hostname cannot be wildcard' }]);
-    assert.deepEqual(check(se({ hosts: ['a.example.com'], ports: [...ports, { ...ports[0], name: 'other' }] })), [{ pointer: '/spec/ports', message: 'port number cannot be duplicated' }]);
-    assert.deepEqual(check(se({ hosts: ['a.example.com'], addresses: ['10.0.0.0/8'], resolution: 'DNS', ports })), [{ pointer: '/spec', message: 'CIDR addresses are allowed only for NONE/STATIC resolution types' }]);
-    assert.deepEqual(check(se({ hosts: ['a.example.com'], resolution: 'STATIC', ports, endpoints: [{ address: 'unix://sock', ports: { https: 443 } }] })), [
-      { pointer: '/spec/endpoints/0', message: 'UDS may not include ports' },
-      { pointer: '/spec/endpoints/0/address', message: 'UDS must be an absolute path or abstract socket' },
+    assert.deepEqual(check(se({ hosts: ['api.example.com'], ports, endpoints: [{ address: '1.2.3.4' }] })), [
+      { pointer: '/spec', message: 'NONE mode cannot set endpoints' },
     ]);
+    assert.deepEqual(check(se({ hosts: ['*'], ports })), [{ pointer: '/spec/hosts/0', message: 'hostname cannot be wildcard' }]);
+    assert.deepEqual(check(se({ hosts: ['a.example.com'], ports: [...ports, { ...ports[0], name: 'other' }] })), [
+      { pointer: '/spec/ports', message: 'port number cannot be duplicated' },
+    ]);
+    assert.deepEqual(check(se({ hosts: ['a.example.com'], addresses: ['10.0.0.0/8'], resolution: 'DNS', ports })), [
+      { pointer: '/spec', message: 'CIDR addresses are allowed only for NONE/STATIC resolution types' },
+    ]);
+    assert.deepEqual(
+      check(se({ hosts: ['a.example.com'], resolution: 'STATIC', ports, endpoints: [{ address: 'unix://sock', ports: { https: 443 } }] })),
+      [
+        { pointer: '/spec/endpoints/0', message: 'UDS may not include ports' },
+        { pointer: '/spec/endpoints/0/address', message: 'UDS must be an absolute path or abstract socket' },
+      ],
+    );
   });
 
   it('Istio: istioNamespace must match spec.namespace (defaulted to istio-system); the immutability rule is skipped on create', () => {
@@ -170,44 +213,83 @@ describe('real rules: a valid object passes, an invalid one yields the rule mess
       apiVersion: 'sailoperator.io/v1',
       kind: 'Istio',
       metadata: { name: 'default' },
-      spec: { values: { meshConfig: { extensionProviders: [{ name: 'a', envoyExtAuthzHttp: { service: 's', port: 80 }, zipkin: { service: 'z', port: 9411 } }] } } },
+      spec: {
+        values: {
+          meshConfig: {
+            extensionProviders: [{ name: 'a', envoyExtAuthzHttp: { service: 's', port: 80 }, zipkin: { service: 'z', port: 9411 } }],
+          },
+        },
+      },
     };
     assert.deepEqual(check(obj), [
       {
         pointer: '/spec/values/meshConfig/extensionProviders/0',
-        message: 'At most one of [envoyExtAuthzHttp envoyExtAuthzGrpc zipkin lightstep datadog stackdriver opencensus skywalking opentelemetry prometheus envoyFileAccessLog envoyHttpAls envoyTcpAls envoyOtelAls sds] should be set',
+        message:
+          'At most one of [envoyExtAuthzHttp envoyExtAuthzGrpc zipkin lightstep datadog stackdriver opencensus skywalking opentelemetry prometheus envoyFileAccessLog envoyHttpAls envoyTcpAls envoyOtelAls sds] should be set',
       },
     ]);
   });
 
   it('IstioCNI: the name must be default (a rule on the resource root)', () => {
-    const cni = (name: string) => ({ apiVersion: 'sailoperator.io/v1', kind: 'IstioCNI', metadata: { name }, spec: { namespace: 'istio-cni' } });
+    const cni = (name: string) => ({
+      apiVersion: 'sailoperator.io/v1',
+      kind: 'IstioCNI',
+      metadata: { name },
+      spec: { namespace: 'istio-cni' },
+    });
     assert.deepEqual(check(cni('default')), []);
     assert.deepEqual(check(cni('cni')), [{ pointer: '/', message: "metadata.name must be 'default'" }]);
   });
 
   it('IstioRevision: an absent field is an evaluation error, reported like the apiserver', () => {
-    const rev = { apiVersion: 'sailoperator.io/v1', kind: 'IstioRevision', metadata: { name: 'r1' }, spec: { version: 'v1.30.3', namespace: 'istio-system', values: { global: { istioNamespace: 'istio-system' } } } };
-    assert.deepEqual(check(rev), [{ pointer: '/', message: "no such key: revision evaluating rule: spec.values.revision must match metadata.name or be empty when the name is 'default'" }]);
+    const rev = {
+      apiVersion: 'sailoperator.io/v1',
+      kind: 'IstioRevision',
+      metadata: { name: 'r1' },
+      spec: { version: 'v1.30.3', namespace: 'istio-system', values: { global: { istioNamespace: 'istio-system' } } },
+    };
+    assert.deepEqual(check(rev), [
+      {
+        pointer: '/',
+        message:
+          "no such key: revision evaluating rule: spec.values.revision must match metadata.name or be empty when the name is 'default'",
+      },
+    ]);
     assert.deepEqual(check({ ...rev, spec: { ...rev.spec, values: { ...rev.spec.values, revision: 'r1' } } }), []);
   });
 
   it('RequestAuthentication: url(self).getScheme()', () => {
-    const ra = (jwksUri: string) => ({ apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: meta, spec: { jwtRules: [{ issuer: 'i', jwksUri }] } });
+    const ra = (jwksUri: string) => ({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'RequestAuthentication',
+      metadata: meta,
+      spec: { jwtRules: [{ issuer: 'i', jwksUri }] },
+    });
     assert.deepEqual(check(ra('https://idp.example.com/keys')), []);
-    assert.deepEqual(check(ra('ftp://idp.example.com/keys')), [{ pointer: '/spec/jwtRules/0/jwksUri', message: 'url must have scheme http:// or https://' }]);
+    assert.deepEqual(check(ra('ftp://idp.example.com/keys')), [
+      { pointer: '/spec/jwtRules/0/jwksUri', message: 'url must have scheme http:// or https://' },
+    ]);
   });
 
   it('a blocking schema error (enum, type, required …) stops CEL evaluation, as in the apiserver', () => {
-    const ap = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: meta, spec: { action: 'PERMIT', selector: { matchLabels: {} }, targetRef: { kind: 'Gateway', name: 'gw' } } };
+    const ap = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: meta,
+      spec: { action: 'PERMIT', selector: { matchLabels: {} }, targetRef: { kind: 'Gateway', name: 'gw' } },
+    };
     const violations = check(ap)!;
-    assert.equal(violations.at(-1)?.message, 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation');
+    assert.equal(
+      violations.at(-1)?.message,
+      'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    );
     assert.ok(!violations.some((v) => v.message.includes('targetRefs')));
   });
 });
 
 describe('rule semantics', () => {
-  const run = (schema: KubeSchema, value: unknown, budget?: CelBudget) => evaluateRules(buildRuleTree(schema, false, new Map())!, value, budget);
+  const run = (schema: KubeSchema, value: unknown, budget?: CelBudget) =>
+    evaluateRules(buildRuleTree(schema, false, new Map())!, value, budget);
   const rules = (...xs: Array<{ rule: string; message?: string; messageExpression?: string; fieldPath?: string }>) => xs;
 
   it('message, messageExpression and the default "failed rule:" message; fieldPath moves the pointer', () => {
@@ -249,8 +331,15 @@ describe('rule semantics', () => {
     const schema: KubeSchema = {
       type: 'object',
       properties: {
-        port: { 'x-kubernetes-int-or-string': true, 'x-kubernetes-validations': rules({ rule: "type(self) == int ? self > 0 : self.endsWith('%')", message: 'port' }) },
-        blob: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-validations': rules({ rule: 'size(self) == 0', message: 'blob' }) },
+        port: {
+          'x-kubernetes-int-or-string': true,
+          'x-kubernetes-validations': rules({ rule: "type(self) == int ? self > 0 : self.endsWith('%')", message: 'port' }),
+        },
+        blob: {
+          type: 'object',
+          'x-kubernetes-preserve-unknown-fields': true,
+          'x-kubernetes-validations': rules({ rule: 'size(self) == 0', message: 'blob' }),
+        },
         'my-field': { type: 'string' },
       },
       'x-kubernetes-validations': rules({ rule: 'self.my__dash__field == "ok"', message: 'escaped' }),
@@ -287,7 +376,10 @@ describe('rule semantics', () => {
       type: 'string',
       'x-kubernetes-validations': rules(
         { rule: 'isURL(self)', message: 'not a URL' },
-        { rule: "!isURL(self) || (url(self).getHostname() == 'h.example' && url(self).getPort() == '8443' && url(self).getHost() == 'h.example:8443')", message: 'host' },
+        {
+          rule: "!isURL(self) || (url(self).getHostname() == 'h.example' && url(self).getPort() == '8443' && url(self).getHost() == 'h.example:8443')",
+          message: 'host',
+        },
         { rule: "!isURL(self) || url(self).getQuery()['a'] == ['1', '2 3']", message: 'query' },
         { rule: "!isURL(self) || url(self).getEscapedPath() == '/p%20q'", message: 'path' },
       ),
@@ -304,7 +396,10 @@ describe('rule semantics', () => {
     const schema: KubeSchema = {
       type: 'array',
       items: { type: 'integer' },
-      'x-kubernetes-validations': rules({ rule: 'self.all(a, self.exists_one(b, a == b))', message: 'unique' }, { rule: 'size(self) > 0', message: 'empty' }),
+      'x-kubernetes-validations': rules(
+        { rule: 'self.all(a, self.exists_one(b, a == b))', message: 'unique' },
+        { rule: 'size(self) > 0', message: 'empty' },
+      ),
     };
     const big = Array.from({ length: 2000 }, (_, i) => i);
     const report = run(schema, big, { perCallLimit: 1_000_000, timeBudgetMs: 2000 });

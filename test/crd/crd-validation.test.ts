@@ -37,7 +37,15 @@ const CRDS: Record<MeshFlavor, CrdSchemas> = {
 /** The upstream Knative operator CRDs are fully typed (the product's preserve unknown fields): check both. */
 const upstreamKnative = CrdSchemas.fromDirs([sharedFile('crds', 'operator.knative.dev')]);
 
-const CORE = new Set(['/v1/Namespace', '/v1/Service', '/v1/Secret', 'apps/v1/Deployment', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'networking.k8s.io/v1/NetworkPolicy']);
+const CORE = new Set([
+  '/v1/Namespace',
+  '/v1/Service',
+  '/v1/Secret',
+  'apps/v1/Deployment',
+  'rbac.authorization.k8s.io/v1/Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding',
+  'networking.k8s.io/v1/NetworkPolicy',
+]);
 /**
  * Kinds with no CRD in ../shared/crds: EnvoyFilter (the shared Istio set leaves it out on purpose,
  * crds/README.md). Checked by hand against Istio's EnvoyFilter reference in test/render/ossm3-golden.test.ts.
@@ -114,8 +122,14 @@ describe('rendered custom resources validate against the real CRDs', () => {
     bad.spec.values.meshConfig.defaultConfig.serviceCluster = 'a';
     bad.spec.values.meshConfig.defaultConfig.tracingServiceName = 'APP_LABEL_AND_NAMESPACE';
     const messages = CRDS.ossm3.validate(bad)!.map((v) => `${v.pointer}: ${v.message}`);
-    assert.ok(messages.some((m) => m.includes('spec.values.global.istioNamespace must match spec.namespace')), messages.join('\n'));
-    assert.ok(messages.some((m) => m.includes('At most one of [serviceCluster tracingServiceName]')), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.includes('spec.values.global.istioNamespace must match spec.namespace')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.includes('At most one of [serviceCluster tracingServiceName]')),
+      messages.join('\n'),
+    );
     // Our render sets neither, and passes.
     assert.deepEqual(CRDS.ossm3.validate(istio), []);
   });
@@ -126,8 +140,14 @@ describe('rendered custom resources validate against the real CRDs', () => {
     bad.spec.servers[0].hots = ['*'];
     bad.spec.servers[0].tls.mode = 'STRICT';
     const messages = CRDS.ossm2.validate(bad)!.map((v) => `${v.pointer}: ${v.message}`);
-    assert.ok(messages.some((m) => m.includes('/spec/servers/0') && m.includes('"hots"')), messages.join('\n'));
-    assert.ok(messages.some((m) => m.includes('/spec/servers/0/tls/mode')), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.includes('/spec/servers/0') && m.includes('"hots"')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.includes('/spec/servers/0/tls/mode')),
+      messages.join('\n'),
+    );
   });
 
   it('OSSM 2.x does not serve networking.istio.io/v1: the render must not use it', () => {

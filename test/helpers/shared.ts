@@ -18,4 +18,7 @@ export const EXAMPLES: readonly string[] = readdirSync(join(ROOT, 'examples'))
   .sort();
 
 /** Fixed TLS material so renders with `tls.generate` are deterministic in tests. */
-export const TEST_TLS = { certPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', keyPem: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n' };
+export const TEST_TLS = {
+  certPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+  keyPem: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n',
+};

@@ -6,10 +6,67 @@
  */
 
 export const TOKENS: readonly string[] = [
-  '&a ', '*a', '&b ', '*b', '<<: *a', '<<: 1', '<<: [*a, *b]', '!!binary ', '!!set ', '!foo ', '!<tag:x> ', '%YAML 1.1\n', '%YAML 1.2\n', '%TAG ! tag:x,2000:\n',
-  '---\n', '...\n', '? [a]\n: 1\n', '? {a: 1}\n: 2\n', '{', '[', ']', '}', ':', ': ', '- ', '\n', '\n  ', '"', "'", '\t', '\u001b[31m', '\r', '\u2028',
-  'é', '😀', '\u0000', '\uFEFF', '\uFFFF', 'yes', 'off', '0x1F', '0o17', '1e999', '-.inf', '.nan', '~', 'null', '|\n  x\n', '>-\n  y\n', '# c\n', '&x [*x]',
-  'a'.repeat(300), '9'.repeat(25), `[${'1,'.repeat(500)}1]`, '['.repeat(200), '{a: '.repeat(150), '- '.repeat(120), 'spec:', 'metadata:', 'name: x', 'tenants: *a',
+  '&a ',
+  '*a',
+  '&b ',
+  '*b',
+  '<<: *a',
+  '<<: 1',
+  '<<: [*a, *b]',
+  '!!binary ',
+  '!!set ',
+  '!foo ',
+  '!<tag:x> ',
+  '%YAML 1.1\n',
+  '%YAML 1.2\n',
+  '%TAG ! tag:x,2000:\n',
+  '---\n',
+  '...\n',
+  '? [a]\n: 1\n',
+  '? {a: 1}\n: 2\n',
+  '{',
+  '[',
+  ']',
+  '}',
+  ':',
+  ': ',
+  '- ',
+  '\n',
+  '\n  ',
+  '"',
+  "'",
+  '\t',
+  '\u001b[31m',
+  '\r',
+  '\u2028',
+  'é',
+  '😀',
+  '\u0000',
+  '\uFEFF',
+  '\uFFFF',
+  'yes',
+  'off',
+  '0x1F',
+  '0o17',
+  '1e999',
+  '-.inf',
+  '.nan',
+  '~',
+  'null',
+  '|\n  x\n',
+  '>-\n  y\n',
+  '# c\n',
+  '&x [*x]',
+  'a'.repeat(300),
+  '9'.repeat(25),
+  `[${'1,'.repeat(500)}1]`,
+  '['.repeat(200),
+  '{a: '.repeat(150),
+  '- '.repeat(120),
+  'spec:',
+  'metadata:',
+  'name: x',
+  'tenants: *a',
 ];
 
 export type Mutation =
@@ -57,7 +114,8 @@ export function mutate(text: string, ops: readonly Mutation[]): string {
   return t;
 }
 
-export type AliasNode = { s: string } | { alias: number } | { anchor: number; node: AliasNode } | { seq: AliasNode[] } | { map: Array<[string, AliasNode]> };
+export type AliasNode =
+  { s: string } | { alias: number } | { anchor: number; node: AliasNode } | { seq: AliasNode[] } | { map: Array<[string, AliasNode]> };
 
 /** Flow YAML of an alias structure: anchors and aliases anywhere, before or after, recursive or not. */
 export function aliasYaml(n: AliasNode): string {
@@ -92,7 +150,13 @@ export function randomMutations(rand: () => number, max = 6): Mutation[] {
     if (op === 'truncate' && rand() < 0.7) continue;
     const at = Math.floor(rand() * 1e6);
     const token = Math.floor(rand() * TOKENS.length);
-    out.push(op === 'insert' || op === 'retype-value' ? { op, at, token } : op === 'replace-char' ? { op, at, code: Math.floor(rand() * 0x3000) } : { op, at });
+    out.push(
+      op === 'insert' || op === 'retype-value'
+        ? { op, at, token }
+        : op === 'replace-char'
+          ? { op, at, code: Math.floor(rand() * 0x3000) }
+          : { op, at },
+    );
   }
   return out;
 }
@@ -104,5 +168,14 @@ export function randomAliasNode(rand: () => number, depth = 0): AliasNode {
   if (r < 0.45) return { alias: Math.floor(rand() * 4) };
   if (r < 0.6) return { anchor: Math.floor(rand() * 4), node: randomAliasNode(rand, depth + 1) };
   if (r < 0.8) return { seq: Array.from({ length: Math.floor(rand() * 4) }, () => randomAliasNode(rand, depth + 1)) };
-  return { map: Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [['k', 'name', '<<', 'spec'][Math.floor(rand() * 4)] as string + (rand() < 0.5 ? '' : String(i)), randomAliasNode(rand, depth + 1)] as [string, AliasNode]) };
+  return {
+    map: Array.from(
+      { length: Math.floor(rand() * 4) },
+      (_, i) =>
+        [
+          (['k', 'name', '<<', 'spec'][Math.floor(rand() * 4)] as string) + (rand() < 0.5 ? '' : String(i)),
+          randomAliasNode(rand, depth + 1),
+        ] as [string, AliasNode],
+    ),
+  };
 }

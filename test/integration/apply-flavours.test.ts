@@ -46,7 +46,9 @@ describe('apply of ossm3 / istio against a real kube-apiserver (upstream Istio C
     const secret = mesh.spec.tls.generate ? await get(c, R.secret, ns, mesh.spec.tls.secretName) : undefined;
     assert.ok(!mesh.spec.tls.generate || secret, `TLS Secret ${ns}/${mesh.spec.tls.secretName} missing`);
     const data = secret?.data as Record<string, string> | undefined;
-    const tls = data ? { certPem: Buffer.from(data['tls.crt']!, 'base64').toString(), keyPem: Buffer.from(data['tls.key']!, 'base64').toString() } : undefined;
+    const tls = data
+      ? { certPem: Buffer.from(data['tls.crt']!, 'base64').toString(), keyPem: Buffer.from(data['tls.key']!, 'base64').toString() }
+      : undefined;
     return render(mesh, tls ? { tls } : {});
   }
 
@@ -66,7 +68,11 @@ describe('apply of ossm3 / istio against a real kube-apiserver (upstream Istio C
     for (const info of OPERATOR_KINDS) {
       for (const o of await list(c, info)) {
         const st = o.status as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
-        if (st?.observedGeneration !== (o.metadata as { generation?: number }).generation || !st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')) return false;
+        if (
+          st?.observedGeneration !== (o.metadata as { generation?: number }).generation ||
+          !st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')
+        )
+          return false;
       }
     }
     return true;
@@ -100,7 +106,10 @@ describe('apply of ossm3 / istio against a real kube-apiserver (upstream Istio C
   it('istio without istiod: one clear line, exit 3, nothing written', async () => {
     const res = await cli(['apply', '-f', 'examples/istio-tenants.yaml']);
     assert.equal(res.code, 3, res.stderr);
-    assert.match(res.stderr, /Deployment istio-system\/istiod not found: the istio flavour uses the control plane you installed \(istioctl install or the istiod Helm chart\); install it first/);
+    assert.match(
+      res.stderr,
+      /Deployment istio-system\/istiod not found: the istio flavour uses the control plane you installed \(istioctl install or the istiod Helm chart\); install it first/,
+    );
     assert.equal(res.stderr.split('\n').filter((l) => /istiod not found/.test(l)).length, 1, res.stderr);
     assert.doesNotMatch(res.stderr, /Namespaces \(\d+\)/, 'no phase ran');
     for (const info of [R.namespace, R.secret, R.ks]) assert.deepEqual(await list(c, info, `${SPEC_LABEL}=tenants`), [], info.kind);
@@ -114,13 +123,20 @@ describe('apply of ossm3 / istio against a real kube-apiserver (upstream Istio C
     assert.match(first.stderr, /Wait for Mesh control plane Ready/);
     const mesh = example('ossm3-tenants');
     const objects = await assertApplied(mesh);
-    assert.ok(objects.some((o) => o.kind === 'Istio') && objects.some((o) => o.kind === 'Deployment' && o.metadata.namespace === 'knative-serving-ingress'));
+    assert.ok(
+      objects.some((o) => o.kind === 'Istio') &&
+        objects.some((o) => o.kind === 'Deployment' && o.metadata.namespace === 'knative-serving-ingress'),
+    );
     assert.ok(objects.some((o) => o.apiVersion === 'networking.istio.io/v1' && o.kind === 'Gateway'));
     await waitUntil('operator CRs Ready', allReady);
 
     const again = await cli(['apply', '-f', 'examples/ossm3-tenants.yaml']);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, new RegExp(`0 applied, ${objects.length} unchanged`), 'the certificate is read back from knative-serving-ingress, not regenerated');
+    assert.match(
+      again.stderr,
+      new RegExp(`0 applied, ${objects.length} unchanged`),
+      'the certificate is read back from knative-serving-ingress, not regenerated',
+    );
     const diff = await cli(['diff', '-f', 'examples/ossm3-tenants.yaml']);
     assert.equal(diff.code, 0, `diff after apply should be empty:\n${diff.stdout}\n${diff.stderr}`);
     assert.equal(diff.stdout, '');
@@ -131,7 +147,13 @@ describe('apply of ossm3 / istio against a real kube-apiserver (upstream Istio C
     mesh.spec.networkPolicies = 'generate';
     const res = await cli(['apply', '-f', specFile(mesh)]);
     assert.equal(res.code, 0, res.stderr);
-    const np: ResourceInfo = { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true };
+    const np: ResourceInfo = {
+      group: 'networking.k8s.io',
+      version: 'v1',
+      kind: 'NetworkPolicy',
+      plural: 'networkpolicies',
+      namespaced: true,
+    };
     const want = (await renderLive(mesh)).filter((o) => o.kind === 'NetworkPolicy');
     assert.ok(want.length > 10);
     assert.equal((await list(c, np, `${SPEC_LABEL}=tenants`)).length, want.length);
@@ -147,7 +169,10 @@ describe('apply of ossm3 / istio against a real kube-apiserver (upstream Istio C
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'istiod', namespace: 'istio-system' },
-        spec: { selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istio/pilot' }] } } },
+        spec: {
+          selector: { matchLabels: { app: 'istiod' } },
+          template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istio/pilot' }] } },
+        },
       },
     });
     const mesh = example('istio-tenants');

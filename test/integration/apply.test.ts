@@ -14,7 +14,20 @@ import type { ServerlessMesh } from '../../src/api/types.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { example, EXAMPLES as ALL_EXAMPLES, TEST_TLS } from '../helpers/shared.ts';
 import { profileFor } from '../../src/flavors/index.ts';
-import { adminClient, cli, type CliResult, fakeOperators, get, list, markReady, R, requireCluster, runCli, specFile, waitUntil } from './helpers.ts';
+import {
+  adminClient,
+  cli,
+  type CliResult,
+  fakeOperators,
+  get,
+  list,
+  markReady,
+  R,
+  requireCluster,
+  runCli,
+  specFile,
+  waitUntil,
+} from './helpers.ts';
 import type { KubeClient } from '../../src/cluster/client.ts';
 import { Discovery, type ResourceInfo } from '../../src/cluster/discovery.ts';
 
@@ -82,7 +95,10 @@ describe('apply against a real kube-apiserver', () => {
       const secretName = mesh.spec.tls.secretName;
       const secret = mesh.spec.tls.generate ? await get(c, R.secret, mesh.spec.mesh.namespace, secretName) : undefined;
       const tls = secret
-        ? { certPem: Buffer.from((secret.data as Record<string, string>)['tls.crt']!, 'base64').toString(), keyPem: Buffer.from((secret.data as Record<string, string>)['tls.key']!, 'base64').toString() }
+        ? {
+            certPem: Buffer.from((secret.data as Record<string, string>)['tls.crt']!, 'base64').toString(),
+            keyPem: Buffer.from((secret.data as Record<string, string>)['tls.key']!, 'base64').toString(),
+          }
         : undefined;
       const objects = render(mesh, tls ? { tls } : {});
       for (const o of objects) {
@@ -92,7 +108,10 @@ describe('apply against a real kube-apiserver', () => {
         assert.equal(live.metadata.labels?.[MANAGED_BY], 'serverless-mesh');
         assert.equal(live.metadata.labels?.[SPEC_LABEL], mesh.metadata.name);
         const managers = (live.metadata.managedFields as { manager: string; operation: string }[]).filter((f) => f.operation === 'Apply');
-        assert.ok(managers.some((f) => f.manager === 'serverless-mesh'), `${o.kind} ${o.metadata.name}: not applied by field manager serverless-mesh`);
+        assert.ok(
+          managers.some((f) => f.manager === 'serverless-mesh'),
+          `${o.kind} ${o.metadata.name}: not applied by field manager serverless-mesh`,
+        );
       }
 
       // The stand-in operators write status (a new resourceVersion): let them finish before comparing.
@@ -100,7 +119,11 @@ describe('apply against a real kube-apiserver', () => {
         for (const info of [R.smcp, R.smmr, R.ks, R.ke, R.kk]) {
           for (const o of await list(c, info)) {
             const st = o.status as { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
-            if (st?.observedGeneration !== (o.metadata as { generation?: number }).generation || !st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')) return false;
+            if (
+              st?.observedGeneration !== (o.metadata as { generation?: number }).generation ||
+              !st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')
+            )
+              return false;
           }
         }
         return true;
@@ -125,7 +148,10 @@ describe('apply against a real kube-apiserver', () => {
     const res = await runCli(['diff', '-f', specFile(mesh)]);
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stdout, /^--- \/dev\/null\n\+\+\+ applied\/v1\/Namespace\/dt-bravo-1\n@@ /m);
-    assert.match(res.stdout, /\+\+\+ applied\/security\.istio\.io\/v1beta1\/AuthorizationPolicy\/knative-serving\/allow-dt-bravo-to-activator/);
+    assert.match(
+      res.stdout,
+      /\+\+\+ applied\/security\.istio\.io\/v1beta1\/AuthorizationPolicy\/knative-serving\/allow-dt-bravo-to-activator/,
+    );
     assert.doesNotMatch(res.stdout, /BEGIN (RSA )?PRIVATE KEY|tls\.key: [A-Za-z0-9+/]{20}/);
     // Nothing was written.
     assert.equal(await get(c, R.namespace, undefined, 'dt-bravo-1'), undefined);
@@ -139,13 +165,28 @@ describe('apply against a real kube-apiserver', () => {
     assert.equal((await runCli(['apply', '-f', specFile(two)])).code, 0);
     // Same kind, same name pattern, but not ours (no labels / only one of them).
     const lookalikes: KubeObject[] = [
-      { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-pt-charlie-to-activator', namespace: 'knative-serving' }, spec: {} },
-      { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-from-knative-and-istio-copy', namespace: 'pt-bravo-1', labels: { [SPEC_LABEL]: 'prunespec' } }, spec: {} },
+      {
+        apiVersion: 'security.istio.io/v1beta1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'allow-pt-charlie-to-activator', namespace: 'knative-serving' },
+        spec: {},
+      },
+      {
+        apiVersion: 'security.istio.io/v1beta1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'allow-from-knative-and-istio-copy', namespace: 'pt-bravo-1', labels: { [SPEC_LABEL]: 'prunespec' } },
+        spec: {},
+      },
     ];
     for (const l of lookalikes) await c.request('POST', resourcePath(R.ap, l.metadata.namespace), { body: l });
 
     const dummy = { tls: TEST_TLS };
-    const apsOf = (m: ServerlessMesh) => new Set(render(m, dummy).filter((o) => o.kind === 'AuthorizationPolicy').map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    const apsOf = (m: ServerlessMesh) =>
+      new Set(
+        render(m, dummy)
+          .filter((o) => o.kind === 'AuthorizationPolicy')
+          .map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+      );
     const one = tenantsSpec('prunespec', [two.spec.tenants[0]!]);
     const expectedGone = [...apsOf(two)].filter((k) => !apsOf(one).has(k));
     assert.ok(expectedGone.length > 5);
@@ -170,7 +211,9 @@ describe('apply against a real kube-apiserver', () => {
     assert.ok(ns && !ns.metadata.labels?.[MANAGED_BY] && !ns.metadata.labels?.[SPEC_LABEL]);
     // The labels and annotations diff showed as removed are exactly those apply removed.
     const keysOf = (o: KubeObject) => Object.keys({ ...o.metadata.labels, ...o.metadata.annotations });
-    const actuallyRemoved = keysOf(nsBefore).filter((k) => !keysOf(ns).includes(k)).sort();
+    const actuallyRemoved = keysOf(nsBefore)
+      .filter((k) => !keysOf(ns).includes(k))
+      .sort();
     assert.ok(actuallyRemoved.includes('serverlessmesh.dev/tenant'), actuallyRemoved.join(', '));
     assert.deepEqual([...new Set(removedLabels.filter((k) => keysOf(nsBefore).includes(k)))].sort(), actuallyRemoved, nsDiff);
     assert.ok((await get(c, R.namespace, undefined, 'pt-alpha-1'))?.metadata.labels?.[MANAGED_BY]);
@@ -184,9 +227,13 @@ describe('apply against a real kube-apiserver', () => {
     const before = await list(c, R.smcp);
     const res = await runCli(['apply', '-f', specFile(moved)]);
     assert.equal(res.code, 2, res.stderr);
-    assert.match(res.stderr, /refusing to move OpenShift Serverless from ServiceMeshControlPlane istio-system\/basic to other-mesh\/basic: changing the mesh it is part of is not supported/);
+    assert.match(
+      res.stderr,
+      /refusing to move OpenShift Serverless from ServiceMeshControlPlane istio-system\/basic to other-mesh\/basic: changing the mesh it is part of is not supported/,
+    );
     // generation, not resourceVersion: the stand-in operators keep writing status.
-    const shape = (l: KubeObject[]) => l.map((o) => `${o.metadata.namespace}/${o.metadata.name}@${(o.metadata as { generation?: number }).generation}`).sort();
+    const shape = (l: KubeObject[]) =>
+      l.map((o) => `${o.metadata.namespace}/${o.metadata.name}@${(o.metadata as { generation?: number }).generation}`).sort();
     assert.deepEqual(shape(await list(c, R.smcp)), shape(before));
     assert.equal(await get(c, R.namespace, undefined, 'other-mesh'), undefined, 'nothing written: not even the new namespace');
   });
@@ -199,13 +246,21 @@ describe('apply against a real kube-apiserver', () => {
     await c.request('PATCH', resourcePath(R.ap, 'cf-alpha-1', 'allow-wait-for-drain'), {
       contentType: 'application/apply-patch+yaml',
       query: { fieldManager: 'someone-else', force: true },
-      body: { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-wait-for-drain', namespace: 'cf-alpha-1' }, spec: { action: 'DENY' } },
+      body: {
+        apiVersion: 'security.istio.io/v1beta1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'allow-wait-for-drain', namespace: 'cf-alpha-1' },
+        spec: { action: 'DENY' },
+      },
     });
     const res = await runCli(['apply', '-f', path]);
     assert.equal(res.code, 3, res.stderr);
     // The failure summary is printed once (not again as the final error line).
     assert.equal(res.stderr.match(/allow-wait-for-drain: conflict \(409\)/g)?.length, 1, res.stderr);
-    assert.match(res.stderr, /AuthorizationPolicy\/cf-alpha-1\/allow-wait-for-drain: conflict \(409\): \.spec\.action owned by "someone-else"; re-run with --force-conflicts/);
+    assert.match(
+      res.stderr,
+      /AuthorizationPolicy\/cf-alpha-1\/allow-wait-for-drain: conflict \(409\): \.spec\.action owned by "someone-else"; re-run with --force-conflicts/,
+    );
     assert.match(res.stderr, /1 failed/);
     const forced = await runCli(['apply', '-f', path, '--force-conflicts']);
     assert.equal(forced.code, 0, forced.stderr);
@@ -216,17 +271,31 @@ describe('apply against a real kube-apiserver', () => {
   it('403: names the verb and resource the user lacks; summary says nothing was applied', async () => {
     // The limited user may read everything but write nothing.
     await c.request('PATCH', '/apis/rbac.authorization.k8s.io/v1/clusterroles/sm-test-read', {
-      contentType: 'application/apply-patch+yaml', query: { fieldManager: 'test', force: true },
-      body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'sm-test-read' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }] },
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'test', force: true },
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'sm-test-read' },
+        rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }],
+      },
     });
     await c.request('PATCH', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/sm-test-read', {
-      contentType: 'application/apply-patch+yaml', query: { fieldManager: 'test', force: true },
-      body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'sm-test-read' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sm-test-read' }, subjects: [{ kind: 'User', name: 'limited', apiGroup: 'rbac.authorization.k8s.io' }] },
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'test', force: true },
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'sm-test-read' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sm-test-read' },
+        subjects: [{ kind: 'User', name: 'limited', apiGroup: 'rbac.authorization.k8s.io' }],
+      },
     });
     const mesh = tenantsSpec('forbiddenspec', [{ name: 'fb-alpha', namespaces: ['fb-alpha-1'] }]);
     const limited = process.env.SERVERLESS_MESH_TEST_KUBECONFIG_LIMITED!;
     let res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]);
-    for (let i = 0; i < 20 && /cannot (list|get)/.test(res.stderr); i++) res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]); // RBAC cache
+    for (let i = 0; i < 20 && /cannot (list|get)/.test(res.stderr); i++)
+      res = await runCli(['apply', '-f', specFile(mesh), '--kubeconfig', limited]); // RBAC cache
     assert.equal(res.code, 3, res.stderr);
     assert.match(res.stderr, /Namespace\/fb-alpha-1: forbidden \(403\): missing permission to patch namespaces/);
     assert.match(res.stderr, /0 applied, \d+ unchanged, 0 pruned, 0 namespaces released, \d+ failed, \d+ not applied/);
@@ -250,7 +319,10 @@ describe('apply against a real kube-apiserver', () => {
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /Wait for KnativeServing Ready before AuthorizationPolicies: Ready after/);
     // Not a silent wait: stderr (not a terminal here) said what it waits for and why, before waiting.
-    assert.match(res.stderr, /Wait for KnativeServing Ready before AuthorizationPolicies: KnativeServing\/knative-serving\/knative-serving must be Ready first: a deny-all policy before the sidecars know the allow rules cuts the activator off the autoscaler \(waits up to 600 s; --wait=DURATION sets the limit\)/);
+    assert.match(
+      res.stderr,
+      /Wait for KnativeServing Ready before AuthorizationPolicies: KnativeServing\/knative-serving\/knative-serving must be Ready first: a deny-all policy before the sidecars know the allow rules cuts the activator off the autoscaler \(waits up to 600 s; --wait=DURATION sets the limit\)/,
+    );
     assert.ok((await list(c, R.ap, `${SPEC_LABEL}=readyspec`)).length > 5);
   });
 
@@ -260,14 +332,22 @@ describe('apply against a real kube-apiserver', () => {
     const res = await runCli(['apply', '-f', specFile(mesh), '--wait=2s']);
     assert.equal(res.code, 3, res.stderr);
     assert.equal(res.stderr.match(/timed out after 2 s waiting for Ready/g)?.length, 1, `the failure is printed once:\n${res.stderr}`);
-    assert.match(res.stderr, /timed out after 2 s waiting for Ready: ServiceMeshControlPlane\/istio-system\/basic: Ready=False \(Installing: test says not yet\)/);
+    assert.match(
+      res.stderr,
+      /timed out after 2 s waiting for Ready: ServiceMeshControlPlane\/istio-system\/basic: Ready=False \(Installing: test says not yet\)/,
+    );
     assert.match(res.stderr, /\d+ not applied/);
     await markReady(c, R.smcp, 'istio-system', 'basic', true);
   });
 
   it('delete -f removes every labelled object of the spec and releases its namespaces', async () => {
     const mesh = tenantsSpec('readyspec', [{ name: 'rd-alpha', namespaces: ['rd-alpha-1'] }]);
-    const lookalike: KubeObject = { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'not-ours', namespace: 'rd-alpha-1' }, spec: {} };
+    const lookalike: KubeObject = {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'not-ours', namespace: 'rd-alpha-1' },
+      spec: {},
+    };
     await c.request('POST', resourcePath(R.ap, 'rd-alpha-1'), { body: lookalike });
     const res = await runCli(['delete', '-f', specFile(mesh)]);
     assert.equal(res.code, 0, res.stderr);
@@ -295,7 +375,10 @@ describe('apply against a real kube-apiserver', () => {
     const token = /token: (\S+)/.exec(text)![1]!;
     const d = mkdtempSync(join(tmpdir(), 'sm-kc-'));
     writeFileSync(join(d, 'token'), `${token}\n`, { mode: 0o600 });
-    writeFileSync(join(d, 'plugin.mjs'), `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));`);
+    writeFileSync(
+      join(d, 'plugin.mjs'),
+      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));`,
+    );
     const variants = {
       tokenFile: '      tokenFile: token',
       exec: `      exec:\n        apiVersion: client.authentication.k8s.io/v1beta1\n        command: ${process.execPath}\n        args: [${join(d, 'plugin.mjs')}]`,
@@ -320,12 +403,18 @@ describe('apply against a real kube-apiserver', () => {
     const bad = await runCli(['diff', '-f', 'examples/ossm2-basic.yaml', '--context', 'nope']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^--context nope: no such context \(have: test-env\)$/m);
-    const none = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml'], { KUBECONFIG: '', HOME: mkdtempSync(join(tmpdir(), 'sm-home-')) });
+    const none = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml'], {
+      KUBECONFIG: '',
+      HOME: mkdtempSync(join(tmpdir(), 'sm-home-')),
+    });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^no kubeconfig: pass --kubeconfig, set \$KUBECONFIG, or create ~\/\.kube\/config$/m);
     // A port nobody listens on.
     const dead = join(mkdtempSync(join(tmpdir(), 'sm-kc-')), 'kubeconfig');
-    writeFileSync(dead, readFileSync(process.env.KUBECONFIG!, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'));
+    writeFileSync(
+      dead,
+      readFileSync(process.env.KUBECONFIG!, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'),
+    );
     const t0 = Date.now();
     const unreachable = await runCli(['apply', '-f', 'examples/ossm2-basic.yaml', '--kubeconfig', dead]);
     assert.equal(unreachable.code, 3);

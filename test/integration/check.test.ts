@@ -36,12 +36,22 @@ const NS = ['chk-apps', 'chk-data'];
 const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 /** Objects with findings whose rules read only these objects (no dependence on other tests' cluster state). */
 const SEEDED: KubeObject[] = [
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-ingressgateway', namespace: 'chk-apps' }, spec: { type: 'LoadBalancer', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'istio-ingressgateway', namespace: 'chk-apps' },
+    spec: { type: 'LoadBalancer', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] },
+  },
   {
     apiVersion: 'serving.knative.dev/v1',
     kind: 'Service',
     metadata: { name: 'hello', namespace: 'chk-apps' },
-    spec: { template: { metadata: { annotations: { 'sidecar.istio.io/inject': 'true' } }, spec: { containers: [{ image: 'example.com/hello' }] } } },
+    spec: {
+      template: {
+        metadata: { annotations: { 'sidecar.istio.io/inject': 'true' } },
+        spec: { containers: [{ image: 'example.com/hello' }] },
+      },
+    },
   },
   {
     apiVersion: 'security.istio.io/v1beta1',
@@ -55,10 +65,22 @@ const SEEDED: KubeObject[] = [
     metadata: { name: 'shop.example.com', namespace: 'chk-apps' },
     spec: { ref: { name: 'hello', kind: 'Service', apiVersion: 'serving.knative.dev/v1' }, tls: { secretName: 'shop-tls' } },
   },
-  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shop-tls', namespace: 'chk-apps' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from('top-secret-crt').toString('base64'), 'tls.key': Buffer.from('top-secret-key').toString('base64') } },
+  {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'shop-tls', namespace: 'chk-apps' },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from('top-secret-crt').toString('base64'), 'tls.key': Buffer.from('top-secret-key').toString('base64') },
+  },
 ];
 const SECRETS = 1200; // more than two pages of 500
-const secret = (i: number): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s-${i}`, namespace: 'chk-data' }, type: 'Opaque', data: { password: Buffer.from(`top-secret-${i}`).toString('base64') } });
+const secret = (i: number): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: `s-${i}`, namespace: 'chk-data' },
+  type: 'Opaque',
+  data: { password: Buffer.from(`top-secret-${i}`).toString('base64') },
+});
 
 const key = (f: Finding) => `${f.code} ${f.resource.kind} ${f.resource.namespace ?? ''}/${f.resource.name}`;
 const LOCAL = ['SM1002', 'SM2007', 'SM3004', 'SM4004'];
@@ -75,7 +97,8 @@ describe('check --cluster against a real kube-apiserver', () => {
     const apply = async (o: KubeObject) => serverSideApply(client, (await discovery.resolve(o.apiVersion, o.kind))!, o, { force: true });
     for (const n of NS) await apply(ns(n));
     for (const o of SEEDED) await apply(o);
-    for (let i = 0; i < SECRETS; i += 50) await Promise.all(Array.from({ length: Math.min(50, SECRETS - i) }, (_, j) => apply(secret(i + j))));
+    for (let i = 0; i < SECRETS; i += 50)
+      await Promise.all(Array.from({ length: Math.min(50, SECRETS - i) }, (_, j) => apply(secret(i + j))));
     client.calls.length = 0;
   });
 
@@ -96,13 +119,20 @@ describe('check --cluster against a real kube-apiserver', () => {
       assert.equal(c.accept, METADATA_ACCEPT);
       const answer = c.answer as { kind: string; items: Array<Record<string, unknown>> };
       assert.equal(answer.kind, 'PartialObjectMetadataList');
-      for (const it of answer.items) assert.deepEqual(Object.keys(it).filter((k) => k !== 'metadata' && k !== 'apiVersion' && k !== 'kind'), []);
+      for (const it of answer.items)
+        assert.deepEqual(
+          Object.keys(it).filter((k) => k !== 'metadata' && k !== 'apiVersion' && k !== 'kind'),
+          [],
+        );
     }
     const secrets = objects.filter((o) => o.kind === 'Secret');
     assert.equal(secrets.filter((o) => o.metadata.namespace === 'chk-data').length, SECRETS);
     for (const s of secrets) assert.deepEqual(Object.keys(s).sort(), ['apiVersion', 'kind', 'metadata']);
     assert.ok(!JSON.stringify(objects).includes(Buffer.from('top-secret-').toString('base64').slice(0, 12)));
-    assert.ok(!JSON.stringify(client.calls.map((c) => c.answer)).includes(Buffer.from('top-secret-').toString('base64').slice(0, 12)), 'an answer carried Secret data');
+    assert.ok(
+      !JSON.stringify(client.calls.map((c) => c.answer)).includes(Buffer.from('top-secret-').toString('base64').slice(0, 12)),
+      'an answer carried Secret data',
+    );
     // Other requests never carried the metadata Accept header; no Secret was read by name.
     assert.ok(!client.calls.some((c) => /\/secrets\/[^/]+$/.test(c.path)));
   });
@@ -119,20 +149,38 @@ describe('check --cluster against a real kube-apiserver', () => {
     const seededSet = new ManifestSet();
     seededSet.add('seeded.yaml', SEEDED.map((o) => yaml.dump(o)).join('---\n'));
     const fromFiles = runRules(RULES, buildContext(seededSet.objects), { only: LOCAL }).map(key).sort();
-    assert.deepEqual(fromFiles, ['SM1002 Service chk-apps/istio-ingressgateway', 'SM2007 Secret chk-apps/shop-tls', 'SM3004 Service chk-apps/hello', 'SM4004 AuthorizationPolicy chk-apps/exact-host']);
+    assert.deepEqual(fromFiles, [
+      'SM1002 Service chk-apps/istio-ingressgateway',
+      'SM2007 Secret chk-apps/shop-tls',
+      'SM3004 Service chk-apps/hello',
+      'SM4004 AuthorizationPolicy chk-apps/exact-host',
+    ]);
     for (const k of fromFiles) assert.ok(live.includes(k), `${k} missing live`);
   });
 
   it('CLI: --cluster reports them (exit 1); --cluster -m simulates applying a fix', async () => {
     const r = await runCli(['--kubeconfig', kubeconfig, 'check', '--cluster', '--rule', LOCAL.join(','), '-o', 'json']);
     assert.equal(r.code, 1, r.stderr);
-    const codes = (out: string) => (JSON.parse(out) as { findings: Finding[] }).findings.filter((f) => f.resource.namespace === 'chk-apps').map(key).sort();
-    assert.deepEqual(codes(r.stdout), ['SM1002 Service chk-apps/istio-ingressgateway', 'SM2007 Secret chk-apps/shop-tls', 'SM3004 Service chk-apps/hello', 'SM4004 AuthorizationPolicy chk-apps/exact-host']);
+    const codes = (out: string) =>
+      (JSON.parse(out) as { findings: Finding[] }).findings
+        .filter((f) => f.resource.namespace === 'chk-apps')
+        .map(key)
+        .sort();
+    assert.deepEqual(codes(r.stdout), [
+      'SM1002 Service chk-apps/istio-ingressgateway',
+      'SM2007 Secret chk-apps/shop-tls',
+      'SM3004 Service chk-apps/hello',
+      'SM4004 AuthorizationPolicy chk-apps/exact-host',
+    ]);
     assert.ok(!r.stdout.includes(Buffer.from('top-secret-').toString('base64').slice(0, 12)));
     const dir = mkdtempSync(join(tmpdir(), 'sm-check-live-'));
     const fix = join(dir, 'fix.yaml');
     writeFileSync(fix, yaml.dump({ ...SEEDED[0], spec: { type: 'ClusterIP', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] } }));
     const sim = await runCli(['--kubeconfig', kubeconfig, 'check', '--cluster', '-m', fix, '--rule', LOCAL.join(','), '-o', 'json']);
-    assert.deepEqual(codes(sim.stdout), ['SM2007 Secret chk-apps/shop-tls', 'SM3004 Service chk-apps/hello', 'SM4004 AuthorizationPolicy chk-apps/exact-host']);
+    assert.deepEqual(codes(sim.stdout), [
+      'SM2007 Secret chk-apps/shop-tls',
+      'SM3004 Service chk-apps/hello',
+      'SM4004 AuthorizationPolicy chk-apps/exact-host',
+    ]);
   });
 });

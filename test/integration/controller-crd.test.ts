@@ -15,13 +15,16 @@ import { installCrd } from './controller-helpers.ts';
 import { Discovery } from '../../src/cluster/discovery.ts';
 import { emittedKinds, pluralOf } from '../../src/controller/manifests.ts';
 
-const kubectl = (args: string[], input?: string) => spawnSync('kubectl', ['--kubeconfig', requireCluster(), ...args], { encoding: 'utf8', input });
+const kubectl = (args: string[], input?: string) =>
+  spawnSync('kubectl', ['--kubeconfig', requireCluster(), ...args], { encoding: 'utf8', input });
 
 test('ServerlessMesh CRD: examples apply as CRs with kubectl, defaults filled, same spec as the file', async () => {
   const c = adminClient();
   try {
     await installCrd(c);
-    const examples = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
+    const examples = readdirSync(join(ROOT, 'examples'))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
     assert.ok(examples.length >= 5);
     for (const f of examples) {
       const file = join(ROOT, 'examples', f);
@@ -41,7 +44,10 @@ test('ServerlessMesh CRD: examples apply as CRs with kubectl, defaults filled, s
       assert.equal(kubectl(['delete', '-f', file]).status, 0);
     }
     // The apiserver enforces the schema: a flavour outside the enum is refused.
-    const bad = kubectl(['apply', '-f', '-'], 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: bad}\nspec: {mesh: {flavor: linkerd}}\n');
+    const bad = kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: bad}\nspec: {mesh: {flavor: linkerd}}\n',
+    );
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /spec\.mesh\.flavor/);
     // Printer columns.
@@ -67,7 +73,9 @@ test('controller manifests: the ClusterRole names resources as this apiserver se
       checked++;
     }
     assert.ok(checked >= 15, `${checked} kinds checked`);
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'controller', 'manifests', '--namespace', 'default'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'controller', 'manifests', '--namespace', 'default'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], r.stdout);
     assert.equal(applied.status, 0, applied.stderr);

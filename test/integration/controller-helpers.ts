@@ -16,7 +16,10 @@ export async function installCrd(c: KubeClient): Promise<void> {
     query: { fieldManager: 'test', force: true },
   });
   await waitUntil('the ServerlessMesh CRD is established', async () => {
-    const o = await c.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`);
+    const o = await c.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
+      'GET',
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`,
+    );
     return !!o.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
   });
 }

@@ -27,7 +27,13 @@ function cr(tenants: { name: string; namespaces: string[] }[], extra: Record<str
     apiVersion: 'serverlessmesh.dev/v1alpha1',
     kind: 'ServerlessMesh',
     metadata: { name: NAME },
-    spec: { mesh: { flavor: 'ossm2' }, domain: 'apps.ctl.example.com', tls: { secretName: 'ctl-certs', generate: true }, tenants, ...extra },
+    spec: {
+      mesh: { flavor: 'ossm2' },
+      domain: 'apps.ctl.example.com',
+      tls: { secretName: 'ctl-certs', generate: true },
+      tenants,
+      ...extra,
+    },
   };
 }
 const TENANTS = [
@@ -43,7 +49,18 @@ interface Controller {
 }
 
 function startController(identity: string): Controller {
-  const run = cli(['controller', 'run', '--listen', '127.0.0.1:0', '--identity', identity, '--lease-namespace', 'default', '--resync', '20s']);
+  const run = cli([
+    'controller',
+    'run',
+    '--listen',
+    '127.0.0.1:0',
+    '--identity',
+    identity,
+    '--lease-namespace',
+    'default',
+    '--resync',
+    '20s',
+  ]);
   let err = '';
   const port = new Promise<number>((resolve, reject) => {
     run.child.stderr!.on('data', (d: Buffer) => {
@@ -75,17 +92,25 @@ async function condition(c: KubeClient, type: string): Promise<Cond | undefined>
 }
 
 async function applyCr(c: KubeClient, body: KubeObject): Promise<void> {
-  await c.request('PATCH', resourcePath(CR_RESOURCE, undefined, NAME), { body, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'test-user', force: true } });
+  await c.request('PATCH', resourcePath(CR_RESOURCE, undefined, NAME), {
+    body,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: 'test-user', force: true },
+  });
 }
 
 let logs: () => string = () => '';
 async function waitReady(c: KubeClient, what: string, timeoutMs = 90_000): Promise<void> {
   const o = await get(c, CR_RESOURCE, undefined, NAME);
   const gen = (o?.metadata as { generation?: number }).generation;
-  await waitUntil(`${what}: Ready=True for generation ${gen} (last: ${JSON.stringify(await condition(c, 'Ready'))})`, async () => {
-    const r = await condition(c, 'Ready');
-    return r?.status === 'True' && r.observedGeneration === gen;
-  }, timeoutMs).catch((e: Error) => {
+  await waitUntil(
+    `${what}: Ready=True for generation ${gen} (last: ${JSON.stringify(await condition(c, 'Ready'))})`,
+    async () => {
+      const r = await condition(c, 'Ready');
+      return r?.status === 'True' && r.observedGeneration === gen;
+    },
+    timeoutMs,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}; controller log: ${logs().split('\n').slice(-8).join(' | ')}`);
   });
 }
@@ -133,10 +158,18 @@ describe('controller run against a real kube-apiserver', () => {
       assert.ok(live, `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name} present`);
       assert.equal(live.metadata.labels?.[SPEC_LABEL], NAME);
     }
-    const st = (await get(c, CR_RESOURCE, undefined, NAME))!.status as { applied: number; pending: number; objects: number; conditions: Cond[] };
+    const st = (await get(c, CR_RESOURCE, undefined, NAME))!.status as {
+      applied: number;
+      pending: number;
+      objects: number;
+      conditions: Cond[];
+    };
     assert.equal(st.pending, 0);
     assert.equal(st.applied, st.objects);
-    assert.deepEqual(st.conditions.map((x) => `${x.type}=${x.status}`), ['Ready=True', 'Progressing=False', 'Degraded=False', 'Verified=True']);
+    assert.deepEqual(
+      st.conditions.map((x) => `${x.type}=${x.status}`),
+      ['Ready=True', 'Progressing=False', 'Degraded=False', 'Verified=True'],
+    );
     const fin = ((await get(c, CR_RESOURCE, undefined, NAME))!.metadata as { finalizers?: string[] }).finalizers;
     assert.deepEqual(fin, ['serverlessmesh.dev/cleanup']);
     const port = await a!.port;
@@ -148,8 +181,14 @@ describe('controller run against a real kube-apiserver', () => {
     assert.match(m, /serverless_mesh_workqueue_depth \d/);
     assert.match(m, /serverless_mesh_leader 1/);
     // Events on the CR.
-    const ev = await c.request<{ items: { reason: string; involvedObject: { name: string } }[] }>('GET', '/api/v1/namespaces/default/events');
-    assert.ok(ev.items.some((e) => e.involvedObject.name === NAME && e.reason === 'Reconciled'), 'a Reconciled event');
+    const ev = await c.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
+      'GET',
+      '/api/v1/namespaces/default/events',
+    );
+    assert.ok(
+      ev.items.some((e) => e.involvedObject.name === NAME && e.reason === 'Reconciled'),
+      'a Reconciled event',
+    );
   });
 
   it('a deleted owned AuthorizationPolicy is restored', async () => {
@@ -166,12 +205,17 @@ describe('controller run against a real kube-apiserver', () => {
 
   it('a hand-edited owned field is restored; a field we do not own stays', async () => {
     const aps = (await list(c, R.ap, `${SPEC_LABEL}=${NAME}`)).filter((x) => x.metadata.namespace === ALPHA[0]);
-    const ap = aps.find((x) => (x.spec as { action?: string }).action !== undefined || (x.spec as { rules?: unknown }).rules !== undefined) ?? aps[0]!;
+    const ap =
+      aps.find((x) => (x.spec as { action?: string }).action !== undefined || (x.spec as { rules?: unknown }).rules !== undefined) ??
+      aps[0]!;
     const before = structuredClone(ap.spec);
     await c.request('PATCH', resourcePath(R.ap, ap.metadata.namespace, ap.metadata.name), {
       contentType: 'application/merge-patch+json',
       query: { fieldManager: 'kubectl-edit' },
-      body: { metadata: { labels: { 'someone.example/extra': 'keep' } }, spec: { rules: [{ from: [{ source: { namespaces: ['*'] } }] }], action: 'ALLOW' } },
+      body: {
+        metadata: { labels: { 'someone.example/extra': 'keep' } },
+        spec: { rules: [{ from: [{ source: { namespaces: ['*'] } }] }], action: 'ALLOW' },
+      },
     });
     await waitUntil('the hand edit is undone', async () => {
       const o = await get(c, R.ap, ap.metadata.namespace, ap.metadata.name);
@@ -183,7 +227,12 @@ describe('controller run against a real kube-apiserver', () => {
   });
 
   it('removing a tenant prunes exactly its objects; an unlabelled look-alike is untouched', async () => {
-    const lookalike = { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name: 'lookalike', namespace: BRAVO[0]! }, spec: { action: 'ALLOW', rules: [{}] } };
+    const lookalike = {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'lookalike', namespace: BRAVO[0]! },
+      spec: { action: 'ALLOW', rules: [{}] },
+    };
     await c.request('POST', resourcePath(R.ap, BRAVO[0]), { body: lookalike });
     const beforeAll = await desired();
     await applyCr(c, cr([TENANTS[0]!]));
@@ -199,7 +248,8 @@ describe('controller run against a real kube-apiserver', () => {
         assert.equal(live.metadata.labels?.[MANAGED_BY], undefined);
       } else assert.equal(live, undefined, `${o.kind} ${o.metadata.namespace}/${o.metadata.name} pruned`);
     }
-    for (const o of after) assert.ok(await get(c, await infoOf(o), o.metadata.namespace, o.metadata.name), `${o.kind} ${o.metadata.name} kept`);
+    for (const o of after)
+      assert.ok(await get(c, await infoOf(o), o.metadata.namespace, o.metadata.name), `${o.kind} ${o.metadata.name} kept`);
     assert.ok(await get(c, R.ap, BRAVO[0], 'lookalike'), 'look-alike without our labels untouched');
   });
 
@@ -207,7 +257,13 @@ describe('controller run against a real kube-apiserver', () => {
     const owned = await list(c, R.ap, `${MANAGED_BY}=${FIELD_MANAGER},${SPEC_LABEL}=${NAME}`);
     const rvs = new Map(owned.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.metadata.resourceVersion as string]));
     // Valid for the CRD schema, refused by the loader's cross-field rules.
-    await applyCr(c, cr([{ name: 'alpha', namespaces: ALPHA }, { name: 'sys', namespaces: ['istio-system'] }]));
+    await applyCr(
+      c,
+      cr([
+        { name: 'alpha', namespaces: ALPHA },
+        { name: 'sys', namespaces: ['istio-system'] },
+      ]),
+    );
     await waitUntil('Degraded=True InvalidSpec', async () => (await condition(c, 'Degraded'))?.reason === 'InvalidSpec');
     const d = (await condition(c, 'Degraded'))!;
     assert.equal(d.status, 'True');
@@ -215,27 +271,41 @@ describe('controller run against a real kube-apiserver', () => {
     assert.equal((await condition(c, 'Ready'))!.status, 'False');
     await sleep(1000);
     const now = await list(c, R.ap, `${MANAGED_BY}=${FIELD_MANAGER},${SPEC_LABEL}=${NAME}`);
-    assert.deepEqual(new Map(now.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.metadata.resourceVersion as string])), rvs, 'no owned object written');
+    assert.deepEqual(
+      new Map(now.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.metadata.resourceVersion as string])),
+      rvs,
+      'no owned object written',
+    );
     await applyCr(c, cr([TENANTS[0]!]));
     await waitReady(c, 'after fixing the spec');
   });
 
   it('SIGKILL mid-reconcile: the restarted controller converges', async () => {
     await applyCr(c, cr(TENANTS));
-    await waitUntil('the controller started on the change', async () => (await list(c, R.namespace, `${SPEC_LABEL}=${NAME}`)).some((n) => n.metadata.name === BRAVO[0]) || /reconcile ctl/.test(a!.stderr()), 20_000);
+    await waitUntil(
+      'the controller started on the change',
+      async () =>
+        (await list(c, R.namespace, `${SPEC_LABEL}=${NAME}`)).some((n) => n.metadata.name === BRAVO[0]) ||
+        /reconcile ctl/.test(a!.stderr()),
+      20_000,
+    );
     a!.child.kill('SIGKILL');
     await a!.done;
     a = startController('replica-a'); // same identity: takes its own Lease back at once
     await a.port;
     await waitReady(c, 'after the restart', 120_000);
-    for (const o of await desired()) assert.ok(await get(c, await infoOf(o), o.metadata.namespace, o.metadata.name), `${o.kind} ${o.metadata.name}`);
+    for (const o of await desired())
+      assert.ok(await get(c, await infoOf(o), o.metadata.namespace, o.metadata.name), `${o.kind} ${o.metadata.name}`);
   });
 
   it('two controllers: one holds the Lease, the other stands by and writes nothing', async () => {
     b = startController('replica-b');
     const port = await b.port;
     await waitUntil('replica-b says it stands by', () => Promise.resolve(/standby/.test(b!.stderr())), 20_000);
-    const lease = await c.request<{ spec: { holderIdentity: string } }>('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/serverless-mesh-controller');
+    const lease = await c.request<{ spec: { holderIdentity: string } }>(
+      'GET',
+      '/apis/coordination.k8s.io/v1/namespaces/default/leases/serverless-mesh-controller',
+    );
     assert.equal(lease.spec.holderIdentity, 'replica-a');
     // A change happens; only the leader reconciles it.
     const aps = (await list(c, R.ap, `${SPEC_LABEL}=${NAME}`)).filter((x) => x.metadata.namespace === ALPHA[1]);

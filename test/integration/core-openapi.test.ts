@@ -59,7 +59,10 @@ describe('core kinds validate against the apiserver OpenAPI v2 schema', () => {
   });
   after(() => client?.close());
 
-  const cases = [...EXAMPLES.map((name) => [name, () => example(name)] as const), ...['ossm3', 'istio'].map((f) => [`${f}, networkPolicies: generate, Kafka`, () => variant(f)] as const)];
+  const cases = [
+    ...EXAMPLES.map((name) => [name, () => example(name)] as const),
+    ...['ossm3', 'istio'].map((f) => [`${f}, networkPolicies: generate, Kafka`, () => variant(f)] as const),
+  ];
   for (const [name, mesh] of cases) {
     it(name, () => {
       let checked = 0;
@@ -74,7 +77,8 @@ describe('core kinds validate against the apiserver OpenAPI v2 schema', () => {
       assert.ok(checked > 0);
       // Where render runs Knative's own gateway (ossm3, istio), its Deployment and RBAC were checked.
       const m = mesh();
-      if (m.spec.ingress === 'istio' && profileFor(m.spec.mesh.flavor).gateway.managedDeployment) for (const k of CORE_KINDS.slice(4)) assert.ok(kinds.has(k), `${name}: no ${k} checked`);
+      if (m.spec.ingress === 'istio' && profileFor(m.spec.mesh.flavor).gateway.managedDeployment)
+        for (const k of CORE_KINDS.slice(4)) assert.ok(kinds.has(k), `${name}: no ${k} checked`);
     });
   }
 

@@ -24,7 +24,10 @@ import * as testEnv from '../../scripts/test-env.mjs';
 function bigSpec(name: string, tenants: number): ServerlessMesh {
   const m = structuredClone(example('ossm2-tenants'));
   m.metadata.name = name;
-  m.spec.tenants = Array.from({ length: tenants }, (_, i) => ({ name: `${name}-t${i}`, namespaces: [`${name}-t${i}-a`, `${name}-t${i}-b`] }));
+  m.spec.tenants = Array.from({ length: tenants }, (_, i) => ({
+    name: `${name}-t${i}`,
+    namespaces: [`${name}-t${i}-a`, `${name}-t${i}-b`],
+  }));
   return m;
 }
 
@@ -97,20 +100,35 @@ describe('interrupted apply converges', () => {
   it('429 from a throttled apiserver is retried with backoff until the apply succeeds', async () => {
     // One mutating request at a time, no priority-and-fairness queueing: 32 in flight get real 429s.
     await testEnv.stopProcess(dir, 'kube-apiserver');
-    await testEnv.restartApiserver(dir, ['--enable-priority-and-fairness=false', '--max-mutating-requests-inflight=1', '--max-requests-inflight=400']);
+    await testEnv.restartApiserver(dir, [
+      '--enable-priority-and-fairness=false',
+      '--max-mutating-requests-inflight=1',
+      '--max-requests-inflight=400',
+    ]);
     try {
       // system:masters is exempt from the in-flight limit, so write as the second user (admin here).
       await c.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-        body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'limited-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'User', name: 'limited', apiGroup: 'rbac.authorization.k8s.io' }] },
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'limited-admin' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ kind: 'User', name: 'limited', apiGroup: 'rbac.authorization.k8s.io' }],
+        },
       });
       const mesh = bigSpec('throttled', 8);
-      const res = await runCli(['apply', '-f', specFile(mesh), '--concurrency', '32', '--kubeconfig', env.SERVERLESS_MESH_TEST_KUBECONFIG_LIMITED!], {});
+      const res = await runCli(
+        ['apply', '-f', specFile(mesh), '--concurrency', '32', '--kubeconfig', env.SERVERLESS_MESH_TEST_KUBECONFIG_LIMITED!],
+        {},
+      );
       assert.equal(res.code, 0, res.stderr);
       const expected = render(mesh, { tls: TEST_TLS }).filter((o) => o.kind === 'AuthorizationPolicy' || o.kind === 'Namespace').length;
       assert.equal(await count(c, 'throttled'), expected);
       const text = await metricsText(c);
       // The max-in-flight filter rejects before request metrics are recorded; 1.20 counts those as dropped.
-      const throttled = [...text.matchAll(/^(?:apiserver_dropped_requests_total\{[^}]*\}|apiserver_request_total\{[^}]*code="429"[^}]*\}) (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      const throttled = [
+        ...text.matchAll(/^(?:apiserver_dropped_requests_total\{[^}]*\}|apiserver_request_total\{[^}]*code="429"[^}]*\}) (\d+)/gm),
+      ].reduce((n, m) => n + Number(m[1]), 0);
       assert.ok(throttled > 0, 'the apiserver never answered 429: the test did not exercise the retry');
     } finally {
       await testEnv.stopProcess(dir, 'kube-apiserver');
@@ -126,22 +144,34 @@ describe('interrupted apply converges', () => {
           apiVersion: 'admissionregistration.k8s.io/v1',
           kind: 'ValidatingWebhookConfiguration',
           metadata: { name: 'sm-test-deny' },
-          webhooks: [{
-            name: 'deny.policies.sm-test.example.com',
-            clientConfig: { url: `https://127.0.0.1:${hook.port}/validate`, caBundle: Buffer.from(hook.caPem).toString('base64') },
-            rules: [{ apiGroups: ['security.istio.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['authorizationpolicies'] }],
-            objectSelector: { matchLabels: { [SPEC_LABEL]: 'hooked' } },
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'None',
-            failurePolicy: 'Fail',
-            timeoutSeconds: 5,
-          }],
+          webhooks: [
+            {
+              name: 'deny.policies.sm-test.example.com',
+              clientConfig: { url: `https://127.0.0.1:${hook.port}/validate`, caBundle: Buffer.from(hook.caPem).toString('base64') },
+              rules: [
+                {
+                  apiGroups: ['security.istio.io'],
+                  apiVersions: ['*'],
+                  operations: ['CREATE', 'UPDATE'],
+                  resources: ['authorizationpolicies'],
+                },
+              ],
+              objectSelector: { matchLabels: { [SPEC_LABEL]: 'hooked' } },
+              admissionReviewVersions: ['v1'],
+              sideEffects: 'None',
+              failurePolicy: 'Fail',
+              timeoutSeconds: 5,
+            },
+          ],
         },
       });
       const mesh = bigSpec('hooked', 1);
       const res = await runCli(['apply', '-f', specFile(mesh)], { KUBECONFIG: env.KUBECONFIG });
       assert.equal(res.code, 3, res.stderr);
-      assert.match(res.stderr, /AuthorizationPolicy\/[^:]+: denied by admission webhook: admission webhook "deny\.policies\.sm-test\.example\.com" denied the request: policies need a change ticket/);
+      assert.match(
+        res.stderr,
+        /AuthorizationPolicy\/[^:]+: denied by admission webhook: admission webhook "deny\.policies\.sm-test\.example\.com" denied the request: policies need a change ticket/,
+      );
       assert.match(res.stderr, /0 pruned, 0 namespaces released, [1-9]\d* failed/);
     } finally {
       await c.request('DELETE', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/sm-test-deny').catch(() => {});
@@ -152,12 +182,17 @@ describe('interrupted apply converges', () => {
   it('a CRD the spec needs is missing: exit 3 naming the operator to install', async () => {
     await c.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/knativekafkas.operator.serverless.openshift.io');
     await waitUntil('KnativeKafka gone from discovery', async () => {
-      const r = await c.request<{ resources: { kind: string }[] }>('GET', '/apis/operator.serverless.openshift.io/v1alpha1').catch(() => ({ resources: [] }));
+      const r = await c
+        .request<{ resources: { kind: string }[] }>('GET', '/apis/operator.serverless.openshift.io/v1alpha1')
+        .catch(() => ({ resources: [] }));
       return !r.resources.some((x) => x.kind === 'KnativeKafka');
     });
     const res = await runCli(['apply', '-f', 'examples/ossm2-kafka.yaml'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(res.code, 3, res.stderr);
-    assert.match(res.stderr, /KnativeKafka \(operator\.serverless\.openshift\.io\/v1alpha1\) is not served by this cluster: install the OpenShift Serverless operator/);
+    assert.match(
+      res.stderr,
+      /KnativeKafka \(operator\.serverless\.openshift\.io\/v1alpha1\) is not served by this cluster: install the OpenShift Serverless operator/,
+    );
     // Checked before anything is written: no phase ran.
     assert.doesNotMatch(res.stderr, /Namespaces \(\d+\)/);
   });
@@ -194,7 +229,13 @@ async function startDenyWebhook(): Promise<{ server: Server; port: number; caPem
     req.on('end', () => {
       const review = JSON.parse(body) as { request: { uid: string } };
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: false, status: { code: 403, message: 'policies need a change ticket' } } }));
+      res.end(
+        JSON.stringify({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          response: { uid: review.request.uid, allowed: false, status: { code: 403, message: 'policies need a change ticket' } },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -66,7 +66,11 @@ export async function markReady(c: KubeClient, info: ResourceInfo, ns: string | 
         // SMCP v2 status requires readiness (what the Maistra operator reports per component).
         ...(info.kind === 'ServiceMeshControlPlane' ? { readiness: { components: { ready: ['istiod'] } } } : {}),
         // No empty strings: Kubernetes 1.20 turns "" into null and then rejects it.
-        conditions: [ready ? { type: 'Ready', status: 'True' } : { type: 'Ready', status: 'False', reason: 'Installing', message: 'test says not yet' }],
+        conditions: [
+          ready
+            ? { type: 'Ready', status: 'True' }
+            : { type: 'Ready', status: 'False', reason: 'Installing', message: 'test says not yet' },
+        ],
       },
     },
   });

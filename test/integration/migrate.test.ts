@@ -44,14 +44,33 @@ function ossm2Spec(name: string): ServerlessMesh {
 /** What the Serverless operator and its route controller leave on an OSSM 2 cluster besides our objects. */
 async function operatorLeftovers(c: KubeClient): Promise<void> {
   for (const name of ['webhook', 'net-istio-webhook']) {
-    await create(c, X.np, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'knative-serving' }, spec: { podSelector: { matchLabels: { app: name } }, ingress: [{}] } });
+    await create(c, X.np, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, namespace: 'knative-serving' },
+      spec: { podSelector: { matchLabels: { app: name } }, ingress: [{}] },
+    });
   }
-  await create(c, X.np, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'users-own', namespace: 'knative-serving' }, spec: { podSelector: {} } });
+  await create(c, X.np, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'users-own', namespace: 'knative-serving' },
+    spec: { podSelector: {} },
+  });
   const route = (name: string, to: string): KubeObject => ({
     apiVersion: 'route.openshift.io/v1',
     kind: 'Route',
-    metadata: { name, namespace: 'istio-system', labels: { 'serving.knative.openshift.io/ingressName': 'hello', 'serving.knative.openshift.io/ingressNamespace': 'team-alpha-1' } },
-    spec: { host: `${name}.apps.openshift.example.com`, to: { kind: 'Service', name: to, weight: 100 }, port: { targetPort: 'https' }, tls: { termination: 'passthrough' } },
+    metadata: {
+      name,
+      namespace: 'istio-system',
+      labels: { 'serving.knative.openshift.io/ingressName': 'hello', 'serving.knative.openshift.io/ingressNamespace': 'team-alpha-1' },
+    },
+    spec: {
+      host: `${name}.apps.openshift.example.com`,
+      to: { kind: 'Service', name: to, weight: 100 },
+      port: { targetPort: 'https' },
+      tls: { termination: 'passthrough' },
+    },
   });
   await create(c, X.route, route('route-knative', 'istio-ingressgateway'));
   await create(c, X.route, route('route-other', 'my-router'));
@@ -60,12 +79,16 @@ async function operatorLeftovers(c: KubeClient): Promise<void> {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name, namespace: 'knative-serving' },
-      spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: 'example.com/knative/' + name }] } } },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: 'example.com/knative/' + name }] } },
+      },
     });
   }
 }
 
-const tlsCrt = async (c: KubeClient, ns: string) => ((await get(c, R.secret, ns, 'wildcard-certs'))?.data as Record<string, string> | undefined)?.['tls.crt'];
+const tlsCrt = async (c: KubeClient, ns: string) =>
+  ((await get(c, R.secret, ns, 'wildcard-certs'))?.data as Record<string, string> | undefined)?.['tls.crt'];
 
 /** The ossm3 end state, and what migrate must not have touched. */
 async function assertMigrated(c: KubeClient, name: string, oldCrt: string | undefined, handMade = false): Promise<void> {
@@ -79,7 +102,8 @@ async function assertMigrated(c: KubeClient, name: string, oldCrt: string | unde
   assert.equal(await tlsCrt(c, 'knative-serving-ingress'), oldCrt, 'the old certificate copied, not a new one');
   // Both Gateways select the new gateway pods and no longer the OSSM 2 ones. (Taken over with --force-conflicts
   // from another manager, a selector keeps that manager's `knative: ingressgateway`: server-side apply merges maps.)
-  const newPods = ((await get(c, X.deploy, 'knative-serving-ingress', 'knative-istio-ingressgateway'))?.spec as any).template.metadata.labels;
+  const newPods = ((await get(c, X.deploy, 'knative-serving-ingress', 'knative-istio-ingressgateway'))?.spec as any).template.metadata
+    .labels;
   const oldPods = { app: 'istio-ingressgateway', istio: 'ingressgateway', knative: 'ingressgateway' };
   const selects = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
   for (const name of ['knative-ingress-gateway', 'knative-local-gateway']) {
@@ -88,13 +112,17 @@ async function assertMigrated(c: KubeClient, name: string, oldCrt: string | unde
     if (!handMade) assert.equal(Object.keys(sel).length, 1, `${name}: exactly the ossm3 selector`);
   }
   const ks = await get(c, R.ks, 'knative-serving', 'knative-serving');
-  assert.equal((ks?.spec as any).config.istio['gateway.knative-serving.knative-ingress-gateway'], 'knative-istio-ingressgateway.knative-serving-ingress.svc.cluster.local');
+  assert.equal(
+    (ks?.spec as any).config.istio['gateway.knative-serving.knative-ingress-gateway'],
+    'knative-istio-ingressgateway.knative-serving-ingress.svc.cluster.local',
+  );
   assert.equal(ks?.metadata.annotations?.['serverless.openshift.io/disable-istio-net-policies-generation'], 'true');
   assert.ok(await get(c, X.ap1, 'knative-serving-ingress', 'allow-traffic-to-ingress-gateway'));
   const tenantAp = await get(c, X.ap1, 'team-alpha-1', 'allow-from-knative-and-istio');
   assert.ok(!JSON.stringify(tenantAp?.spec).includes('istio-system'), 'OSSM 3 tenant policy (§6.7)');
   // Rolled: the injected Knative workloads, not the controller.
-  const ann = async (n: string) => ((await get(c, X.deploy, 'knative-serving', n))?.spec as any).template.metadata.annotations?.['serverlessmesh.dev/rolled-for-mesh'];
+  const ann = async (n: string) =>
+    ((await get(c, X.deploy, 'knative-serving', n))?.spec as any).template.metadata.annotations?.['serverlessmesh.dev/rolled-for-mesh'];
   assert.equal(await ann('activator'), 'ossm3/default');
   assert.equal(await ann('autoscaler'), 'ossm3/default');
   assert.equal(await ann('controller'), undefined);
@@ -103,7 +131,8 @@ async function assertMigrated(c: KubeClient, name: string, oldCrt: string | unde
   assert.ok(await get(c, X.route, 'istio-system', 'route-other'));
   // Member roll gone; operator leftovers gone; the user's own policy kept.
   assert.deepEqual(await list(c, R.smmr), []);
-  for (const n of ['webhook', 'net-istio-webhook', 'allow-from-openshift-monitoring-ns']) assert.equal(await get(c, X.np, 'knative-serving', n), undefined, n);
+  for (const n of ['webhook', 'net-istio-webhook', 'allow-from-openshift-monitoring-ns'])
+    assert.equal(await get(c, X.np, 'knative-serving', n), undefined, n);
   assert.ok(await get(c, X.np, 'knative-serving', 'users-own'));
   // The control plane keeps running, released from our labels; what only it used is gone.
   const smcp = await get(c, R.smcp, 'istio-system', 'basic');
@@ -209,7 +238,12 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
   it('a failing step stops the run with one line saying how to resume; the fixed re-run converges', async () => {
     // Someone else takes over the Gateway's selector: step 3 meets a field conflict.
     await c.request('PATCH', resourcePath(X.gw1, 'knative-serving', 'knative-ingress-gateway'), {
-      body: { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'knative-ingress-gateway', namespace: 'knative-serving' }, spec: { selector: { 'knative-ingress-gateway': 'someone-else' } } },
+      body: {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'knative-ingress-gateway', namespace: 'knative-serving' },
+        spec: { selector: { 'knative-ingress-gateway': 'someone-else' } },
+      },
       contentType: 'application/apply-patch+yaml',
       query: { fieldManager: 'someone-else', force: true },
     });
@@ -217,7 +251,10 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     assert.equal(res.code, 3, res.stderr); // a cluster-side failure (409 conflict)
     assert.match(res.stderr, /\[2\/10\] [^\n]*: already done\n\[3\/10\] [^\n]*: failed\n/);
     const last = res.stderr.trim().split('\n').at(-1)!;
-    assert.match(last, /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-ingress-gateway: conflict \(409\): .*someone-else.*re-run the same command to resume/);
+    assert.match(
+      last,
+      /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-ingress-gateway: conflict \(409\): .*someone-else.*re-run the same command to resume/,
+    );
     assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
     assert.ok(await get(c, R.smcp, 'istio-system', 'basic'));
 
@@ -252,7 +289,10 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     assert.ok(await get(c, R.istio, undefined, 'default'));
     const again = await runCli(['migrate', '--cluster', '--apply', '--delete-control-plane'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /^migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n$/);
+    assert.match(
+      again.stderr,
+      /^migrate: no OSSM 2 control plane or member roll left and an OSSM 3 Istio control plane present: nothing to migrate\n$/,
+    );
   });
 
   it('an installation made by hand (no labels of ours): conflicts stop the run, --force-conflicts converges, the rest is left alone', async () => {
@@ -272,7 +312,10 @@ describe('migrate --cluster --apply from OSSM 2 to OSSM 3', () => {
     const args = ['migrate', '--cluster', '--apply', '--domain', 'apps.openshift.example.com'];
     const first = await runCli(args, { KUBECONFIG: env.KUBECONFIG });
     assert.equal(first.code, 3, first.stderr); // a cluster-side failure (409 conflict)
-    assert.match(first.stderr.trim().split('\n').at(-1)!, /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-(ingress|local)-gateway: conflict \(409\): .*re-run with --force-conflicts.*re-run the same command to resume/);
+    assert.match(
+      first.stderr.trim().split('\n').at(-1)!,
+      /^migrate stopped at step 3\/10 \(gateways\): Gateway\/knative-serving\/knative-(ingress|local)-gateway: conflict \(409\): .*re-run with --force-conflicts.*re-run the same command to resume/,
+    );
     const res = await runCli([...args, '--force-conflicts'], { KUBECONFIG: env.KUBECONFIG });
     assert.equal(res.code, 0, res.stderr);
     await assertMigrated(c, 'default', Buffer.from(TEST_TLS.certPem).toString('base64'), true);

@@ -9,7 +9,15 @@ import { parseSpec } from '../../src/api/load.ts';
 import type { ServerlessMesh } from '../../src/api/types.ts';
 import { canonicalJson, withOwnership } from '../../src/cluster/plan.ts';
 import { isOurs, keyOf } from '../../src/migrate/objects.ts';
-import { isDone, LEFTOVER_SERVING_NETWORK_POLICIES, migrationPlan, pendingOf, ROLLED_ANNOTATION, type Live, type MigrationStep } from '../../src/migrate/plan.ts';
+import {
+  isDone,
+  LEFTOVER_SERVING_NETWORK_POLICIES,
+  migrationPlan,
+  pendingOf,
+  ROLLED_ANNOTATION,
+  type Live,
+  type MigrationStep,
+} from '../../src/migrate/plan.ts';
 import { NotOssm2Error, recoverSpec } from '../../src/migrate/recover.ts';
 import { render } from '../../src/render/index.ts';
 import { emitYaml } from '../../src/render/yaml-emit.ts';
@@ -19,11 +27,19 @@ import { example, TEST_TLS } from '../helpers/shared.ts';
 const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka'];
 
 /** The cluster's apps domain, as OpenShift publishes it. */
-const ingressConfig = (domain: string): KubeObject => ({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain } });
+const ingressConfig = (domain: string): KubeObject => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'cluster' },
+  spec: { domain },
+});
 
 /** What `apply` of an OSSM 2 spec leaves on a cluster (our labels included). */
 function ossm2State(mesh: ServerlessMesh): KubeObject[] {
-  return [...render(mesh, mesh.spec.tls.generate ? { tls: TEST_TLS } : {}).map((o) => withOwnership(o, mesh.metadata.name)), ingressConfig(mesh.spec.domain!)];
+  return [
+    ...render(mesh, mesh.spec.tls.generate ? { tls: TEST_TLS } : {}).map((o) => withOwnership(o, mesh.metadata.name)),
+    ingressConfig(mesh.spec.domain!),
+  ];
 }
 
 /** The same intent on OSSM 3: flavour switched, control plane name and version back to the ossm3 defaults. */
@@ -42,7 +58,11 @@ function liveOf(objects: KubeObject[], lists: Record<string, KubeObject[]> = {})
   const byKey = new Map(objects.map((o) => [keyOf(o), o]));
   return { get: (o) => byKey.get(keyOf(o)), list: (q) => lists[`${q.kind}/${q.namespace ?? ''}`] ?? [] };
 }
-const ready = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, generation: 1 }, status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] } });
+const ready = (o: KubeObject): KubeObject => ({
+  ...o,
+  metadata: { ...o.metadata, generation: 1 },
+  status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+});
 
 describe('recoverSpec: OSSM 2 objects → the ossm3 spec of the same intent', () => {
   for (const name of EXAMPLES) {
@@ -54,8 +74,14 @@ describe('recoverSpec: OSSM 2 objects → the ossm3 spec of the same intent', ()
       assert.deepEqual(recovered.spec, intent.spec);
       assert.equal(recovered.metadata.name, mesh.metadata.name, 'the spec label names the new spec, so apply keeps owning the objects');
       const tls = recovered.spec.tls.generate ? rec.tls : undefined;
-      assert.deepEqual(sorted(render(recovered, tls ? { tls } : {})), sorted(render(intent, intent.spec.tls.generate ? { tls: TEST_TLS } : {})));
-      assert.deepEqual(rec.unmapped.filter((u) => u.blocking), []);
+      assert.deepEqual(
+        sorted(render(recovered, tls ? { tls } : {})),
+        sorted(render(intent, intent.spec.tls.generate ? { tls: TEST_TLS } : {})),
+      );
+      assert.deepEqual(
+        rec.unmapped.filter((u) => u.blocking),
+        [],
+      );
     });
   }
 
@@ -132,7 +158,10 @@ describe('recoverSpec: settings without an OSSM 3 equivalent are listed', () => 
     assert.deepEqual(kiali.value, { enabled: true, name: 'kiali' });
     assert.match(kiali.reason, /install it separately/);
     assert.match(unmapped.find((u) => u.path.endsWith('excludedPorts'))!.reason, /15090/);
-    assert.deepEqual(unmapped.filter((u) => u.blocking), []);
+    assert.deepEqual(
+      unmapped.filter((u) => u.blocking),
+      [],
+    );
   });
 
   it('the recipe SMCP of the research (§3: tracing None, addons off, access log) lists those, nothing else', () => {
@@ -143,13 +172,29 @@ describe('recoverSpec: settings without an OSSM 3 equivalent are listed', () => 
     s.addons = { grafana: { enabled: false }, kiali: { enabled: false }, prometheus: { enabled: false } };
     s.proxy.accessLogging = { file: { name: '/dev/stdout', format: '{}' } };
     const paths = recoverSpec(objs).unmapped.map((u) => u.path.split(' ')[1]);
-    assert.deepEqual(paths.sort(), ['spec.addons.grafana', 'spec.addons.kiali', 'spec.addons.prometheus', 'spec.proxy.accessLogging', 'spec.tracing', 'spec.version']);
+    assert.deepEqual(paths.sort(), [
+      'spec.addons.grafana',
+      'spec.addons.kiali',
+      'spec.addons.prometheus',
+      'spec.proxy.accessLogging',
+      'spec.tracing',
+      'spec.version',
+    ]);
   });
 
   it('Kourier mode is listed and blocking; maistra.io/member-of labels and custom Gateways are listed', () => {
     const objs = ossm2State(example('kourier'));
-    objs.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'serving-tests', labels: { 'maistra.io/member-of': 'istio-system' } } });
-    objs.push({ apiVersion: 'networking.istio.io/v1beta1', kind: 'Gateway', metadata: { name: 'my-gw', namespace: 'apps' }, spec: { selector: { istio: 'ingressgateway' } } });
+    objs.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'serving-tests', labels: { 'maistra.io/member-of': 'istio-system' } },
+    });
+    objs.push({
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'Gateway',
+      metadata: { name: 'my-gw', namespace: 'apps' },
+      spec: { selector: { istio: 'ingressgateway' } },
+    });
     const { unmapped } = recoverSpec(objs);
     const kourier = unmapped.find((u) => u.path.endsWith('spec.ingress'))!;
     assert.equal(kourier.blocking, true);
@@ -176,13 +221,30 @@ describe('migrationPlan', () => {
   it('steps in the documented order, each object of the bundle applied exactly once', () => {
     assert.deepEqual(
       steps.map((s) => s.id),
-      ['control-plane', 'namespaces', 'gateways', 'knative', 'authorization-policies', 'roll-knative-workloads', 'routes', 'member-roll', 'operator-network-policies', 'old-control-plane'],
+      [
+        'control-plane',
+        'namespaces',
+        'gateways',
+        'knative',
+        'authorization-policies',
+        'roll-knative-workloads',
+        'routes',
+        'member-roll',
+        'operator-network-policies',
+        'old-control-plane',
+      ],
     );
     const applied = steps.flatMap((s) => s.apply).map(keyOf);
     assert.deepEqual([...applied].sort(), render(mesh, { tls: rec.tls! }).map(keyOf).sort());
     assert.equal(new Set(applied).size, applied.length);
-    assert.deepEqual(byId('control-plane').waitReady.map((o) => o.kind), ['Istio', 'IstioCNI']);
-    assert.deepEqual(byId('knative').waitReady.map((o) => o.kind), ['KnativeServing', 'KnativeEventing']);
+    assert.deepEqual(
+      byId('control-plane').waitReady.map((o) => o.kind),
+      ['Istio', 'IstioCNI'],
+    );
+    assert.deepEqual(
+      byId('knative').waitReady.map((o) => o.kind),
+      ['KnativeServing', 'KnativeEventing'],
+    );
     // Policies only after the Knative CRs are Ready (research §9.10).
     assert.ok(steps.indexOf(byId('authorization-policies')) > steps.indexOf(byId('knative')));
   });
@@ -208,7 +270,10 @@ describe('migrationPlan', () => {
     });
     const s = byId('routes');
     const live = liveOf([], { 'Route/istio-system': [route('route-a', 'istio-ingressgateway'), route('route-b', 'my-own-router')] });
-    assert.deepEqual(s.actions(live).map((a) => `${a.type} ${a.target.metadata.name}`), ['delete route-a']);
+    assert.deepEqual(
+      s.actions(live).map((a) => `${a.type} ${a.target.metadata.name}`),
+      ['delete route-a'],
+    );
     assert.ok(isDone(s, liveOf([], { 'Route/istio-system': [route('route-b', 'my-own-router')] })));
   });
 
@@ -220,23 +285,46 @@ describe('migrationPlan', () => {
       metadata: { name, namespace: 'knative-serving' },
       spec: { template: { metadata: annotations ? { annotations } : {} } },
     });
-    const acts = s.actions(liveOf([], { 'Deployment/knative-serving': [dep('activator'), dep('controller'), dep('autoscaler', { [ROLLED_ANNOTATION]: 'ossm3/default' })] }));
-    assert.deepEqual(acts.map((a) => a.target.metadata.name), ['activator'], 'controllers are not injected; autoscaler already rolled');
-    assert.deepEqual((acts[0] as { patch: unknown }).patch, { spec: { template: { metadata: { annotations: { [ROLLED_ANNOTATION]: 'ossm3/default' } } } } });
+    const acts = s.actions(
+      liveOf([], {
+        'Deployment/knative-serving': [dep('activator'), dep('controller'), dep('autoscaler', { [ROLLED_ANNOTATION]: 'ossm3/default' })],
+      }),
+    );
+    assert.deepEqual(
+      acts.map((a) => a.target.metadata.name),
+      ['activator'],
+      'controllers are not injected; autoscaler already rolled',
+    );
+    assert.deepEqual((acts[0] as { patch: unknown }).patch, {
+      spec: { template: { metadata: { annotations: { [ROLLED_ANNOTATION]: 'ossm3/default' } } } },
+    });
   });
 
   it('leftover NetworkPolicies: exactly the three the operator leaves in knative-serving', () => {
     const s = byId('operator-network-policies');
-    const np = (name: string, namespace = 'knative-serving'): KubeObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace } });
+    const np = (name: string, namespace = 'knative-serving'): KubeObject => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, namespace },
+    });
     const live = liveOf([...LEFTOVER_SERVING_NETWORK_POLICIES.map((n) => np(n)), np('mine'), np('webhook', 'knative-eventing')]);
-    assert.deepEqual(s.actions(live).map((a) => keyOf(a.target)).sort(), LEFTOVER_SERVING_NETWORK_POLICIES.map((n) => `networking.k8s.io/NetworkPolicy/knative-serving/${n}`).sort());
+    assert.deepEqual(
+      s
+        .actions(live)
+        .map((a) => keyOf(a.target))
+        .sort(),
+      LEFTOVER_SERVING_NETWORK_POLICIES.map((n) => `networking.k8s.io/NetworkPolicy/knative-serving/${n}`).sort(),
+    );
   });
 
   it('member roll: deleted whoever created it; last data-plane step', () => {
     const s = byId('member-roll');
     const smmr = current.find((o) => o.kind === 'ServiceMeshMemberRoll')!;
     const unlabelled = { ...smmr, metadata: { name: smmr.metadata.name, namespace: smmr.metadata.namespace } };
-    assert.deepEqual(s.actions(liveOf([], { 'ServiceMeshMemberRoll/istio-system': [unlabelled] })).map((a) => a.type), ['delete']);
+    assert.deepEqual(
+      s.actions(liveOf([], { 'ServiceMeshMemberRoll/istio-system': [unlabelled] })).map((a) => a.type),
+      ['delete'],
+    );
   });
 
   it('old control plane: kept and released by default, deleted only with deleteControlPlane; stale objects of ours deleted', () => {
@@ -245,7 +333,11 @@ describe('migrationPlan', () => {
     assert.equal(stale.length, 1, 'the OSSM 2 knative-local-gateway Service');
     const live = liveOf([smcp, ...stale, current.find((o) => o.kind === 'Secret')!]);
     const keep = byId('old-control-plane').actions(live);
-    assert.deepEqual(keep.map((a) => `${a.type} ${a.target.kind}`).sort(), ['delete Secret', 'delete Service', 'merge-patch ServiceMeshControlPlane']);
+    assert.deepEqual(keep.map((a) => `${a.type} ${a.target.kind}`).sort(), [
+      'delete Secret',
+      'delete Service',
+      'merge-patch ServiceMeshControlPlane',
+    ]);
     const patch = keep.find((a) => a.type === 'merge-patch') as unknown as { patch: { metadata: { labels: Record<string, null> } } };
     assert.equal(patch.patch.metadata.labels['app.kubernetes.io/managed-by'], null);
     // Released: nothing left to do for it.
@@ -254,7 +346,14 @@ describe('migrationPlan', () => {
     assert.deepEqual(byId('old-control-plane').actions(liveOf([released])), []);
     // The user's own SMCP (never ours) is not touched without the flag…
     const planDel = migrationPlan(current, mesh, { tls: rec.tls!, deleteControlPlane: true });
-    assert.deepEqual(planDel.at(-1)!.actions(liveOf([released])).map((a) => `${a.type} ${a.target.kind}`), ['delete ServiceMeshControlPlane'], '…and deleted with it');
+    assert.deepEqual(
+      planDel
+        .at(-1)!
+        .actions(liveOf([released]))
+        .map((a) => `${a.type} ${a.target.kind}`),
+      ['delete ServiceMeshControlPlane'],
+      '…and deleted with it',
+    );
   });
 
   it('a step is idempotent: once done, it has no actions left', () => {

@@ -53,9 +53,7 @@ describe('per-tenant policies equal the chart (research §6.6, team-alpha)', () 
   it('the full render contains them for each tenant, 2n+9 each', () => {
     const all = policies(render(mesh, { tls: TEST_TLS }));
     for (const t of mesh.spec.tenants) {
-      const own = all.filter(
-        (p) => t.namespaces.includes(p.metadata.namespace!) || p.metadata.name.startsWith(`allow-${t.name}-`),
-      );
+      const own = all.filter((p) => t.namespaces.includes(p.metadata.namespace!) || p.metadata.name.startsWith(`allow-${t.name}-`));
       assert.equal(own.length, 2 * t.namespaces.length + 9, t.name);
     }
   });

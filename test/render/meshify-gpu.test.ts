@@ -42,7 +42,10 @@ describe('mesh-ify --gpu (seed 003 §5.1)', () => {
   });
 
   it('step 2: changes an existing limit (1 → 3), keeping its quoting, and a request with it', () => {
-    const one = KSVC.replace("          image: 'quay.io/org/hello:1' # quoted on purpose\n", `          image: x\n          resources:\n            requests: {cpu: 100m, nvidia.com/gpu: "1"}\n            limits:\n              nvidia.com/gpu: "1" # gpus\n`);
+    const one = KSVC.replace(
+      "          image: 'quay.io/org/hello:1' # quoted on purpose\n",
+      `          image: x\n          resources:\n            requests: {cpu: 100m, nvidia.com/gpu: "1"}\n            limits:\n              nvidia.com/gpu: "1" # gpus\n`,
+    );
     const r = meshify('k.yaml', one, { gpu: 3 });
     assert.deepEqual(containers(r.text)[0].resources, { requests: { cpu: '100m', [GPU_RESOURCE]: '3' }, limits: { [GPU_RESOURCE]: '3' } });
     assert.match(r.text, /nvidia\.com\/gpu: "3" # gpus\n/);
@@ -59,15 +62,24 @@ describe('mesh-ify --gpu (seed 003 §5.1)', () => {
   it('several containers: the serving one (with ports) gets the limit, as kn picks it; the sidecar does not', () => {
     assert.equal(servingContainerIndex([{}, { ports: [{ containerPort: 8080 }] }]), 1);
     assert.equal(servingContainerIndex([{}, {}]), 0);
-    const multi = KSVC.replace('        - name: app\n', '        - name: side\n          image: s\n        - name: app\n          ports: [{containerPort: 8080}]\n');
+    const multi = KSVC.replace(
+      '        - name: app\n',
+      '        - name: side\n          image: s\n        - name: app\n          ports: [{containerPort: 8080}]\n',
+    );
     const c = containers(meshify('k.yaml', multi, { gpu: 1 }).text);
     assert.equal(c[0].resources, undefined);
     assert.deepEqual(c[1].resources, { limits: { [GPU_RESOURCE]: 1 } });
   });
 
   it('no containers, or a resources that is not a map: an error, nothing is changed', () => {
-    assert.throws(() => meshify('k.yaml', KSVC.replace(/ {6}containers:[\s\S]*$/, '      containers: []\n'), { gpu: 1 }), /spec\.template\.spec\.containers: --gpu: expected a list of containers/);
-    assert.throws(() => meshify('k.yaml', `${KSVC}          resources: lots\n`, { gpu: 1 }), /containers\.0\.resources: expected a mapping/);
+    assert.throws(
+      () => meshify('k.yaml', KSVC.replace(/ {6}containers:[\s\S]*$/, '      containers: []\n'), { gpu: 1 }),
+      /spec\.template\.spec\.containers: --gpu: expected a list of containers/,
+    );
+    assert.throws(
+      () => meshify('k.yaml', `${KSVC}          resources: lots\n`, { gpu: 1 }),
+      /containers\.0\.resources: expected a mapping/,
+    );
   });
 
   it('other documents are untouched; without --gpu nothing about GPUs is added', () => {
@@ -83,7 +95,9 @@ describe('mesh-ify --gpu (seed 003 §5.1)', () => {
   });
 
   it('service --gpu and mesh-ify --gpu agree on the field', () => {
-    const k = meshReadyKsvc({ name: 'hello', namespace: 'team-a', image: 'x', gpu: 1 }) as unknown as { spec: { template: { spec: { containers: Array<{ resources: unknown }> } } } };
+    const k = meshReadyKsvc({ name: 'hello', namespace: 'team-a', image: 'x', gpu: 1 }) as unknown as {
+      spec: { template: { spec: { containers: Array<{ resources: unknown }> } } };
+    };
     assert.deepEqual(k.spec.template.spec.containers[0]!.resources, containers(meshify('k.yaml', KSVC, { gpu: 1 }).text)[0].resources);
   });
 
@@ -98,7 +112,11 @@ describe('mesh-ify --gpu (seed 003 §5.1)', () => {
     const bad = spawnSync(process.execPath, [bin, 'mesh-ify', '--gpu', '0', f], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--gpu <n>.*expected an integer from 1 to 1024/);
-    const svc = spawnSync(process.execPath, [bin, 'service', '--name', 'hello', '--namespace', 'team-a', '--image', 'x', '--gpu', '1', '-o', 'json'], { encoding: 'utf8' });
+    const svc = spawnSync(
+      process.execPath,
+      [bin, 'service', '--name', 'hello', '--namespace', 'team-a', '--image', 'x', '--gpu', '1', '-o', 'json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(svc.status, 0, svc.stderr);
     assert.deepEqual(JSON.parse(svc.stdout).spec.template.spec.containers[0].resources, { limits: { [GPU_RESOURCE]: 1 } });
   });

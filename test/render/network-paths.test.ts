@@ -56,7 +56,12 @@ const nsLabels = (ns: string) => ({ 'kubernetes.io/metadata.name': ns });
 
 /** NetworkPolicy ingress semantics over rendered objects. */
 function policiesAdmit(policies: KubeObject[], src: Source, dst: Pod, port: number): boolean {
-  const selecting = policies.filter((p: any) => p.metadata.namespace === dst.ns && matchLabels(p.spec.podSelector, dst.labels) && (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
+  const selecting = policies.filter(
+    (p: any) =>
+      p.metadata.namespace === dst.ns &&
+      matchLabels(p.spec.podSelector, dst.labels) &&
+      (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'),
+  );
   if (selecting.length === 0) return true;
   return selecting.some((p: any) =>
     (p.spec.ingress ?? []).some((rule: any) => {
@@ -75,30 +80,53 @@ function policiesAdmit(policies: KubeObject[], src: Source, dst: Pod, port: numb
 
 /** The same question asked of the table (what docs/network-paths.md promises). */
 function tableAdmits(paths: NetworkPath[], src: Source, dst: Pod, port: number): boolean {
-  const sub = (want: Record<string, string> | undefined, have: Record<string, string>) => Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
+  const sub = (want: Record<string, string> | undefined, have: Record<string, string>) =>
+    Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
   const selecting = paths.filter((p) => p.to.namespace === dst.ns && sub(p.to.pods, dst.labels));
   if (selecting.length === 0) return true;
-  return selecting.some((p) => (p.ports === 'all' || p.ports.includes(port)) && (p.from === 'anywhere' || (!src.host && p.from.some((f) => f.namespace === src.ns && sub(f.pods, src.labels)))));
+  return selecting.some(
+    (p) =>
+      (p.ports === 'all' || p.ports.includes(port)) &&
+      (p.from === 'anywhere' || (!src.host && p.from.some((f) => f.namespace === src.ns && sub(f.pods, src.labels)))),
+  );
 }
 
 const comp = (c: string) => ({ 'app.kubernetes.io/component': c });
 const GATEWAY = { knative: 'ingressgateway', 'knative-ingress-gateway': 'ingressgateway', 'knative-local-gateway': 'ingressgateway' };
 /** Every pod kind of the installation, plus pods of namespaces that are none of ours. */
 const PODS: Pod[] = [
-  ...['activator', 'autoscaler', 'webhook', 'net-istio-webhook', 'net-istio-controller', 'controller', 'autoscaler-hpa'].map((app) => ({ ns: 'knative-serving', labels: { app } })),
+  ...['activator', 'autoscaler', 'webhook', 'net-istio-webhook', 'net-istio-controller', 'controller', 'autoscaler-hpa'].map((app) => ({
+    ns: 'knative-serving',
+    labels: { app },
+  })),
   { ns: 'knative-serving-ingress', labels: GATEWAY },
-  ...['eventing-webhook', 'imc-controller', 'broker-ingress', 'broker-filter', 'imc-dispatcher', 'job-sink', 'kafka-broker-receiver', 'kafka-channel-receiver', 'kafka-sink-receiver', 'pingsource-mt-adapter', 'kafka-controller'].map((c) => ({ ns: 'knative-eventing', labels: comp(c) })),
+  ...[
+    'eventing-webhook',
+    'imc-controller',
+    'broker-ingress',
+    'broker-filter',
+    'imc-dispatcher',
+    'job-sink',
+    'kafka-broker-receiver',
+    'kafka-channel-receiver',
+    'kafka-sink-receiver',
+    'pingsource-mt-adapter',
+    'kafka-controller',
+  ].map((c) => ({ ns: 'knative-eventing', labels: comp(c) })),
   { ns: 'knative-eventing', labels: { app: 'kafka-webhook-eventing' } },
   ...['a-1', 'a-2', 'b-1', 'plain', 'openshift-monitoring', 'outsider', 'istio-system'].map((ns) => ({ ns, labels: { app: 'x' } })),
 ];
-const SOURCES: Source[] = [{ host: true, what: 'host network / outside the cluster' }, ...PODS.map((p) => ({ ns: p.ns, labels: p.labels }))];
+const SOURCES: Source[] = [
+  { host: true, what: 'host network / outside the cluster' },
+  ...PODS.map((p) => ({ ns: p.ns, labels: p.labels })),
+];
 const PORTS = [80, 443, 5432, 8008, 8012, 8013, 8022, 8080, 8081, 8112, 8443, 8444, 9090, 9091, 15020, 15021, 15090];
 
 const describeSrc = (s: Source) => (s.host ? s.what : `${s.ns}/${JSON.stringify(s.labels)}`);
 
 for (const flavor of ['ossm3', 'istio'] as const) {
   describe(`${flavor}: NetworkPolicies`, () => {
-    it('none by default (seed 000), the operator\'s switched off on KnativeServing and KnativeEventing', () => {
+    it("none by default (seed 000), the operator's switched off on KnativeServing and KnativeEventing", () => {
       const objs = render(spec(flavor), { tls: TEST_TLS });
       assert.deepEqual(netpols(objs), []);
       for (const kind of ['KnativeServing', 'KnativeEventing']) {
@@ -114,22 +142,38 @@ for (const flavor of ['ossm3', 'istio'] as const) {
     const policies = netpols(objs);
     const paths = networkPaths(mesh.spec, profile);
 
-    it('generate: one policy per path, in the namespaces of Knative and of the tenants only; the operator\'s stay off', () => {
+    it("generate: one policy per path, in the namespaces of Knative and of the tenants only; the operator's stay off", () => {
       assert.deepEqual(policies, networkPathPolicies(paths));
       const ids = policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
       assert.equal(new Set(ids).size, ids.length, 'names unique per namespace');
-      assert.deepEqual([...new Set(policies.map((p) => p.metadata.namespace))].sort(), ['a-1', 'a-2', 'b-1', 'knative-eventing', 'knative-serving', 'knative-serving-ingress']);
-      assert.ok(policies.every((p: any) => JSON.stringify(p.spec.policyTypes) === '["Ingress"]'), 'ingress only: egress (Kafka, istiod) is not restricted');
+      assert.deepEqual([...new Set(policies.map((p) => p.metadata.namespace))].sort(), [
+        'a-1',
+        'a-2',
+        'b-1',
+        'knative-eventing',
+        'knative-serving',
+        'knative-serving-ingress',
+      ]);
+      assert.ok(
+        policies.every((p: any) => JSON.stringify(p.spec.policyTypes) === '["Ingress"]'),
+        'ingress only: egress (Kafka, istiod) is not restricted',
+      );
       const ks = objs.find((o) => o.kind === 'KnativeServing')!;
       assert.equal(ks.metadata.annotations?.['serverless.openshift.io/disable-istio-net-policies-generation'], 'true');
     });
 
     it('each path of the table has a policy admitting it, on each of its ports', () => {
       for (const p of paths) {
-        const dst: Pod = PODS.find((x) => x.ns === p.to.namespace && Object.entries(p.to.pods ?? {}).every(([k, v]) => x.labels[k] === v)) ?? { ns: p.to.namespace, labels: { ...p.to.pods } };
-        const srcs: Source[] = p.from === 'anywhere' ? [SOURCES[0]!, { ns: 'outsider', labels: {} }] : p.from.map((f) => ({ ns: f.namespace, labels: { ...f.pods } }));
+        const dst: Pod = PODS.find(
+          (x) => x.ns === p.to.namespace && Object.entries(p.to.pods ?? {}).every(([k, v]) => x.labels[k] === v),
+        ) ?? { ns: p.to.namespace, labels: { ...p.to.pods } };
+        const srcs: Source[] =
+          p.from === 'anywhere'
+            ? [SOURCES[0]!, { ns: 'outsider', labels: {} }]
+            : p.from.map((f) => ({ ns: f.namespace, labels: { ...f.pods } }));
         for (const src of srcs)
-          for (const port of p.ports === 'all' ? PORTS : p.ports) assert.ok(policiesAdmit(policies, src, dst, port), `row ${p.row} ${p.name}: ${describeSrc(src)} → ${dst.ns}:${port}`);
+          for (const port of p.ports === 'all' ? PORTS : p.ports)
+            assert.ok(policiesAdmit(policies, src, dst, port), `row ${p.row} ${p.name}: ${describeSrc(src)} → ${dst.ns}:${port}`);
       }
     });
 
@@ -139,7 +183,11 @@ for (const flavor of ['ossm3', 'istio'] as const) {
         for (const dst of PODS)
           for (const port of PORTS) {
             const want = tableAdmits(paths, src, dst, port);
-            assert.equal(policiesAdmit(policies, src, dst, port), want, `${describeSrc(src)} → ${dst.ns}/${JSON.stringify(dst.labels)}:${port}`);
+            assert.equal(
+              policiesAdmit(policies, src, dst, port),
+              want,
+              `${describeSrc(src)} → ${dst.ns}/${JSON.stringify(dst.labels)}:${port}`,
+            );
             if (!want) isolatedChecks++;
           }
       assert.ok(isolatedChecks > 1000, 'the universe exercises denials');
@@ -147,7 +195,8 @@ for (const flavor of ['ossm3', 'istio'] as const) {
 
     it('reasoned denials: what the table must not admit', () => {
       const deny = (src: Source, dst: Pod, ports: number[], why: string) => {
-        for (const port of ports) assert.equal(policiesAdmit(policies, src, dst, port), false, `${why}: ${describeSrc(src)} → ${dst.ns}:${port}`);
+        for (const port of ports)
+          assert.equal(policiesAdmit(policies, src, dst, port), false, `${why}: ${describeSrc(src)} → ${dst.ns}:${port}`);
       };
       const pod = (ns: string, labels: Record<string, string> = { app: 'x' }) => ({ ns, labels });
       const host = SOURCES[0]!;
@@ -155,7 +204,7 @@ for (const flavor of ['ossm3', 'istio'] as const) {
       deny(pod('b-1'), pod('a-1'), PORTS, 'another tenant');
       deny(pod('plain'), pod('a-1'), PORTS, 'a member is no tenant');
       deny(pod('outsider'), pod('a-2'), PORTS, 'outside the mesh');
-      deny(host, pod('a-1'), PORTS, 'host network / remote node (kubelet of the pod\'s own node is always allowed)');
+      deny(host, pod('a-1'), PORTS, "host network / remote node (kubelet of the pod's own node is always allowed)");
       // Knative system pods: only their own ports, only from their callers.
       deny(pod('a-1'), pod('knative-serving', { app: 'autoscaler' }), PORTS, 'tenants do not talk to the autoscaler');
       deny(pod('outsider'), pod('knative-serving', { app: 'activator' }), PORTS, 'the activator serves the mesh only');
@@ -175,14 +224,17 @@ for (const flavor of ['ossm3', 'istio'] as const) {
       assert.ok(policiesAdmit(policies, pod('outsider'), pod('istio-system', { app: 'istiod' }), 15012));
     });
 
-    it('every hop verify\'s data-path model needs is admitted: same-tenant and external paths, activator probes, metrics, prober, websocket', () => {
-      const m = modelFromObjects(objs.filter((o) => ['AuthorizationPolicy', 'PeerAuthentication', 'Istio', 'Namespace'].includes(o.kind)), {
-        flavor,
-        tenants: mesh.spec.tenants,
-        members: mesh.spec.members,
-        domain: 'apps.example.com',
-        excludedPorts: profile.excludedInboundPorts,
-      });
+    it("every hop verify's data-path model needs is admitted: same-tenant and external paths, activator probes, metrics, prober, websocket", () => {
+      const m = modelFromObjects(
+        objs.filter((o) => ['AuthorizationPolicy', 'PeerAuthentication', 'Istio', 'Namespace'].includes(o.kind)),
+        {
+          flavor,
+          tenants: mesh.spec.tenants,
+          members: mesh.spec.members,
+          domain: 'apps.example.com',
+          excludedPorts: profile.excludedInboundPorts,
+        },
+      );
       const labelsOf: Record<string, Record<string, string>> = {
         [`${m.activator.namespace}/${m.activator.name}`]: m.activator.labels,
         [`${m.autoscaler.namespace}/${m.autoscaler.name}`]: m.autoscaler.labels,
@@ -192,7 +244,10 @@ for (const flavor of ['ossm3', 'istio'] as const) {
       const admitted = (h: Hop) => {
         // The kubelet calls pods on its own node: always allowed (the PreStop hook, probes).
         if (h.client.namespace === 'node') return true;
-        const src: Source = h.client.namespace === profile.authz.externalCaller.namespace ? { host: true, what: 'router' } : { ns: h.client.namespace, labels: labelsOf[`${h.client.namespace}/${h.client.name}`] ?? {} };
+        const src: Source =
+          h.client.namespace === profile.authz.externalCaller.namespace
+            ? { host: true, what: 'router' }
+            : { ns: h.client.namespace, labels: labelsOf[`${h.client.namespace}/${h.client.name}`] ?? {} };
         return policiesAdmit(policies, src, { ns: h.dest.namespace, labels: h.dest.labels }, h.port);
       };
       let hops = 0;
@@ -200,11 +255,17 @@ for (const flavor of ['ossm3', 'istio'] as const) {
       for (const row of rep.paths.filter((p) => p.allowed && p.via !== 'no-sidecar')) {
         const k = m.ksvcs.find((x) => `${x.namespace}/${x.name}` === row.to)!;
         const variants = variantsOf(row.via).map((v) => pathHops(m, callerIn(row.from), k, row.via, v));
-        assert.ok(variants.some((hs) => hs.every(admitted)), `${row.from} → ${row.to} via ${row.via}: blocked by a NetworkPolicy`);
+        assert.ok(
+          variants.some((hs) => hs.every(admitted)),
+          `${row.from} → ${row.to} via ${row.via}: blocked by a NetworkPolicy`,
+        );
         hops += variants.flat().length;
       }
       for (const e of [...m.ksvcs.flatMap((k) => requiredEdges(m, k)), ...systemEdges(m)]) {
-        assert.ok(e.alternatives.some((a) => a.hops.every(admitted)), `required edge ${e.description}: blocked by a NetworkPolicy`);
+        assert.ok(
+          e.alternatives.some((a) => a.hops.every(admitted)),
+          `required edge ${e.description}: blocked by a NetworkPolicy`,
+        );
         hops++;
       }
       assert.ok(hops > 50);
@@ -218,24 +279,35 @@ for (const flavor of ['ossm3', 'istio'] as const) {
         if (mm) rows.set(Number(mm[1]), line);
       }
       const tableRows = [...new Set(paths.map((p) => p.row))].sort((a, b) => a - b);
-      assert.deepEqual(tableRows, tableRows.map((_, i) => i + 1), 'rows numbered 1..n');
+      assert.deepEqual(
+        tableRows,
+        tableRows.map((_, i) => i + 1),
+        'rows numbered 1..n',
+      );
       for (const p of paths) {
         const line = rows.get(p.row);
         assert.ok(line, `row ${p.row} missing in docs/network-paths.md`);
         assert.ok(line.includes(`\`${p.name}\``), `row ${p.row}: policy ${p.name} not named in docs/network-paths.md`);
-        if (p.ports !== 'all') for (const port of p.ports) assert.ok(line.includes(String(port)), `row ${p.row}: port ${port} not in docs/network-paths.md`);
+        if (p.ports !== 'all')
+          for (const port of p.ports) assert.ok(line.includes(String(port)), `row ${p.row}: port ${port} not in docs/network-paths.md`);
       }
     });
   });
 }
 
-describe('ossm2: networkPolicies keeps its meaning (the Serverless operator\'s policies)', () => {
-  it('generate (default) leaves the annotation off and renders no policy of the operator\'s; disabled sets it', () => {
+describe("ossm2: networkPolicies keeps its meaning (the Serverless operator's policies)", () => {
+  it("generate (default) leaves the annotation off and renders no policy of the operator's; disabled sets it", () => {
     const gen = render(spec('ossm2'), { tls: TEST_TLS });
     assert.equal(gen.find((o) => o.kind === 'KnativeServing')!.metadata.annotations, undefined);
     // The operator generates allow-from-openshift-monitoring-ns itself (test/render/network-policies.test.ts).
-    assert.deepEqual(netpols(gen).map((p) => `${p.metadata.namespace}/${p.metadata.name}`), []);
+    assert.deepEqual(
+      netpols(gen).map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+      [],
+    );
     const off = render(spec('ossm2', '  networkPolicies: disabled\n'), { tls: TEST_TLS });
-    assert.equal(off.find((o) => o.kind === 'KnativeServing')!.metadata.annotations?.['serverless.openshift.io/disable-istio-net-policies-generation'], 'true');
+    assert.equal(
+      off.find((o) => o.kind === 'KnativeServing')!.metadata.annotations?.['serverless.openshift.io/disable-istio-net-policies-generation'],
+      'true',
+    );
   });
 });

@@ -45,7 +45,9 @@ function admitted(policies: NetPol[], dest: Record<string, string>, src: Source)
         rule.from.some((peer) => {
           // A host-network caller is in no namespace: only a rule without `from` admits it.
           if (!src.namespaceLabels) return false;
-          const nsOk = peer.namespaceSelector ? subset(peer.namespaceSelector.matchLabels, src.namespaceLabels) : subset({ 'kubernetes.io/metadata.name': 'knative-serving' }, src.namespaceLabels);
+          const nsOk = peer.namespaceSelector
+            ? subset(peer.namespaceSelector.matchLabels, src.namespaceLabels)
+            : subset({ 'kubernetes.io/metadata.name': 'knative-serving' }, src.namespaceLabels);
           const podOk = peer.podSelector ? subset(peer.podSelector.matchLabels, src.podLabels) : true;
           return nsOk && podOk;
         }),
@@ -90,7 +92,10 @@ function ownerPolicies(mesh: ServerlessMesh): NetPol[] {
 }
 
 const member = (ns: string, cp = 'istio-system') => ({ 'kubernetes.io/metadata.name': ns, 'maistra.io/member-of': cp });
-const MONITORING: Source = { what: 'Prometheus (openshift-monitoring)', namespaceLabels: { 'kubernetes.io/metadata.name': 'openshift-monitoring' } };
+const MONITORING: Source = {
+  what: 'Prometheus (openshift-monitoring)',
+  namespaceLabels: { 'kubernetes.io/metadata.name': 'openshift-monitoring' },
+};
 const APISERVER: Source = { what: 'kube-apiserver (host network)' };
 
 /** Paths into knative-serving the configuration needs: [source, destination pod labels]. */
@@ -99,16 +104,31 @@ function requiredPaths(mesh: ServerlessMesh): Array<[Source, Record<string, stri
   const serving = (labels: Record<string, string>) => ({ 'kubernetes.io/metadata.name': 'knative-serving', ...labels });
   const paths: Array<[Source, Record<string, string>]> = [
     [APISERVER, { app: 'webhook' }],
-    [{ what: 'activator', namespaceLabels: kourier ? serving({}) : member('knative-serving'), podLabels: { app: 'activator' } }, { app: 'autoscaler' }],
+    [
+      { what: 'activator', namespaceLabels: kourier ? serving({}) : member('knative-serving'), podLabels: { app: 'activator' } },
+      { app: 'autoscaler' },
+    ],
     kourier
-      ? [{ what: 'Kourier gateway', namespaceLabels: { 'kubernetes.io/metadata.name': 'knative-serving-ingress', 'knative.openshift.io/part-of': 'openshift-serverless' } }, { app: 'activator' }]
+      ? [
+          {
+            what: 'Kourier gateway',
+            namespaceLabels: {
+              'kubernetes.io/metadata.name': 'knative-serving-ingress',
+              'knative.openshift.io/part-of': 'openshift-serverless',
+            },
+          },
+          { app: 'activator' },
+        ]
       : [{ what: 'ingress gateway', namespaceLabels: member('istio-system') }, { app: 'activator' }],
   ];
   if (!kourier) paths.push([APISERVER, { app: 'net-istio-webhook' }]);
   if (mesh.spec.metrics.enabled) {
     paths.push([MONITORING, { app: 'activator' }], [MONITORING, { app: 'autoscaler' }]);
     if (mesh.spec.metrics.monitoringNamespace !== 'openshift-monitoring') {
-      paths.push([{ what: 'user monitoring', namespaceLabels: { 'kubernetes.io/metadata.name': mesh.spec.metrics.monitoringNamespace } }, { app: 'activator' }]);
+      paths.push([
+        { what: 'user monitoring', namespaceLabels: { 'kubernetes.io/metadata.name': mesh.spec.metrics.monitoringNamespace } },
+        { app: 'activator' },
+      ]);
     }
   }
   return paths;
@@ -121,21 +141,30 @@ describe('knative-serving NetworkPolicies: every owner together admits every req
     ['istio ingress, metrics off', (m) => (m.spec.metrics.enabled = false)],
     ['istio ingress, extra monitoring namespace', (m) => (m.spec.metrics.monitoringNamespace = 'user-monitoring')],
     ['istio ingress, the user owns the control plane', (m) => (m.spec.mesh.manageControlPlane = false)],
-    ['istio ingress, user control plane, generation disabled', (m) => {
-      m.spec.mesh.manageControlPlane = false;
-      m.spec.networkPolicies = 'disabled';
-    }],
-    ['Kourier kept (knative-serving outside the mesh)', (m) => {
-      m.spec.ingress = 'kourier';
-      m.spec.tenants = [];
-      m.spec.mesh.manageControlPlane = false;
-    }],
-    ['Kourier kept, generation disabled', (m) => {
-      m.spec.ingress = 'kourier';
-      m.spec.tenants = [];
-      m.spec.mesh.manageControlPlane = false;
-      m.spec.networkPolicies = 'disabled';
-    }],
+    [
+      'istio ingress, user control plane, generation disabled',
+      (m) => {
+        m.spec.mesh.manageControlPlane = false;
+        m.spec.networkPolicies = 'disabled';
+      },
+    ],
+    [
+      'Kourier kept (knative-serving outside the mesh)',
+      (m) => {
+        m.spec.ingress = 'kourier';
+        m.spec.tenants = [];
+        m.spec.mesh.manageControlPlane = false;
+      },
+    ],
+    [
+      'Kourier kept, generation disabled',
+      (m) => {
+        m.spec.ingress = 'kourier';
+        m.spec.tenants = [];
+        m.spec.mesh.manageControlPlane = false;
+        m.spec.networkPolicies = 'disabled';
+      },
+    ],
   ];
   for (const [name, change] of cases) {
     it(name, () => {
@@ -143,10 +172,14 @@ describe('knative-serving NetworkPolicies: every owner together admits every req
       change(mesh);
       const policies = ownerPolicies(mesh);
       for (const [src, dest] of requiredPaths(mesh)) {
-        assert.ok(admitted(policies, dest, src), `${src.what} → ${JSON.stringify(dest)} is cut by ${policies.map((p) => `${p.owner}:${p.name}`).join(', ')}`);
+        assert.ok(
+          admitted(policies, dest, src),
+          `${src.what} → ${JSON.stringify(dest)} is cut by ${policies.map((p) => `${p.owner}:${p.name}`).join(', ')}`,
+        );
       }
       const operatorNames = new Set(policies.filter((p) => p.owner !== 'render').map((p) => p.name));
-      for (const p of policies.filter((x) => x.owner === 'render')) assert.ok(!operatorNames.has(p.name), `render owns ${p.name}, which another owner also creates`);
+      for (const p of policies.filter((x) => x.owner === 'render'))
+        assert.ok(!operatorNames.has(p.name), `render owns ${p.name}, which another owner also creates`);
     });
   }
 

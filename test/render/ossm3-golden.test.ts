@@ -61,7 +61,8 @@ spec:
 const mesh: ServerlessMesh = parseSpec('golden.yaml', SPEC);
 const objects = render(mesh, { tls: TEST_TLS });
 
-const key = (o: { kind: string; metadata: { name: string; namespace?: string } }) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const key = (o: { kind: string; metadata: { name: string; namespace?: string } }) =>
+  `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 function rendered(kind: string, name: string, namespace?: string): KubeObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name && x.metadata.namespace === namespace);
   assert.ok(o, `render has no ${kind} ${namespace ?? ''}/${name}`);
@@ -92,12 +93,12 @@ const DIFFERENCES: Difference[] = [
   },
   {
     applies: (d) => d.kind === 'Namespace' && ['knative-serving', 'knative-eventing'].includes(d.metadata.name),
-    why: 'injection model (docs/flavours.md): the Knative system namespaces are injection-labelled and the workloads that must stay out opt out (PR 2928, seed 000), instead of per-workload opt-in in an unlabelled namespace; plus the operator\'s part-of label',
+    why: "injection model (docs/flavours.md): the Knative system namespaces are injection-labelled and the workloads that must stay out opt out (PR 2928, seed 000), instead of per-workload opt-in in an unlabelled namespace; plus the operator's part-of label",
     apply: (d) => void (d.metadata.labels = { 'knative.openshift.io/part-of': 'openshift-serverless', 'istio-injection': 'enabled' }),
   },
   {
     applies: (d) => d.kind === 'Namespace' && d.metadata.name === 'knative-serving-ingress',
-    why: 'the operator\'s part-of label on its namespaces (NetworkPolicies select it); not injection-labelled, as in the tested setup (the gateway asks by pod label)',
+    why: "the operator's part-of label on its namespaces (NetworkPolicies select it); not injection-labelled, as in the tested setup (the gateway asks by pod label)",
     apply: (d) => void (d.metadata.labels = { 'knative.openshift.io/part-of': 'openshift-serverless' }),
   },
   {
@@ -107,7 +108,7 @@ const DIFFERENCES: Difference[] = [
   },
   {
     applies: (d) => d.kind === 'RoleBinding',
-    why: 'the ServiceAccount subject names its namespace explicitly (the tested file relies on the binding\'s namespace)',
+    why: "the ServiceAccount subject names its namespace explicitly (the tested file relies on the binding's namespace)",
     apply: (d) => void (d.subjects[0].namespace = 'knative-serving-ingress'),
   },
   {
@@ -120,9 +121,15 @@ const DIFFERENCES: Difference[] = [
   },
   {
     applies: (d) => d.kind === 'ServiceEntry',
-    why: 'port names of the product docs (tcp-plain, tcp-tls, tcp-sasl-tls, …, made unique) instead of the e2e file\'s; protocol is explicit (TCP), so the name selects nothing; applied to knative-eventing only (the e2e also copies it into its test namespaces)',
+    why: "port names of the product docs (tcp-plain, tcp-tls, tcp-sasl-tls, …, made unique) instead of the e2e file's; protocol is explicit (TCP), so the name selects nothing; applied to knative-eventing only (the e2e also copies it into its test namespaces)",
     apply: (d) => {
-      const names: Record<number, string> = { 9092: 'tcp-plain', 9093: 'tcp-tls', 9094: 'tcp-sasl-tls', 9095: 'tcp-sasl-plain', 9096: 'tcp-tls-noauth' };
+      const names: Record<number, string> = {
+        9092: 'tcp-plain',
+        9093: 'tcp-tls',
+        9094: 'tcp-sasl-tls',
+        9095: 'tcp-sasl-plain',
+        9096: 'tcp-tls-noauth',
+      };
       for (const p of d.spec.ports) p.name = names[p.number];
       d.metadata.namespace = 'knative-eventing';
     },
@@ -159,10 +166,13 @@ describe('ossm3 render equals the tested OSSM 3 setup (research §4), intended d
     });
   }
 
-  it('04_namespace.yaml: the Knative and tenant namespaces (the e2e\'s test-only namespaces are not an installation\'s)', () => {
+  it("04_namespace.yaml: the Knative and tenant namespaces (the e2e's test-only namespaces are not an installation's)", () => {
     const docs = resourceFile(`${V3}/04_namespace.yaml`);
     const ours = docs.filter((d) => objects.some((o) => o.kind === 'Namespace' && o.metadata.name === d.metadata.name));
-    assert.deepEqual(ours.map((d) => d.metadata.name), ['knative-serving', 'knative-serving-ingress', 'knative-eventing', 'tenant-1', 'tenant-2']);
+    assert.deepEqual(
+      ours.map((d) => d.metadata.name),
+      ['knative-serving', 'knative-serving-ingress', 'knative-eventing', 'tenant-1', 'tenant-2'],
+    );
     for (const d of ours) assert.deepEqual(rendered('Namespace', d.metadata.name), expectedFor(d), d.metadata.name);
     // The control plane namespaces the script creates with `oc create namespace`.
     assert.deepEqual(rendered('Namespace', 'istio-system'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
@@ -190,14 +200,19 @@ describe('ossm3 render equals the tested OSSM 3 setup (research §4), intended d
     // Intended additions: opt-outs for what must stay out of an injection-labelled namespace, and the
     // secret-filtering env on net-istio-controller (docs §1.7).
     const extra = ks.spec.workloads.filter((w: any) => !patch.spec.workloads.some((p: any) => p.name === w.name));
-    assert.deepEqual(extra.map((w: any) => [w.name, w.labels]), [
-      ['autoscaler-hpa', { 'sidecar.istio.io/inject': 'false' }],
-      ['controller', { 'sidecar.istio.io/inject': 'false' }],
-      ['net-istio-controller', { 'sidecar.istio.io/inject': 'false' }],
-      ['net-istio-webhook', { 'sidecar.istio.io/inject': 'false' }],
-      ['webhook', { 'sidecar.istio.io/inject': 'false' }],
+    assert.deepEqual(
+      extra.map((w: any) => [w.name, w.labels]),
+      [
+        ['autoscaler-hpa', { 'sidecar.istio.io/inject': 'false' }],
+        ['controller', { 'sidecar.istio.io/inject': 'false' }],
+        ['net-istio-controller', { 'sidecar.istio.io/inject': 'false' }],
+        ['net-istio-webhook', { 'sidecar.istio.io/inject': 'false' }],
+        ['webhook', { 'sidecar.istio.io/inject': 'false' }],
+      ],
+    );
+    assert.deepEqual(byName.get('net-istio-controller').env, [
+      { container: 'controller', envVars: [{ name: 'ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID', value: 'true' }] },
     ]);
-    assert.deepEqual(byName.get('net-istio-controller').env, [{ container: 'controller', envVars: [{ name: 'ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID', value: 'true' }] }]);
     // "no rewriteAppHTTPProbers annotation — in Istio ≥1.x probe rewriting is on by default"
     assert.ok(!JSON.stringify(ks).includes('rewriteAppHTTPProbers'));
   });
@@ -223,7 +238,12 @@ describe('ossm3 render equals the tested OSSM 3 setup (research §4), intended d
   });
 
   it('§5 OSSM 3 system AuthorizationPolicies: the OSSM 2 set at security.istio.io/v1, the OSSM 3 activator policy, plus allow-traffic-to-ingress-gateway', () => {
-    const v2 = ['common-deny-all-by-default.yaml', 'eventing-allow-mt-channel-based-broker-to-channels.yaml', 'eventing-allow-probe-kafka-controller.yaml', 'serving-allow-traffic-to-autoscaler.yaml'];
+    const v2 = [
+      'common-deny-all-by-default.yaml',
+      'eventing-allow-mt-channel-based-broker-to-channels.yaml',
+      'eventing-allow-probe-kafka-controller.yaml',
+      'serving-allow-traffic-to-autoscaler.yaml',
+    ];
     const expected = [
       // "OSSM 3 set = the same five files with apiVersion: security.istio.io/v1, except …"
       ...v2.flatMap((f) => resourceFile(`${V2_SETUP}/${f}`)).map((d) => ({ ...d, apiVersion: 'security.istio.io/v1' })),
@@ -231,7 +251,12 @@ describe('ossm3 render equals the tested OSSM 3 setup (research §4), intended d
       ...resourceFile(`${V3_SETUP}/serving-allow-traffic-to-ingress-gateway.yaml`),
     ];
     assert.equal(expected.length, 2 + 4 + 3 + 1 + 1 + 1);
-    const system = objects.filter((o) => o.kind === 'AuthorizationPolicy' && ['knative-serving', 'knative-eventing', 'knative-serving-ingress'].includes(o.metadata.namespace!) && !/^allow-tenant-\d-/.test(o.metadata.name));
+    const system = objects.filter(
+      (o) =>
+        o.kind === 'AuthorizationPolicy' &&
+        ['knative-serving', 'knative-eventing', 'knative-serving-ingress'].includes(o.metadata.namespace!) &&
+        !/^allow-tenant-\d-/.test(o.metadata.name),
+    );
     assert.deepEqual(system.map(key).sort(), expected.map(key).sort(), 'the same set of system policies');
     for (const e of expected) assert.deepEqual(rendered('AuthorizationPolicy', e.metadata.name, e.metadata.namespace), e, key(e));
   });
@@ -248,8 +273,12 @@ describe('ossm3 render equals the tested OSSM 3 setup (research §4), intended d
 
   it('nothing else is rendered: every object is covered by a case above or is a tenant policy', () => {
     const covered = new Set([
-      ...files.flatMap(([f, ns]) => resourceFile(`${V3}/${f}`).map((d) => key({ ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? ns } }))),
-      ...['knative-serving', 'knative-serving-ingress', 'knative-eventing', 'tenant-1', 'tenant-2', 'istio-system', 'istio-cni'].map((n) => `Namespace//${n}`),
+      ...files.flatMap(([f, ns]) =>
+        resourceFile(`${V3}/${f}`).map((d) => key({ ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? ns } })),
+      ),
+      ...['knative-serving', 'knative-serving-ingress', 'knative-eventing', 'tenant-1', 'tenant-2', 'istio-system', 'istio-cni'].map(
+        (n) => `Namespace//${n}`,
+      ),
       'Secret/knative-serving-ingress/wildcard-certs',
       'KnativeServing/knative-serving/knative-serving',
       'KnativeEventing/knative-eventing/knative-eventing',
@@ -261,8 +290,15 @@ describe('ossm3 render equals the tested OSSM 3 setup (research §4), intended d
 });
 
 describe('§6.7 OSSM 3 tenant policies: the chart render (§6.6) with exactly the three documented changes', () => {
-  const tenants = parseSpec('t.yaml', SPEC.replace(/ {2}tenants:[\s\S]*$/, '  tenants:\n    - {name: team-alpha, namespaces: [team-alpha-1, team-alpha-2]}\n'));
-  const ours = render(tenants, { tls: TEST_TLS }).filter((o) => o.kind === 'AuthorizationPolicy' && (o.metadata.name.startsWith('allow-team-alpha-') || o.metadata.namespace!.startsWith('team-alpha-')));
+  const tenants = parseSpec(
+    't.yaml',
+    SPEC.replace(/ {2}tenants:[\s\S]*$/, '  tenants:\n    - {name: team-alpha, namespaces: [team-alpha-1, team-alpha-2]}\n'),
+  );
+  const ours = render(tenants, { tls: TEST_TLS }).filter(
+    (o) =>
+      o.kind === 'AuthorizationPolicy' &&
+      (o.metadata.name.startsWith('allow-team-alpha-') || o.metadata.namespace!.startsWith('team-alpha-')),
+  );
 
   it('13 policies, same order, field for field', () => {
     const chart = blockAfterHeading('### 6.6 Rendered example');
@@ -282,15 +318,20 @@ describe('§6.7 OSSM 3 tenant policies: the chart render (§6.6) with exactly th
 
   it('the §6.7 rendered rule (a) for team-alpha-1 verbatim', () => {
     const [doc] = blockAfterHeading('### 6.7 OSSM 3 variant of the per-tenant policies');
-    assert.deepEqual(ours.find((o) => o.metadata.namespace === 'team-alpha-1' && o.metadata.name === 'allow-from-knative-and-istio'), doc);
+    assert.deepEqual(
+      ours.find((o) => o.metadata.namespace === 'team-alpha-1' && o.metadata.name === 'allow-from-knative-and-istio'),
+      doc,
+    );
   });
 });
 
 describe('istio flavour: the same data plane as ossm3, without sail-operator objects', () => {
   const istio = render(parseSpec('i.yaml', SPEC.replace('flavor: ossm3', 'flavor: istio')), { tls: TEST_TLS });
-  it('equals the ossm3 render minus Istio, IstioCNI and the control-plane namespaces (istio-system is the user\'s, like istiod)', () => {
+  it("equals the ossm3 render minus Istio, IstioCNI and the control-plane namespaces (istio-system is the user's, like istiod)", () => {
     const sail = new Set(['Istio', 'IstioCNI']);
-    const withoutSail = objects.filter((o) => !sail.has(o.kind) && !(o.kind === 'Namespace' && ['istio-cni', 'istio-system'].includes(o.metadata.name)));
+    const withoutSail = objects.filter(
+      (o) => !sail.has(o.kind) && !(o.kind === 'Namespace' && ['istio-cni', 'istio-system'].includes(o.metadata.name)),
+    );
     assert.deepEqual(istio, withoutSail);
   });
 });

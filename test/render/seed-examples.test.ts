@@ -116,7 +116,8 @@ const ALLOWED_ADDITIONS = new Set(['KnativeEventing spec.workloads: job-sink']);
 function assertSubset(expected: unknown, actual: unknown, path: string, additions: string[], contains: boolean): void {
   if (Array.isArray(expected)) {
     assert.ok(Array.isArray(actual), `${path}: expected a list, got ${JSON.stringify(actual)}`);
-    const named = expected.every((e) => e && typeof e === 'object' && 'name' in e) && actual.every((a) => a && typeof a === 'object' && 'name' in a);
+    const named =
+      expected.every((e) => e && typeof e === 'object' && 'name' in e) && actual.every((a) => a && typeof a === 'object' && 'name' in a);
     if (named) {
       for (const e of expected as Array<{ name: string }>) {
         const a = (actual as Array<{ name: string }>).find((x) => x.name === e.name);
@@ -129,7 +130,11 @@ function assertSubset(expected: unknown, actual: unknown, path: string, addition
       return;
     }
     if (contains) {
-      for (const e of expected) assert.ok(actual.some((a) => JSON.stringify(a) === JSON.stringify(e)), `${path}: missing ${JSON.stringify(e)}`);
+      for (const e of expected)
+        assert.ok(
+          actual.some((a) => JSON.stringify(a) === JSON.stringify(e)),
+          `${path}: missing ${JSON.stringify(e)}`,
+        );
       return;
     }
     assert.equal(actual.length, expected.length, `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
@@ -164,7 +169,13 @@ function caseFor(doc: any, index: number): Case {
   if ('serverless.openshift.io/disable-istio-net-policies-generation' in annotations) exampleName = 'ossm2-kafka';
   if (envVars.includes('ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID')) override = (m) => void (m.spec.secretFiltering = false);
   const title = doc.kind ? `#${index + 1} ${doc.kind} ${doc.metadata?.name}` : `#${index + 1} fragment`;
-  return { title, exampleName, ...(override ? { override } : {}), expected: doc, ...(doc.kind ? {} : { fragmentOf: 'ServiceMeshControlPlane' }) };
+  return {
+    title,
+    exampleName,
+    ...(override ? { override } : {}),
+    expected: doc,
+    ...(doc.kind ? {} : { fragmentOf: 'ServiceMeshControlPlane' }),
+  };
 }
 
 const docs = seedYamlDocs(SEED);
@@ -215,9 +226,11 @@ describe('seed 001 examples appear in the render', () => {
 describe('seed 004: injection by pod label on every documented workload', () => {
   // 004 is flattened text: `- name: X labels: "sidecar.istio.io/inject": "true" annotations: "…rewriteAppHTTPProbers": "true"`
   const seed004 = readShared('seeds', '004_16a8490ebae3fd9c.txt');
-  const workloads = [...seed004.matchAll(/- name: ([a-z-]+) labels: "sidecar\.istio\.io\/inject": "true" annotations: "sidecar\.istio\.io\/rewriteAppHTTPProbers": "true"/g)].map(
-    (m) => m[1] as string,
-  );
+  const workloads = [
+    ...seed004.matchAll(
+      /- name: ([a-z-]+) labels: "sidecar\.istio\.io\/inject": "true" annotations: "sidecar\.istio\.io\/rewriteAppHTTPProbers": "true"/g,
+    ),
+  ].map((m) => m[1] as string);
 
   it('finds the 13 labelled workloads of seed 004', () => {
     assert.equal(workloads.length, 13);

@@ -67,7 +67,10 @@ describe('-f - reads stdin everywhere a file is read', () => {
     assert.ok(parseAllDocuments(res.stdout).length > 10);
   });
   it('errors in stdin are positioned as <stdin>:LINE:COL', () => {
-    const res = run(['render', '-f', '-'], 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: a}\nspec: {bogus: 1}\n');
+    const res = run(
+      ['render', '-f', '-'],
+      'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: a}\nspec: {bogus: 1}\n',
+    );
     assert.equal(res.status, 2);
     assert.equal(res.stderr, '<stdin>:4:8: spec.bogus: unknown field "bogus"\n');
   });
@@ -81,7 +84,8 @@ describe('-f - reads stdin everywhere a file is read', () => {
     const z = run(['authz', '-m', '-', '--request', REQUEST, '-o', 'json'], rendered);
     assert.equal(z.status, 0, z.stderr);
     assert.ok(['ALLOW', 'DENY'].includes(JSON.parse(z.stdout).decision));
-    const ksvc = 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: h, namespace: a}\nspec:\n  template:\n    spec: {containers: [{image: x}]}\n';
+    const ksvc =
+      'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: h, namespace: a}\nspec:\n  template:\n    spec: {containers: [{image: x}]}\n';
     const m = run(['mesh-ify', '-'], ksvc);
     assert.equal(m.status, 0, m.stderr);
     assert.match(m.stdout, /sidecar\.istio\.io\/inject: "true"/);
@@ -118,7 +122,8 @@ describe('-o is the output format in every command', () => {
     const y = run(['verify', '-f', 'examples/ossm2-tenants.yaml', '-o', 'yaml']);
     assert.equal(y.status, 0, y.stderr);
     assert.ok(Array.isArray(parseAllDocuments(y.stdout)[0]!.toJS().paths));
-    const leaky = 'apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata: {name: allow-all, namespace: knative-serving}\nspec: {rules: [{}]}\n';
+    const leaky =
+      'apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata: {name: allow-all, namespace: knative-serving}\nspec: {rules: [{}]}\n';
     const rendered = run(['render', '-f', 'examples/ossm2-tenants.yaml']).stdout;
     const s = run(['verify', '-m', '-', '-o', 'sarif'], `${rendered}---\n${leaky}`);
     const sarif = JSON.parse(s.stdout);
@@ -141,7 +146,10 @@ describe('-o is the output format in every command', () => {
     assert.equal(c.status, 0, c.stderr);
     assert.equal(JSON.parse(c.stdout).files.length, 4);
     assert.doesNotMatch(c.stdout + c.stderr, /PRIVATE KEY/);
-    const m = run(['mesh-ify', '-', '-o', 'json'], 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: h, namespace: a}\nspec: {template: {spec: {containers: [{image: x}]}}}\n');
+    const m = run(
+      ['mesh-ify', '-', '-o', 'json'],
+      'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: h, namespace: a}\nspec: {template: {spec: {containers: [{image: x}]}}}\n',
+    );
     assert.equal(JSON.parse(m.stdout).items[0].spec.template.metadata.labels['sidecar.istio.io/inject'], 'true');
   });
 });
@@ -149,7 +157,10 @@ describe('-o is the output format in every command', () => {
 describe('apply progress on a non-terminal stderr', () => {
   const sink = () => {
     const lines: string[] = [];
-    return { lines, stream: { isTTY: false, write: (s: string) => lines.push(...s.trimEnd().split('\n')) } as unknown as NodeJS.WriteStream };
+    return {
+      lines,
+      stream: { isTTY: false, write: (s: string) => lines.push(...s.trimEnd().split('\n')) } as unknown as NodeJS.WriteStream,
+    };
   };
   it('a step with an announcement says what it waits for before waiting, and shows progress lines', async () => {
     const { lines, stream } = sink();
@@ -172,8 +183,14 @@ describe('apply progress on a non-terminal stderr', () => {
       { stream, progressEveryMs: 20 },
     );
     assert.equal(seenBeforeRun, 1);
-    assert.equal(lines[0], '[1/1] Wait for KnativeServing Ready before AuthorizationPolicies: KnativeServing/knative-serving/knative-serving must be Ready first');
-    assert.ok(lines.some((l) => /^\[1\/1\] .*: waiting for KnativeServing \(Ready=False\) \d \(\d+ ms\)$/.test(l)), lines.join('\n'));
+    assert.equal(
+      lines[0],
+      '[1/1] Wait for KnativeServing Ready before AuthorizationPolicies: KnativeServing/knative-serving/knative-serving must be Ready first',
+    );
+    assert.ok(
+      lines.some((l) => /^\[1\/1\] .*: waiting for KnativeServing \(Ready=False\) \d \(\d+ ms\)$/.test(l)),
+      lines.join('\n'),
+    );
     assert.match(lines.at(-1)!, /: Ready after 0\.1 s \(\d+ ms\)$/);
   });
 });

@@ -72,11 +72,17 @@ describe('YAML features: a clean FILE:LINE:COL error, exit 2, in every command t
     assertInputError(run(['render', '-f', f]), /:5:3: merge key << needs a mapping/, 1);
   });
   it('a recursive alias is an error', () => {
-    assert.throws(() => parseSpec('s.yaml', `${HEAD}metadata: &m {name: a, self: *m}\n`), (e: unknown) => e instanceof InputErrors && /recursive alias/.test(e.message));
+    assert.throws(
+      () => parseSpec('s.yaml', `${HEAD}metadata: &m {name: a, self: *m}\n`),
+      (e: unknown) => e instanceof InputErrors && /recursive alias/.test(e.message),
+    );
   });
   it('a billion laughs stops at the expansion bound', () => {
     let y = `${HEAD}metadata: {name: a}\nx0: &a0 [l, l, l, l, l, l, l, l, l, l]\n`;
-    for (let i = 1; i < 12; i++) y += `x${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i < 12; i++)
+      y += `x${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
     const f = file('s.yaml', y);
     assertInputError(run(['render', '-f', f]), /more than 2000000 nodes once aliases are expanded/, 1);
   });
@@ -86,7 +92,11 @@ describe('output into a closed pipe', () => {
   it('render | head -1 exits quietly (no EPIPE stack trace)', () => {
     const tenants = Array.from({ length: 200 }, (_, i) => `    - {name: t${i}, namespaces: [t${i}-a, t${i}-b]}\n`).join('');
     const f = file('s.yaml', `${HEAD}metadata: {name: a}\nspec:\n  tenants:\n${tenants}`);
-    const res = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" render -f "${f}" 2>"${f}.err" | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    const res = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" render -f "${f}" 2>"${f}.err" | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+      { encoding: 'utf8' },
+    );
     assert.equal(res.stdout.trim(), '0');
     assert.equal(readFileSync(`${f}.err`, 'utf8'), '');
   });
@@ -176,10 +186,18 @@ describe('values are range-checked', () => {
     assert.match(lines[0]!, /:5:30: spec\.kafka\.bootstrapServers\[0\]: port 0 of "k:0" is out of range 1-65535$/);
   });
   it('numPartitions of 20 digits', () => {
-    assertInputError(run(['render', '-f', spec('  kafka: {bootstrapServers: [k:9092], numPartitions: 12345678901234567890}\n')]), /spec\.kafka\.numPartitions: must be <= 2147483647/, 1);
+    assertInputError(
+      run(['render', '-f', spec('  kafka: {bootstrapServers: [k:9092], numPartitions: 12345678901234567890}\n')]),
+      /spec\.kafka\.numPartitions: must be <= 2147483647/,
+      1,
+    );
   });
   it('a domain label longer than 63 characters; a CN longer than X.509 allows', () => {
-    assertInputError(run(['render', '-f', spec(`  domain: ${'a'.repeat(64)}.example.com\n`)]), /spec\.domain: DNS label "a{20}…" is 64 characters long/, 1);
+    assertInputError(
+      run(['render', '-f', spec(`  domain: ${'a'.repeat(64)}.example.com\n`)]),
+      /spec\.domain: DNS label "a{20}…" is 64 characters long/,
+      1,
+    );
     const long = `${'a'.repeat(60)}.bb.cc`;
     assertInputError(run(['render', '-f', spec(`  domain: ${long}\n  tls: {generate: true}\n`)]), /at most 62 \(X\.509: 64\)/, 1);
   });
@@ -190,7 +208,13 @@ describe('values are range-checked', () => {
   });
   it('service: empty image, image with spaces, duplicate or invalid --env names', () => {
     const base = ['service', '--name', 'hello', '--namespace', 'team-a'];
-    for (const extra of [['--image', ''], ['--image', 'quay.io/a b'], ['--image', 'x', '--env', 'A=1', '--env', 'A=2'], ['--image', 'x', '--env', '1A=1'], ['--image', 'x', '--env', 'A B=1']]) {
+    for (const extra of [
+      ['--image', ''],
+      ['--image', 'quay.io/a b'],
+      ['--image', 'x', '--env', 'A=1', '--env', 'A=2'],
+      ['--image', 'x', '--env', '1A=1'],
+      ['--image', 'x', '--env', 'A B=1'],
+    ]) {
       const res = run([...base, ...extra]);
       assert.equal(res.status, 2, `${extra.join(' ')}: ${res.stdout}`);
       assert.equal(res.stdout, '');
@@ -214,7 +238,8 @@ describe('values are range-checked', () => {
 
 describe('no silent data loss', () => {
   it('mesh-ify expands an aliased template.metadata instead of replacing it (name and labels kept)', () => {
-    const body = 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: &meta\n  name: hello\n  namespace: team-a\n  labels: {app: hello}\nspec:\n  template:\n    metadata: *meta\n    spec: {containers: [{image: x}]}\n';
+    const body =
+      'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: &meta\n  name: hello\n  namespace: team-a\n  labels: {app: hello}\nspec:\n  template:\n    metadata: *meta\n    spec: {containers: [{image: x}]}\n';
     const res = run(['mesh-ify', file('k.yaml', body)]);
     assert.equal(res.status, 0, res.stderr);
     const doc = parseAllDocuments(res.stdout)[0]!.toJS();
@@ -280,11 +305,23 @@ describe('error hygiene', () => {
     assertInputError(run(['render', '-f', spec('  ingress: !foo istio\n')]), /:5:\d+: unsupported tag !foo/, 1);
   });
   it('a collection key: one positioned error, no Node warning', () => {
-    assertInputError(run(['render', '-f', spec('  ? [a]\n  : 1\n')]), /:5:5: a mapping key must be a string or a number, not a collection/, 1);
+    assertInputError(
+      run(['render', '-f', spec('  ? [a]\n  : 1\n')]),
+      /:5:5: a mapping key must be a string or a number, not a collection/,
+      1,
+    );
   });
   it('an empty file and the flavour refusal are positioned', () => {
     const empty = file('e.yaml', '');
-    assertInputError(run(['render', '-f', empty]), new RegExp(`^${empty}:1:1: expected exactly one ServerlessMesh document, found 0\n$`), 1);
-    assertInputError(run(['render', '-f', spec('  mesh: {flavor: ossm3}\n  ingress: kourier\n')]), /:6:12: spec\.ingress: ingress: kourier is supported with flavor ossm2 only/, 1);
+    assertInputError(
+      run(['render', '-f', empty]),
+      new RegExp(`^${empty}:1:1: expected exactly one ServerlessMesh document, found 0\n$`),
+      1,
+    );
+    assertInputError(
+      run(['render', '-f', spec('  mesh: {flavor: ossm3}\n  ingress: kourier\n')]),
+      /:6:12: spec\.ingress: ingress: kourier is supported with flavor ossm2 only/,
+      1,
+    );
   });
 });

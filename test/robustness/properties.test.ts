@@ -18,7 +18,9 @@ import { aliasYaml, mutate, TOKENS, type AliasNode, type Mutation } from '../hel
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 const CASE_MS = 5_000;
-const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka', 'kourier'].map((n) => readFileSync(join(ROOT, 'examples', `${n}.yaml`), 'utf8'));
+const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka', 'kourier'].map((n) =>
+  readFileSync(join(ROOT, 'examples', `${n}.yaml`), 'utf8'),
+);
 const RENDERED = readFileSync(join(ROOT, 'examples', 'ossm2-basic.yaml'), 'utf8'); // manifests: a spec is a Kubernetes-shaped object too
 const MANIFEST = `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -46,7 +48,8 @@ function holds(file: string, fn: () => unknown): boolean {
     const prefix = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}:\\d+:\\d+: \\S`);
     for (const l of lines) if (!prefix.test(l)) throw new Error(`error line without ${file}:LINE:COL: ${JSON.stringify(l)}`, { cause: e });
     // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(e.message.replace(/\n/g, ''))) throw new Error(`raw control character in ${JSON.stringify(e.message)}`, { cause: e });
+    if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(e.message.replace(/\n/g, '')))
+      throw new Error(`raw control character in ${JSON.stringify(e.message)}`, { cause: e });
   }
   const ms = Date.now() - t0;
   if (ms > CASE_MS) throw new Error(`took ${ms} ms`);
@@ -75,17 +78,45 @@ const aliasNode: fc.Arbitrary<AliasNode> = fc.letrec<{ node: AliasNode }>((tie) 
 })).node;
 
 // Text made of YAML's structural characters and a few hostile ones, so the parser's corners are reached.
-const yamlish = fc.string({ unit: fc.constantFrom(...'{}[]:,-?&*!|>#%@`"\'\n \t~.0123456789abcxyz<'.split(''), '\u0000', '\u001b', 'é', '\u2028', '---\n', '&a ', '*a', '!!binary '), maxLength: 200 });
+const yamlish = fc.string({
+  unit: fc.constantFrom(
+    ...'{}[]:,-?&*!|>#%@`"\'\n \t~.0123456789abcxyz<'.split(''),
+    '\u0000',
+    '\u001b',
+    'é',
+    '\u2028',
+    '---\n',
+    '&a ',
+    '*a',
+    '!!binary ',
+  ),
+  maxLength: 200,
+});
 const HEAD = 'apiVersion: serverlessmesh.dev/v1alpha1\nkind: ServerlessMesh\nmetadata: {name: a}\n';
 
 describe('spec loader: any text gives a spec or positioned input errors', () => {
-  it('arbitrary text', () => fc.assert(fc.property(fc.string({ maxLength: 300 }), (t) => holds('s.yaml', () => parseSpec('s.yaml', t))), { numRuns: RUNS }));
-  it('YAML-ish text', () => fc.assert(fc.property(yamlish, (t) => holds('s.yaml', () => parseSpec('s.yaml', t))), { numRuns: RUNS }));
+  it('arbitrary text', () =>
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (t) => holds('s.yaml', () => parseSpec('s.yaml', t))),
+      { numRuns: RUNS },
+    ));
+  it('YAML-ish text', () =>
+    fc.assert(
+      fc.property(yamlish, (t) => holds('s.yaml', () => parseSpec('s.yaml', t))),
+      { numRuns: RUNS },
+    ));
   it('mutated examples', () =>
-    fc.assert(fc.property(fc.nat({ max: EXAMPLES.length - 1 }), mutations, (i, ops) => holds('s.yaml', () => parseSpec('s.yaml', mutate(EXAMPLES[i] as string, ops)))), { numRuns: RUNS * 2 }));
+    fc.assert(
+      fc.property(fc.nat({ max: EXAMPLES.length - 1 }), mutations, (i, ops) =>
+        holds('s.yaml', () => parseSpec('s.yaml', mutate(EXAMPLES[i] as string, ops))),
+      ),
+      { numRuns: RUNS * 2 },
+    ));
   it('alias structures as the spec, or as any value in it', () =>
     fc.assert(
-      fc.property(aliasNode, fc.boolean(), (n, whole) => holds('s.yaml', () => parseSpec('s.yaml', whole ? aliasYaml(n) : `${HEAD}spec: ${aliasYaml(n)}\n`))),
+      fc.property(aliasNode, fc.boolean(), (n, whole) =>
+        holds('s.yaml', () => parseSpec('s.yaml', whole ? aliasYaml(n) : `${HEAD}spec: ${aliasYaml(n)}\n`)),
+      ),
       { numRuns: RUNS },
     ));
   it('valid examples still load (the property is not satisfied by refusing everything)', () => {
@@ -94,18 +125,45 @@ describe('spec loader: any text gives a spec or positioned input errors', () => 
 });
 
 describe('manifest reader: any text gives objects or positioned input errors', () => {
-  it('arbitrary text', () => fc.assert(fc.property(fc.string({ maxLength: 300 }), (t) => holds('m.yaml', () => manifestsFromText('m.yaml', t))), { numRuns: RUNS }));
-  it('YAML-ish text', () => fc.assert(fc.property(yamlish, (t) => holds('m.yaml', () => manifestsFromText('m.yaml', t))), { numRuns: RUNS }));
+  it('arbitrary text', () =>
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (t) => holds('m.yaml', () => manifestsFromText('m.yaml', t))),
+      { numRuns: RUNS },
+    ));
+  it('YAML-ish text', () =>
+    fc.assert(
+      fc.property(yamlish, (t) => holds('m.yaml', () => manifestsFromText('m.yaml', t))),
+      { numRuns: RUNS },
+    ));
   it('mutated manifests', () =>
-    fc.assert(fc.property(fc.constantFrom(MANIFEST, RENDERED), mutations, (m, ops) => holds('m.yaml', () => manifestsFromText('m.yaml', mutate(m, ops)))), { numRuns: RUNS * 2 }));
+    fc.assert(
+      fc.property(fc.constantFrom(MANIFEST, RENDERED), mutations, (m, ops) =>
+        holds('m.yaml', () => manifestsFromText('m.yaml', mutate(m, ops))),
+      ),
+      { numRuns: RUNS * 2 },
+    ));
   it('alias structures', () =>
-    fc.assert(fc.property(aliasNode, (n) => holds('m.yaml', () => manifestsFromText('m.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: ${aliasYaml(n)}\n`))), { numRuns: RUNS }));
+    fc.assert(
+      fc.property(aliasNode, (n) =>
+        holds('m.yaml', () => manifestsFromText('m.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: ${aliasYaml(n)}\n`)),
+      ),
+      { numRuns: RUNS },
+    ));
   it('the valid manifest reads back', () => assert.equal(manifestsFromText('m.yaml', MANIFEST).length, 2));
 });
 
 const request = fc.record(
   {
-    source: fc.record({ namespace: fc.oneof(fc.string(), fc.integer()), serviceAccount: fc.string(), principal: fc.string(), sidecar: fc.oneof(fc.boolean(), fc.string()), ip: fc.string() }, { requiredKeys: [] }),
+    source: fc.record(
+      {
+        namespace: fc.oneof(fc.string(), fc.integer()),
+        serviceAccount: fc.string(),
+        principal: fc.string(),
+        sidecar: fc.oneof(fc.boolean(), fc.string()),
+        ip: fc.string(),
+      },
+      { requiredKeys: [] },
+    ),
     destination: fc.record(
       {
         namespace: fc.string(),
@@ -130,13 +188,33 @@ const request = fc.record(
 );
 
 describe('authz --request parser: any text gives a request or positioned input errors', () => {
-  it('arbitrary text', () => fc.assert(fc.property(fc.string({ maxLength: 300 }), (t) => holds('--request', () => parseRequest(t))), { numRuns: RUNS }));
-  it('arbitrary JSON', () => fc.assert(fc.property(fc.json(), (t) => holds('--request', () => parseRequest(t))), { numRuns: RUNS }));
+  it('arbitrary text', () =>
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (t) => holds('--request', () => parseRequest(t))),
+      { numRuns: RUNS },
+    ));
+  it('arbitrary JSON', () =>
+    fc.assert(
+      fc.property(fc.json(), (t) => holds('--request', () => parseRequest(t))),
+      { numRuns: RUNS },
+    ));
   it('request-shaped JSON with wrong types and unknown fields, pretty-printed or not', () =>
-    fc.assert(fc.property(request, fc.boolean(), (r, pretty) => holds('--request', () => parseRequest(JSON.stringify(r, null, pretty ? 2 : undefined)))), { numRuns: RUNS * 2 }));
+    fc.assert(
+      fc.property(request, fc.boolean(), (r, pretty) =>
+        holds('--request', () => parseRequest(JSON.stringify(r, null, pretty ? 2 : undefined))),
+      ),
+      { numRuns: RUNS * 2 },
+    ));
   it('mutated valid requests', () => {
-    const valid = JSON.stringify({ source: { namespace: 'a', serviceAccount: 'd' }, destination: { namespace: 'b', port: 8080 }, method: 'GET', path: '/' }, null, 2);
+    const valid = JSON.stringify(
+      { source: { namespace: 'a', serviceAccount: 'd' }, destination: { namespace: 'b', port: 8080 }, method: 'GET', path: '/' },
+      null,
+      2,
+    );
     assert.ok(parseRequest(valid));
-    fc.assert(fc.property(mutations, (ops) => holds('--request', () => parseRequest(mutate(valid, ops)))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(mutations, (ops) => holds('--request', () => parseRequest(mutate(valid, ops)))),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -29,7 +29,10 @@ const withMembers = (): ServerlessMesh => {
 describe('non-tenant members are destinations with a stated expectation', () => {
   it('every mesh namespace is a destination', () => {
     const m = modelOf(withMembers());
-    assert.ok(m.ksvcs.some((k) => k.namespace === 'shared-tools'), `targets: ${m.ksvcs.map((k) => k.namespace).join(', ')}`);
+    assert.ok(
+      m.ksvcs.some((k) => k.namespace === 'shared-tools'),
+      `targets: ${m.ksvcs.map((k) => k.namespace).join(', ')}`,
+    );
   });
   it('the report states the expectation for a member outside every tenant', () => {
     const rep = verifyModel(modelOf(withMembers()));
@@ -42,7 +45,10 @@ describe('non-tenant members are destinations with a stated expectation', () => 
   it('what the render does to a member is reported (it is reachable from tenants directly, not from itself via the activator)', () => {
     const rep = verifyModel(modelOf(withMembers()));
     const member = rep.findings.filter((f) => f.resource.namespace === 'shared-tools');
-    assert.ok(member.some((f) => f.code === 'SM5001' && f.reachability?.via === 'direct' && f.reachability.from.startsWith('team-')), JSON.stringify(member.map((f) => f.message)));
+    assert.ok(
+      member.some((f) => f.code === 'SM5001' && f.reachability?.via === 'direct' && f.reachability.from.startsWith('team-')),
+      JSON.stringify(member.map((f) => f.message)),
+    );
     assert.ok(member.some((f) => f.code === 'SM5002' && f.reachability?.via === 'activator' && f.reachability.from === 'shared-tools'));
   });
   it('without tenants a member carries no isolation expectation (seed chapter 1 promises none)', () => {
@@ -65,7 +71,10 @@ describe('serving.enabled: false', () => {
   });
   it('no Knative Service paths or serving edges are expected, so no false BROKEN/BLOCKED', () => {
     const rep = verifyModel(modelOf(mesh()));
-    assert.deepEqual(rep.surprises.filter((s) => !s.startsWith('LEAK')), []);
+    assert.deepEqual(
+      rep.surprises.filter((s) => !s.startsWith('LEAK')),
+      [],
+    );
     assert.equal(rep.requiredEdges.length, 0);
   });
   it('also from manifests alone: a KnativeEventing without KnativeServing means serving is off', () => {
@@ -88,7 +97,7 @@ describe('eventing paths', () => {
     assert.equal(row(r, 'team-alpha-1', 'team-alpha-2/default', 'broker-ingress').allowed, true);
     assert.equal(row(r, 'team-bravo-1', 'team-alpha-2/default', 'broker-ingress').allowed, false);
   });
-  it('a spoofed Kn-Namespace header does not get a tenant into another tenant\'s broker', () => {
+  it("a spoofed Kn-Namespace header does not get a tenant into another tenant's broker", () => {
     const r = rep();
     assert.equal(row(r, 'team-bravo-1', 'team-alpha-1/default', 'spoofed-kn-namespace').allowed, false);
   });

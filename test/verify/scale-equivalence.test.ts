@@ -15,14 +15,19 @@ import { tenantSpec } from '../../bench/tenant-spec.ts';
 function generated() {
   const mesh = tenantSpec(40, 2, '  members: [shared-a, shared-b, tools]\n');
   const objects: KubeObject[] = render(mesh);
-  for (let i = 0; i < 30; i++) objects.push(meshReadyKsvc({ name: `app-${i}`, namespace: `tenant-${i % 40}-ns-${i % 2}`, image: 'quay.io/example/app:1' }));
+  for (let i = 0; i < 30; i++)
+    objects.push(meshReadyKsvc({ name: `app-${i}`, namespace: `tenant-${i % 40}-ns-${i % 2}`, image: 'quay.io/example/app:1' }));
   objects.push(meshReadyKsvc({ name: 'tool', namespace: 'tools', image: 'quay.io/example/app:1' }));
   // A policy that names a few sources at the broker ingress and at one revision, so classes are not all "everyone else".
   objects.push({
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
     metadata: { name: 'extra', namespace: 'knative-eventing' },
-    spec: { action: 'DENY', selector: { matchLabels: { 'app.kubernetes.io/component': 'broker-ingress' } }, rules: [{ from: [{ source: { namespaces: ['tenant-3-ns-0', 'shared-a'] } }], to: [{ operation: { paths: ['/tenant-7-ns-1/*'] } }] }] },
+    spec: {
+      action: 'DENY',
+      selector: { matchLabels: { 'app.kubernetes.io/component': 'broker-ingress' } },
+      rules: [{ from: [{ source: { namespaces: ['tenant-3-ns-0', 'shared-a'] } }], to: [{ operation: { paths: ['/tenant-7-ns-1/*'] } }] }],
+    },
   });
   objects.push({
     apiVersion: 'security.istio.io/v1',
@@ -34,7 +39,10 @@ function generated() {
 }
 
 // `stats.evaluations` counts the work done, not a result: it is left out (the speed work lowers it).
-const digest = (v: { stats: object }) => createHash('sha256').update(JSON.stringify({ ...v, stats: { ...v.stats, evaluations: 0 } })).digest('hex');
+const digest = (v: { stats: object }) =>
+  createHash('sha256')
+    .update(JSON.stringify({ ...v, stats: { ...v.stats, evaluations: 0 } }))
+    .digest('hex');
 
 test('a large generated configuration gives the same report as before the speed work', () => {
   const m = generated();
@@ -45,13 +53,23 @@ test('a large generated configuration gives the same report as before the speed 
   const { byTarget: _c, ...restCounted } = counted;
   assert.equal(rep.paths.length, m.sources.length * m.ksvcs.length * 5);
   assert.ok(rep.eventing.length > 0);
-  assert.deepEqual({ full, counted: digest(restCounted) }, { full: '0ef9a2f22816691d4343c8af7c9e3914a25a5fc28b8ebd716b35d3f42dfcfe7d', counted: 'a4ce56602378b377e2c61cba4dd6406081381eb2cdb383c65abd3db557c812e5' });
+  assert.deepEqual(
+    { full, counted: digest(restCounted) },
+    {
+      full: '0ef9a2f22816691d4343c8af7c9e3914a25a5fc28b8ebd716b35d3f42dfcfe7d',
+      counted: 'a4ce56602378b377e2c61cba4dd6406081381eb2cdb383c65abd3db557c812e5',
+    },
+  );
 });
 
 test('stated expectations list the same sources as filtering every source by its unit', () => {
   const m = generated();
   for (const e of verifyModel(m, { expandRows: false }).expectations) {
     const u = unitOf(m, e.namespace);
-    assert.deepEqual(e.allowedFrom, m.sources.filter((s) => unitOf(m, s) === u), e.namespace);
+    assert.deepEqual(
+      e.allowedFrom,
+      m.sources.filter((s) => unitOf(m, s) === u),
+      e.namespace,
+    );
   }
 });

@@ -15,7 +15,10 @@ const dr = (port: number): KubeObject => ({
   apiVersion: 'networking.istio.io/v1',
   kind: 'DestinationRule',
   metadata: { name: `plain-${port}`, namespace: 'tenant-1-ns-0' },
-  spec: { host: '*.tenant-1-ns-0.svc.cluster.local', trafficPolicy: { portLevelSettings: [{ port: { number: port }, tls: { mode: 'DISABLE' } }] } },
+  spec: {
+    host: '*.tenant-1-ns-0.svc.cluster.local',
+    trafficPolicy: { portLevelSettings: [{ port: { number: port }, tls: { mode: 'DISABLE' } }] },
+  },
 });
 
 function model(extra: KubeObject[]) {
@@ -37,8 +40,18 @@ test('Knative hops call the revision Service on port 80 (→ 8012) and the metri
         assert.equal(h.port, 8012, h.label);
         assert.equal(hopRequest(h).destination.servicePort, 80, h.label);
       }
-  const ports = requiredEdges(m, k).flatMap((e) => e.alternatives.flatMap((a) => a.hops)).filter((h) => h.dest === k.pod).map((h) => [h.port, h.servicePort]);
-  assert.deepEqual([...new Map(ports.map((p) => [String(p), p])).values()].sort(), [[8012, 80], [8022, 8022], [9090, 9090]].sort());
+  const ports = requiredEdges(m, k)
+    .flatMap((e) => e.alternatives.flatMap((a) => a.hops))
+    .filter((h) => h.dest === k.pod)
+    .map((h) => [h.port, h.servicePort]);
+  assert.deepEqual(
+    [...new Map(ports.map((p) => [String(p), p])).values()].sort(),
+    [
+      [8012, 80],
+      [8022, 8022],
+      [9090, 9090],
+    ].sort(),
+  );
 });
 
 test('a port-level DestinationRule on the Service port 80 decides the client TLS of Knative hops', () => {

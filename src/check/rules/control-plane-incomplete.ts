@@ -8,7 +8,8 @@ export const controlPlaneIncomplete: Rule = {
     name: 'control-plane-incomplete',
     severity: 'error',
     title: 'Control plane without IstioCNI (or another kind the flavour needs)',
-    description: 'Every control-plane kind of the flavour profile must exist once one does: on OSSM 3 the Istio CR needs an IstioCNI instance, otherwise pods cannot start.',
+    description:
+      'Every control-plane kind of the flavour profile must exist once one does: on OSSM 3 the Istio CR needs an IstioCNI instance, otherwise pods cannot start.',
     source: 'seed 000 "Findings" (istio-cni instance)',
     fix: 'Create the missing control-plane object (OSSM 3: an IstioCNI named default in namespace istio-cni).',
     inputs: [ISTIO_CR, ISTIO_CNI],
@@ -20,6 +21,11 @@ export const controlPlaneIncomplete: Rule = {
     const present = kinds.filter((k) => ctx.index.has(k));
     if (present.length === 0) return [];
     const anchor = ctx.index.of(present[0]!)[0]!;
-    return kinds.filter((k) => !ctx.index.has(k)).map((k) => ({ object: anchor, message: `${anchor.kind} ${anchor.metadata.name} is present but no ${k} is (${p.title} needs both)` }));
+    return kinds
+      .filter((k) => !ctx.index.has(k))
+      .map((k) => ({
+        object: anchor,
+        message: `${anchor.kind} ${anchor.metadata.name} is present but no ${k} is (${p.title} needs both)`,
+      }));
   },
 };

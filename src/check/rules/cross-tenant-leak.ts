@@ -13,7 +13,15 @@ export const crossTenantLeak: Rule = {
     description: `${meta.description} Decided by the authorization simulator over source classes (same as verify).`,
     source: 'research users-and-anchors.md P2, P26; istio-semantics.md §6.3, §6.6',
     fix: meta.fix,
-    inputs: [AUTHZ_POLICY, NAMESPACE, KSVC, 'PeerAuthentication.security.istio.io', 'ServiceMeshControlPlane.maistra.io', 'ServiceMeshMemberRoll.maistra.io', 'Istio.sailoperator.io'],
+    inputs: [
+      AUTHZ_POLICY,
+      NAMESPACE,
+      KSVC,
+      'PeerAuthentication.security.istio.io',
+      'ServiceMeshControlPlane.maistra.io',
+      'ServiceMeshMemberRoll.maistra.io',
+      'Istio.sailoperator.io',
+    ],
   },
   check(ctx) {
     if (ctx.model().tenantOf.size === 0) return [];

@@ -8,7 +8,8 @@ export const gatewayConfigMissingService: Rule = {
     name: 'gateway-config-missing-service',
     severity: 'error',
     title: 'config.istio gateway points at a Service that does not exist',
-    description: 'KnativeServing spec.config.istio maps each Knative Gateway to the Service of the gateway pods (`<service>.<namespace>.svc.cluster.local`). When Istio runs elsewhere than istio-system the namespace must be changed; a host naming a missing Service leaves Knative Services unreachable.',
+    description:
+      'KnativeServing spec.config.istio maps each Knative Gateway to the Service of the gateway pods (`<service>.<namespace>.svc.cluster.local`). When Istio runs elsewhere than istio-system the namespace must be changed; a host naming a missing Service leaves Knative Services unreachable.',
     source: 'seed 001 §1.4.3 step 1 (callout 3)',
     fix: 'Point gateway.knative-serving.knative-ingress-gateway and local-gateway.knative-serving.knative-local-gateway at the gateway Services of the mesh namespace.',
     inputs: [KSERVING, SERVICE],
@@ -29,7 +30,11 @@ export const gatewayConfigMissingService: Rule = {
         if (ns === gwNs && !nsWithServices.has(ns)) continue;
         const ingress = ctx.profile?.gateway.ingressService;
         if (ns === gwNs && ingress && 'external' in ingress && ingress.name === name) continue; // the control plane creates it
-        out.push({ object: k, message: `KnativeServing ${k.metadata.namespace}/${k.metadata.name}: config.istio ${key} names Service ${ns}/${name}, which does not exist`, path: ['spec', 'config', 'istio', key] });
+        out.push({
+          object: k,
+          message: `KnativeServing ${k.metadata.namespace}/${k.metadata.name}: config.istio ${key} names Service ${ns}/${name}, which does not exist`,
+          path: ['spec', 'config', 'istio', key],
+        });
       }
     }
     return out;

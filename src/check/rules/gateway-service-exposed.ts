@@ -8,7 +8,8 @@ export const gatewayServiceExposed: Rule = {
     name: 'gateway-service-exposed',
     severity: 'error',
     title: 'Mesh ingress gateway Service exposed as NodePort or LoadBalancer',
-    description: 'External Knative Services are reached through OpenShift Routes; exposing the ingress gateway (istio-ingressgateway or knative-local-gateway) directly with a NodePort or LoadBalancer Service is not supported.',
+    description:
+      'External Knative Services are reached through OpenShift Routes; exposing the ingress gateway (istio-ingressgateway or knative-local-gateway) directly with a NodePort or LoadBalancer Service is not supported.',
     source: 'seed 001 §1.4.1 "Verifying installation prerequisites" step 2 and its note',
     fix: 'Set the gateway Service type to ClusterIP and expose Knative Services through OpenShift Routes.',
     inputs: [SERVICE],
@@ -22,7 +23,11 @@ export const gatewayServiceExposed: Rule = {
       if (!names.has(s.metadata.name)) continue;
       const type = str(get(s, 'spec', 'type'));
       if (type === 'NodePort' || type === 'LoadBalancer')
-        out.push({ object: s, message: `gateway Service ${s.metadata.namespace ?? 'default'}/${s.metadata.name} is of type ${type}`, path: ['spec', 'type'] });
+        out.push({
+          object: s,
+          message: `gateway Service ${s.metadata.namespace ?? 'default'}/${s.metadata.name} is of type ${type}`,
+          path: ['spec', 'type'],
+        });
     }
     return out;
   },

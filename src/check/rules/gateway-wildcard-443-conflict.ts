@@ -25,7 +25,11 @@ export const gatewayWildcard443Conflict: Rule = {
       arr(get(g, 'spec', 'servers')).forEach((s, i) => {
         const hosts = strs(get(s, 'hosts'));
         if (Number(get(s, 'port', 'number')) === 443 && hosts.some((h) => h === '*' || h === '*/*'))
-          out.push({ object: g, message: `Gateway ${ns}/${g.metadata.name} binds port 443 with hosts "*", which knative-serving/knative-ingress-gateway needs`, path: ['spec', 'servers', i, 'hosts'] });
+          out.push({
+            object: g,
+            message: `Gateway ${ns}/${g.metadata.name} binds port 443 with hosts "*", which knative-serving/knative-ingress-gateway needs`,
+            path: ['spec', 'servers', i, 'hosts'],
+          });
       });
     }
     return out;

@@ -8,7 +8,8 @@ export const hostWithoutPortForm: Rule = {
     name: 'host-without-port-form',
     severity: 'warning',
     title: 'Host rule without the `:*` port form',
-    description: 'Exact (wildcard-free) hosts / notHosts match the Host header exactly (case-insensitively), and the header may carry a port: "foo.com" does not match "foo.com:8080". A host listed without "foo.com:*" misses such requests (an ALLOW refuses them, a notHosts exception lets them through).',
+    description:
+      'Exact (wildcard-free) hosts / notHosts match the Host header exactly (case-insensitively), and the header may carry a port: "foo.com" does not match "foo.com:8080". A host listed without "foo.com:*" misses such requests (an ALLOW refuses them, a notHosts exception lets them through).',
     source: 'research istio-semantics.md §1.6 (Istio security best practices; Red Hat OSSM "Required update for authorization policies")',
     fix: 'List both forms: hosts: ["foo.com", "foo.com:*"].',
     inputs: [AUTHZ_POLICY],
@@ -24,7 +25,11 @@ export const hostWithoutPortForm: Rule = {
             // Only exact hosts: Istio's string match has one `*` (prefix, suffix or presence), so `*.ns` cannot take a `:*` form.
             const missing = hs.filter((h) => !h.includes('*') && !h.includes(':') && !set.has(`${h.toLowerCase()}:*`));
             if (missing.length)
-              out.push({ object: p, message: `AuthorizationPolicy ${p.metadata.namespace}/${p.metadata.name} rules[${ri}] ${field} ${missing.join(', ')} without the ":*" form`, path: ['spec', 'rules', ri, 'to', ti, 'operation', field] });
+              out.push({
+                object: p,
+                message: `AuthorizationPolicy ${p.metadata.namespace}/${p.metadata.name} rules[${ri}] ${field} ${missing.join(', ')} without the ":*" form`,
+                path: ['spec', 'rules', ri, 'to', ti, 'operation', field],
+              });
           }
         }),
       );

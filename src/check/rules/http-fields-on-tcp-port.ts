@@ -14,8 +14,10 @@ export const httpFieldsOnTcpPort: Rule = {
     name: 'http-fields-on-tcp-port',
     severity: 'warning',
     title: 'HTTP-only AuthorizationPolicy fields on a TCP port',
-    description: 'On a TCP filter chain Istio drops an ALLOW rule that has HTTP-only fields (hosts, methods, paths, request headers, requestPrincipals) — possibly denying everything — and drops only the HTTP values of a DENY rule, which then denies more than intended.',
-    source: 'research users-and-anchors.md P6; istio-semantics.md §1.9 (istio/istio authz builder); istio.io docs/tasks/security/authorization/authz-tcp',
+    description:
+      'On a TCP filter chain Istio drops an ALLOW rule that has HTTP-only fields (hosts, methods, paths, request headers, requestPrincipals) — possibly denying everything — and drops only the HTTP values of a DENY rule, which then denies more than intended.',
+    source:
+      'research users-and-anchors.md P6; istio-semantics.md §1.9 (istio/istio authz builder); istio.io docs/tasks/security/authorization/authz-tcp',
     fix: 'Name or appProtocol the Service port as HTTP if it is, or keep TCP rules to L4 fields (ports, sources, IPs).',
     inputs: [AUTHZ_POLICY, SERVICE],
   },
@@ -35,13 +37,17 @@ export const httpFieldsOnTcpPort: Rule = {
       const tcp = tcpPorts.get(p.metadata.namespace ?? 'default');
       if (!tcp) continue;
       arr(get(p, 'spec', 'rules')).forEach((r, ri) => {
-        const ports = arr(get(r, 'to')).flatMap((t) => strs(get(t, 'operation', 'ports'))).map(Number);
+        const ports = arr(get(r, 'to'))
+          .flatMap((t) => strs(get(t, 'operation', 'ports')))
+          .map(Number);
         const onTcp = ports.filter((n) => tcp.has(n));
         if (onTcp.length === 0) return;
         const http = [
           ...arr(get(r, 'to')).flatMap((t) => HTTP_OP_FIELDS.filter((f) => get(t, 'operation', f) !== undefined)),
           ...arr(get(r, 'from')).flatMap((f) => HTTP_SOURCE_FIELDS.filter((x) => get(f, 'source', x) !== undefined)),
-          ...arr(get(r, 'when')).map((c) => str(get(c, 'key')) ?? '').filter((k) => HTTP_KEY.test(k)),
+          ...arr(get(r, 'when'))
+            .map((c) => str(get(c, 'key')) ?? '')
+            .filter((k) => HTTP_KEY.test(k)),
         ];
         if (http.length === 0) return;
         const action = str(get(p, 'spec', 'action')) ?? 'ALLOW';

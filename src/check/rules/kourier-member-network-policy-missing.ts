@@ -25,8 +25,10 @@ export const kourierMemberNetworkPolicyMissing: Rule = {
     name: 'kourier-member-network-policy-missing',
     severity: 'error',
     title: 'Kourier variant: member namespace without allow-from-serving-system-namespace',
-    description: 'With Kourier kept and only user namespaces in the member roll, the control plane\'s NetworkPolicies admit only mesh members into a member namespace; Kourier and the activator (knative-serving-ingress, knative-serving, outside the mesh) are cut off unless a NetworkPolicy admits the namespaces labelled knative.openshift.io/part-of: openshift-serverless.',
-    source: 'seed 003 §1.6 "Integrating Service Mesh with OpenShift Serverless when Kourier is enabled" step 3; research users-and-anchors.md P25',
+    description:
+      "With Kourier kept and only user namespaces in the member roll, the control plane's NetworkPolicies admit only mesh members into a member namespace; Kourier and the activator (knative-serving-ingress, knative-serving, outside the mesh) are cut off unless a NetworkPolicy admits the namespaces labelled knative.openshift.io/part-of: openshift-serverless.",
+    source:
+      'seed 003 §1.6 "Integrating Service Mesh with OpenShift Serverless when Kourier is enabled" step 3; research users-and-anchors.md P25',
     fix: 'Create NetworkPolicy allow-from-serving-system-namespace in each member namespace (ingress from namespaceSelector knative.openshift.io/part-of: openshift-serverless, podSelector {}).',
     inputs: [SMMR, NETWORK_POLICY, SMCP, KSERVING, NAMESPACE],
   },
@@ -47,7 +49,12 @@ export const kourierMemberNetworkPolicyMissing: Rule = {
             return arr(get(p, 'spec', 'ingress')).some((rule) => admits(rule, labelsOf(src)));
           }),
         );
-        if (!ok) out.push({ object: r, message: `member namespace ${ns} has no NetworkPolicy admitting ${SERVING_INGRESS_NS} and ${SERVING_NS} (Kourier variant): the control plane's policies cut Kourier off`, path: ['spec', 'members'] });
+        if (!ok)
+          out.push({
+            object: r,
+            message: `member namespace ${ns} has no NetworkPolicy admitting ${SERVING_INGRESS_NS} and ${SERVING_NS} (Kourier variant): the control plane's policies cut Kourier off`,
+            path: ['spec', 'members'],
+          });
       }
     }
     return out;

@@ -10,7 +10,8 @@ export const ksvcNotInjected: Rule = {
     name: 'ksvc-not-injected',
     severity: 'error',
     title: 'Knative Service in the mesh without a sidecar',
-    description: 'Revision pods of a mesh namespace need a sidecar: on OSSM 2 (per-pod opt-in) the template label sidecar.istio.io/inject: "true"; where namespaces are injection-labelled, no opt-out. Without it STRICT mTLS refuses every mesh caller.',
+    description:
+      'Revision pods of a mesh namespace need a sidecar: on OSSM 2 (per-pod opt-in) the template label sidecar.istio.io/inject: "true"; where namespaces are injection-labelled, no opt-out. Without it STRICT mTLS refuses every mesh caller.',
     source: 'seed 001 §1.4.4 step 1 (callout 3); research users-and-anchors.md P20',
     fix: 'Add the label sidecar.istio.io/inject: "true" to spec.template.metadata.labels (or remove the "false" opt-out).',
     inputs: [KSVC, 'ServiceMeshMemberRoll.maistra.io', 'Namespace'],
@@ -22,7 +23,15 @@ export const ksvcNotInjected: Rule = {
       const a = rec(get(k, 'spec', 'template', 'metadata', 'annotations'))[INJECT];
       const v = l ?? a;
       const bad = optIn ? v !== 'true' : v === 'false';
-      return bad ? [{ object: k, message: `Knative Service ${ref(k)}: revision pods get no sidecar (${INJECT} is ${v === undefined ? 'not set' : JSON.stringify(v)})`, path: ['spec', 'template', 'metadata'] }] : [];
+      return bad
+        ? [
+            {
+              object: k,
+              message: `Knative Service ${ref(k)}: revision pods get no sidecar (${INJECT} is ${v === undefined ? 'not set' : JSON.stringify(v)})`,
+              path: ['spec', 'template', 'metadata'],
+            },
+          ]
+        : [];
     });
   },
 };

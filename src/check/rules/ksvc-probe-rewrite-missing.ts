@@ -10,7 +10,8 @@ export const ksvcProbeRewriteMissing: Rule = {
     name: 'ksvc-probe-rewrite-missing',
     severity: 'warning',
     title: 'Knative Service without probe rewriting where the flavour needs it',
-    description: 'Under STRICT mTLS the kubelet (no mesh certificate) cannot probe the pod unless the sidecar rewrites HTTP probes. Where the flavour profile does not rewrite by default (OSSM 2) the template needs sidecar.istio.io/rewriteAppHTTPProbers: "true".',
+    description:
+      'Under STRICT mTLS the kubelet (no mesh certificate) cannot probe the pod unless the sidecar rewrites HTTP probes. Where the flavour profile does not rewrite by default (OSSM 2) the template needs sidecar.istio.io/rewriteAppHTTPProbers: "true".',
     source: 'seed 001 §1.4.4 step 1; research users-and-anchors.md P11',
     fix: `Add the annotation ${REWRITE_PROBES}: "true" to spec.template.metadata.annotations.`,
     inputs: [KSVC, 'ServiceMeshMemberRoll.maistra.io', 'Namespace'],
@@ -19,6 +20,10 @@ export const ksvcProbeRewriteMissing: Rule = {
     if (!ctx.profile?.injection.optIn.annotations?.[REWRITE_PROBES]) return [];
     return meshKsvcs(ctx)
       .filter((k) => rec(get(k, 'spec', 'template', 'metadata', 'annotations'))[REWRITE_PROBES] !== 'true')
-      .map((k) => ({ object: k, message: `Knative Service ${ref(k)} lacks ${REWRITE_PROBES}: "true" on its revision template`, path: ['spec', 'template', 'metadata'] }));
+      .map((k) => ({
+        object: k,
+        message: `Knative Service ${ref(k)} lacks ${REWRITE_PROBES}: "true" on its revision template`,
+        path: ['spec', 'template', 'metadata'],
+      }));
   },
 };

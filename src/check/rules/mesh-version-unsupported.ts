@@ -9,7 +9,8 @@ export const meshVersionUnsupported: Rule = {
     name: 'mesh-version-unsupported',
     severity: 'error',
     title: 'Service Mesh version not supported by Serverless',
-    description: 'Serverless with Service Mesh needs Service Mesh 2.2 or later (2.0.5 for secret filtering); the check is the flavour profile\'s version rule.',
+    description:
+      "Serverless with Service Mesh needs Service Mesh 2.2 or later (2.0.5 for secret filtering); the check is the flavour profile's version rule.",
     source: 'seed 001 "Prerequisites" important box; seed 001 "secret filtering" prerequisites',
     fix: 'Upgrade the control plane (SMCP spec.version v2.2 or later).',
     inputs: [SMCP, ISTIO_CR],

@@ -8,13 +8,19 @@ export const namespaceAppLabelOverridden: Rule = {
     name: 'namespace-app-label-overridden',
     severity: 'info',
     title: 'Namespace `app` label does not reach Knative revision pods in cost reports',
-    description: 'Cost management inherits namespace labels to pods only where the pod has no such label. Knative revision pods carry app=<revision name> (unless the template sets app), so a namespace label app=… does not count their costs under it.',
+    description:
+      'Cost management inherits namespace labels to pods only where the pod has no such label. Knative revision pods carry app=<revision name> (unless the template sets app), so a namespace label app=… does not count their costs under it.',
     source: 'seed 003 chapter 3.2 "Using labels for cost management queries"',
     fix: 'Query Knative costs by app=<revision name>, or set the app label on the Knative Service template (spec.template.metadata.labels.app).',
     inputs: [NAMESPACE, KSVC],
   },
   check(ctx) {
-    const withApp = new Map(ctx.index.of(NAMESPACE).filter((n) => labels(n).app !== undefined).map((n) => [n.metadata.name, n]));
+    const withApp = new Map(
+      ctx.index
+        .of(NAMESPACE)
+        .filter((n) => labels(n).app !== undefined)
+        .map((n) => [n.metadata.name, n]),
+    );
     if (withApp.size === 0) return [];
     const out = new Map<string, { ns: (typeof ctx.index.objects)[number]; ksvcs: string[] }>();
     for (const k of ctx.index.of(KSVC)) {

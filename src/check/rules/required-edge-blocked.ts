@@ -13,7 +13,15 @@ export const requiredEdgeBlocked: Rule = {
     description: `${meta.description} Decided by the authorization simulator (same as verify).`,
     source: 'research users-and-anchors.md P1, P3, P4, P5; istio-semantics.md §6.4',
     fix: meta.fix,
-    inputs: [AUTHZ_POLICY, PEER_AUTHN, KSVC, 'Namespace', 'ServiceMeshControlPlane.maistra.io', 'ServiceMeshMemberRoll.maistra.io', 'Istio.sailoperator.io'],
+    inputs: [
+      AUTHZ_POLICY,
+      PEER_AUTHN,
+      KSVC,
+      'Namespace',
+      'ServiceMeshControlPlane.maistra.io',
+      'ServiceMeshMemberRoll.maistra.io',
+      'Istio.sailoperator.io',
+    ],
   },
   check(ctx) {
     const out: Hit[] = [];

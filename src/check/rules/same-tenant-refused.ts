@@ -13,7 +13,15 @@ export const sameTenantRefused: Rule = {
     description: `${meta.description} Decided by the authorization simulator over source classes (same as verify): the paths the isolation units promise.`,
     source: 'research users-and-anchors.md P1, P7; issue 10 §3 (members refused through the activator)',
     fix: meta.fix,
-    inputs: [AUTHZ_POLICY, NAMESPACE, KSVC, 'PeerAuthentication.security.istio.io', 'ServiceMeshControlPlane.maistra.io', 'ServiceMeshMemberRoll.maistra.io', 'Istio.sailoperator.io'],
+    inputs: [
+      AUTHZ_POLICY,
+      NAMESPACE,
+      KSVC,
+      'PeerAuthentication.security.istio.io',
+      'ServiceMeshControlPlane.maistra.io',
+      'ServiceMeshMemberRoll.maistra.io',
+      'Istio.sailoperator.io',
+    ],
   },
   check(ctx) {
     if (ctx.model().tenantOf.size === 0) return [];

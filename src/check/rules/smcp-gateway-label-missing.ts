@@ -8,7 +8,8 @@ export const smcpGatewayLabelMissing: Rule = {
     name: 'smcp-gateway-label-missing',
     severity: 'error',
     title: 'Ingress gateway without the knative: ingressgateway label',
-    description: 'knative-ingress-gateway and knative-local-gateway select the gateway pods by `knative: ingressgateway`; without it on spec.gateways.ingress.service.metadata.labels no pod serves Knative traffic.',
+    description:
+      'knative-ingress-gateway and knative-local-gateway select the gateway pods by `knative: ingressgateway`; without it on spec.gateways.ingress.service.metadata.labels no pod serves Knative traffic.',
     source: 'seed 001 §1.4.2 step 1 (callout 3)',
     fix: 'Add spec.gateways.ingress.service.metadata.labels.knative: ingressgateway to the ServiceMeshControlPlane.',
     inputs: [SMCP],
@@ -18,6 +19,10 @@ export const smcpGatewayLabelMissing: Rule = {
     return ctx.index
       .of(SMCP)
       .filter((s) => get(s, 'spec', 'gateways', 'ingress', 'service', 'metadata', 'labels', 'knative') !== 'ingressgateway')
-      .map((s) => ({ object: s, message: `ServiceMeshControlPlane ${s.metadata.namespace}/${s.metadata.name}: ingress gateway lacks label knative: ingressgateway`, path: ['spec', 'gateways', 'ingress', 'service', 'metadata', 'labels'] }));
+      .map((s) => ({
+        object: s,
+        message: `ServiceMeshControlPlane ${s.metadata.namespace}/${s.metadata.name}: ingress gateway lacks label knative: ingressgateway`,
+        path: ['spec', 'gateways', 'ingress', 'service', 'metadata', 'labels'],
+      }));
   },
 };

@@ -10,7 +10,8 @@ export const systemWebhooksInjected: Rule = {
     name: 'system-webhooks-injected',
     severity: 'error',
     title: 'Knative webhook or controller injected under STRICT mTLS',
-    description: 'The kube-apiserver calls the Knative webhooks without a mesh certificate, and net-istio-controller probes the gateways in plaintext: with a sidecar under STRICT mTLS webhook calls fail (apply of a ksvc times out) and ingress probes fail.',
+    description:
+      'The kube-apiserver calls the Knative webhooks without a mesh certificate, and net-istio-controller probes the gateways in plaintext: with a sidecar under STRICT mTLS webhook calls fail (apply of a ksvc times out) and ingress probes fail.',
     source: 'research users-and-anchors.md P9 (net-istio#150); serverless-operator.md §4.4',
     fix: 'Remove the sidecar.istio.io/inject: "true" override for the webhook/controller workload (on injection-labelled namespaces, set it to "false").',
     inputs: [KSERVING, KEVENTING, KKAFKA, SMCP, PEER_AUTHN],
@@ -26,7 +27,11 @@ export const systemWebhooksInjected: Rule = {
         arr(get(cr, 'spec', field)).forEach((w, i) => {
           if (!isObj(w) || typeof w.name !== 'string' || !names.includes(w.name)) return;
           if (str(get(w, 'labels', INJECT)) === 'true' || str(get(w, 'annotations', INJECT)) === 'true')
-            out.push({ object: cr, message: `${cr.kind} ${cr.metadata.namespace}/${cr.metadata.name}: ${w.name} is injected, but the apiserver / gateway probes reach it without mTLS`, path: ['spec', field, i] });
+            out.push({
+              object: cr,
+              message: `${cr.kind} ${cr.metadata.namespace}/${cr.metadata.name}: ${w.name} is injected, but the apiserver / gateway probes reach it without mTLS`,
+              path: ['spec', field, i],
+            });
         });
     };
     for (const k of ctx.index.of(KSERVING)) look(k, SERVING_NOT_INJECTED);

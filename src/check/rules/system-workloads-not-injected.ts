@@ -16,7 +16,11 @@ function injected(cr: KubeObject, name: string): boolean {
 }
 
 const istioOn = (cr: KubeObject): boolean =>
-  cr.kind === 'KnativeServing' ? get(cr, 'spec', 'ingress', 'istio', 'enabled') === true : cr.kind === 'KnativeEventing' ? get(cr, 'spec', 'config', 'features', 'istio') === 'enabled' : true;
+  cr.kind === 'KnativeServing'
+    ? get(cr, 'spec', 'ingress', 'istio', 'enabled') === true
+    : cr.kind === 'KnativeEventing'
+      ? get(cr, 'spec', 'config', 'features', 'istio') === 'enabled'
+      : true;
 
 export const systemWorkloadsNotInjected: Rule = {
   meta: {
@@ -24,7 +28,8 @@ export const systemWorkloadsNotInjected: Rule = {
     name: 'system-workloads-not-injected',
     severity: 'error',
     title: 'Knative system workloads without a sidecar',
-    description: 'Where sidecars are per-pod opt-in (the profile\'s injection mode, OSSM 2), activator and autoscaler, the Eventing data plane (ping source adapter, IMC dispatcher, broker ingress/filter, job sink) and every Knative Kafka data-plane workload need a `sidecar.istio.io/inject: "true"` workload override; a half-injected pair cannot talk under STRICT mTLS.',
+    description:
+      'Where sidecars are per-pod opt-in (the profile\'s injection mode, OSSM 2), activator and autoscaler, the Eventing data plane (ping source adapter, IMC dispatcher, broker ingress/filter, job sink) and every Knative Kafka data-plane workload need a `sidecar.istio.io/inject: "true"` workload override; a half-injected pair cannot talk under STRICT mTLS.',
     source: 'seed 001 §1.4.3 steps 1, 3 and 5 (callout 2); research users-and-anchors.md P10',
     fix: 'Add the workload to spec.workloads with labels sidecar.istio.io/inject: "true" and annotation sidecar.istio.io/rewriteAppHTTPProbers: "true".',
     inputs: [KSERVING, KEVENTING, KKAFKA],
@@ -35,11 +40,20 @@ export const systemWorkloadsNotInjected: Rule = {
     const look = (cr: KubeObject, names: readonly string[]) => {
       if (!istioOn(cr)) return;
       for (const n of names)
-        if (!injected(cr, n)) out.push({ object: cr, message: `${cr.kind} ${cr.metadata.namespace}/${cr.metadata.name}: workload ${n} is not injected`, path: ['spec', 'workloads'] });
+        if (!injected(cr, n))
+          out.push({
+            object: cr,
+            message: `${cr.kind} ${cr.metadata.namespace}/${cr.metadata.name}: workload ${n} is not injected`,
+            path: ['spec', 'workloads'],
+          });
     };
     for (const k of ctx.index.of(KSERVING)) look(k, SERVING_INJECTED);
     // job-sink is ours (per-tenant policies expect it in the mesh), not the docs': only the documented four are required.
-    for (const k of ctx.index.of(KEVENTING)) look(k, EVENTING_INJECTED.filter((n) => n !== 'job-sink'));
+    for (const k of ctx.index.of(KEVENTING))
+      look(
+        k,
+        EVENTING_INJECTED.filter((n) => n !== 'job-sink'),
+      );
     for (const k of ctx.index.of(KKAFKA)) look(k, KAFKA_INJECTED);
     return out;
   },

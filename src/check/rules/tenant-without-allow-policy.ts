@@ -9,9 +9,10 @@ export const tenantWithoutAllowPolicy: Rule = {
     name: 'tenant-without-allow-policy',
     severity: 'error',
     title: 'Tenant namespace with no ALLOW AuthorizationPolicy',
-    description: 'A workload with no ALLOW policy accepts every caller that no DENY policy refuses, so a tenant namespace without one is reachable from every other tenant on the direct path.',
+    description:
+      'A workload with no ALLOW policy accepts every caller that no DENY policy refuses, so a tenant namespace without one is reachable from every other tenant on the direct path.',
     source: 'research istio-semantics.md §1.2 (evaluation order); users-and-anchors.md P2',
-    fix: 'Create an ALLOW policy in the tenant namespace that admits the tenant\'s namespaces and the Knative system sources (serverless-mesh render does this per tenant).',
+    fix: "Create an ALLOW policy in the tenant namespace that admits the tenant's namespaces and the Knative system sources (serverless-mesh render does this per tenant).",
     inputs: [NAMESPACE, AUTHZ_POLICY],
   },
   check(ctx) {
@@ -29,6 +30,9 @@ export const tenantWithoutAllowPolicy: Rule = {
     return ctx.index
       .of(NAMESPACE)
       .filter((n) => labels(n)[TENANT_LABEL] !== undefined && !allowIn.has(n.metadata.name))
-      .map((n) => ({ object: n, message: `tenant namespace ${n.metadata.name} (tenant ${labels(n)[TENANT_LABEL]}) has no ALLOW AuthorizationPolicy: every mesh caller reaches it` }));
+      .map((n) => ({
+        object: n,
+        message: `tenant namespace ${n.metadata.name} (tenant ${labels(n)[TENANT_LABEL]}) has no ALLOW AuthorizationPolicy: every mesh caller reaches it`,
+      }));
   },
 };

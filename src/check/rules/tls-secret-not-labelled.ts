@@ -10,7 +10,8 @@ function filteringOn(ks: readonly KubeObject[]): boolean {
     for (const w of arr(get(k, 'spec', 'workloads')))
       if (get(w, 'name') === 'net-istio-controller')
         for (const e of arr(get(w, 'env')))
-          for (const v of arr(get(e, 'envVars'))) if (get(v, 'name') === SECRET_FILTERING_ENV && String(get(v, 'value')).toLowerCase() === 'false') return false;
+          for (const v of arr(get(e, 'envVars')))
+            if (get(v, 'name') === SECRET_FILTERING_ENV && String(get(v, 'value')).toLowerCase() === 'false') return false;
   return true;
 }
 
@@ -34,13 +35,18 @@ export const tlsSecretNotLabelled: Rule = {
       const s = ctx.index.get(SECRET, ns, name);
       if (!s || seen.has(s) || s.metadata.labels?.[CERT_UID] !== undefined) return;
       seen.add(s);
-      out.push({ object: s, message: `Secret ${ns}/${name}, referenced by ${by}, lacks label ${CERT_UID}: net-istio does not see it while secret filtering is on`, path: ['metadata'] });
+      out.push({
+        object: s,
+        message: `Secret ${ns}/${name}, referenced by ${by}, lacks label ${CERT_UID}: net-istio does not see it while secret filtering is on`,
+        path: ['metadata'],
+      });
     };
     // Gateway credentialName is read in the gateway pods' namespace (istio-semantics.md §4.4).
     const gwNs = ctx.profile?.gateway.namespace(ctx.meshNamespace) ?? ctx.meshNamespace;
     for (const g of ctx.index.of(GATEWAY)) {
       if (g.metadata.namespace !== SERVING_NS) continue;
-      for (const s of arr(get(g, 'spec', 'servers'))) look(gwNs, str(get(s, 'tls', 'credentialName')), `Gateway ${SERVING_NS}/${g.metadata.name}`);
+      for (const s of arr(get(g, 'spec', 'servers')))
+        look(gwNs, str(get(s, 'tls', 'credentialName')), `Gateway ${SERVING_NS}/${g.metadata.name}`);
     }
     for (const d of ctx.index.of(DOMAIN_MAPPING)) {
       const ns = d.metadata.namespace ?? 'default';

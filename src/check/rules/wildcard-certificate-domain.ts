@@ -38,7 +38,11 @@ export const wildcardCertificateDomain: Rule = {
           out.push({ object: secret, message: `Secret ${gwNs}/${name}: data.tls.crt is not a PEM certificate`, path: ['data', 'tls.crt'] });
         } else if (!names.some((n) => nameCovers(n, probe))) {
           const has = names.length ? names.join(', ') : 'no DNS names';
-          out.push({ object: secret, message: `Secret ${gwNs}/${name} (served by Gateway ${SERVING_NS}/${g.metadata.name}) is valid for ${has}, not *.${domain}`, path: ['data', 'tls.crt'] });
+          out.push({
+            object: secret,
+            message: `Secret ${gwNs}/${name} (served by Gateway ${SERVING_NS}/${g.metadata.name}) is valid for ${has}, not *.${domain}`,
+            path: ['data', 'tls.crt'],
+          });
         }
       }
     }

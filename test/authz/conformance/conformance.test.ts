@@ -23,7 +23,10 @@ interface Case {
 interface Doc {
   istio: { commit: string };
   environment: { meshConfig: { defaultConfig: { gatewayTopology: { numTrustedProxies: number } } } };
-  scenarios: Record<string, { objects: Array<{ defaultNamespace: string; yaml: string }>; provider: { name: string; tcp: boolean } | null }>;
+  scenarios: Record<
+    string,
+    { objects: Array<{ defaultNamespace: string; yaml: string }>; provider: { name: string; tcp: boolean } | null }
+  >;
   cases: Case[];
   normalization: Array<{ id: string; mode: MeshOptions['pathNormalization']; path: string; expect: string }>;
 }
@@ -33,7 +36,10 @@ const doc = JSON.parse(readFileSync(new URL('cases.json', here), 'utf8')) as Doc
 const expectedInexpressible = JSON.parse(readFileSync(new URL('inexpressible.json', here), 'utf8')) as Record<string, string>;
 
 // tests/integration/security/main_test.go: meshConfig.defaultConfig.gatewayTopology.numTrustedProxies: 1.
-const baseMesh: MeshOptions = { ...DEFAULT_MESH, numTrustedProxies: doc.environment.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies };
+const baseMesh: MeshOptions = {
+  ...DEFAULT_MESH,
+  numTrustedProxies: doc.environment.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies,
+};
 
 const configs = new Map<string, { config: ReturnType<typeof securityConfigFrom>; mesh: MeshOptions }>();
 function scenario(id: string) {
@@ -64,7 +70,8 @@ function run(c: Case): { allowed: boolean; undecided?: string; hops: AuthzResult
     const r = checkRequest(parseRequest(JSON.stringify(h)), config, mesh);
     hops.push(r);
     if (r.decision !== 'ALLOW') return { allowed: false, hops };
-    if (r.dependsOn) return { allowed: true, undecided: `the verdict of ext-authz provider "${r.dependsOn}" (CUSTOM policy ${r.policy})`, hops };
+    if (r.dependsOn)
+      return { allowed: true, undecided: `the verdict of ext-authz provider "${r.dependsOn}" (CUSTOM policy ${r.policy})`, hops };
   }
   return { allowed: true, hops };
 }
@@ -90,7 +97,10 @@ test('the suite discriminates: both outcomes occur, over several hops and ports'
 test('every expressible authorization case agrees with Istio', () => {
   const wrong = results
     .filter(({ c, r }) => r && !undecided.has(c.id) && r.allowed !== (c.expect === 'allow'))
-    .map(({ c, r }) => `${c.id}: Istio ${c.expect}, model ${r!.allowed ? 'allow' : 'deny'} — ${r!.hops.map((h) => `${h.decision} ${h.reason}`).join(' | ')}  [${c.provenance.go}]`);
+    .map(
+      ({ c, r }) =>
+        `${c.id}: Istio ${c.expect}, model ${r!.allowed ? 'allow' : 'deny'} — ${r!.hops.map((h) => `${h.decision} ${h.reason}`).join(' | ')}  [${c.provenance.go}]`,
+    );
   assert.deepEqual(wrong, [], `${wrong.length} disagreements:\n${wrong.slice(0, 40).join('\n')}`);
 });
 
@@ -105,7 +115,12 @@ test('normalization_test.go: every mesh pathNormalization expectation', () => {
   // The expectation "400" means the proxy rejects the request (echo call fails with 400).
   const model = (n: Doc['normalization'][number]) => {
     const r = checkRequest(
-      { source: { namespace: 'ns1', serviceAccount: 'a', sidecar: true }, destination: { namespace: 'ns1', labels: {}, port: 18080, protocol: 'http', sidecar: true }, method: 'GET', path: n.path },
+      {
+        source: { namespace: 'ns1', serviceAccount: 'a', sidecar: true },
+        destination: { namespace: 'ns1', labels: {}, port: 18080, protocol: 'http', sidecar: true },
+        method: 'GET',
+        path: n.path,
+      },
       securityConfigFrom([]),
       { ...baseMesh, pathNormalization: n.mode },
     );
