@@ -17,6 +17,7 @@ import {
   svcHost,
   TENANT_LABEL,
 } from '../model/constants.ts';
+import { portList } from '../model/host-port.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { meshConfigFromObjects, meshOptionsFromMeshConfig, securityConfigFrom } from './parse.ts';
 import type { MeshOptions, SecurityConfig } from './types.ts';
@@ -138,15 +139,7 @@ export interface ModelOptions {
   eventing?: boolean;
 }
 
-function parsePorts(v: unknown): number[] {
-  if (Array.isArray(v)) return v.map(Number).filter(Number.isInteger);
-  if (typeof v === 'string')
-    return v
-      .split(',')
-      .map((s) => Number(s.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0);
-  return [];
-}
+const parsePorts = portList;
 
 /** Builds the model from manifests (rendered or user-supplied). */
 export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOptions = {}): KnativeModel {

@@ -106,12 +106,10 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
           audiences: strs(r.audiences),
           spaceDelimitedClaims: strs(r.spaceDelimitedClaims),
           fromHeaders: Array.isArray(r.fromHeaders)
-            ? r.fromHeaders
-                .filter(isObj)
-                .map((h) => ({
-                  name: typeof h.name === 'string' ? h.name : '',
-                  prefix: typeof h.prefix === 'string' ? h.prefix : undefined,
-                }))
+            ? r.fromHeaders.filter(isObj).map((h) => ({
+                name: typeof h.name === 'string' ? h.name : '',
+                prefix: typeof h.prefix === 'string' ? h.prefix : undefined,
+              }))
             : undefined,
           fromParams: strs(r.fromParams),
         });

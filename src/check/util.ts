@@ -38,13 +38,4 @@ export function durationSeconds(v: unknown): number | undefined {
 export const annotations = (o: KubeObject): Record<string, string> => o.metadata.annotations ?? {};
 export const labels = (o: KubeObject): Record<string, string> => o.metadata.labels ?? {};
 
-/** Ports as numbers from a list or a comma-separated string. */
-export function portList(v: unknown): number[] {
-  if (Array.isArray(v)) return v.map(Number).filter(Number.isInteger);
-  if (typeof v === 'string')
-    return v
-      .split(',')
-      .map((s) => Number(s.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0);
-  return [];
-}
+export { portList } from '../model/host-port.ts';

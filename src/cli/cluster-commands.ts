@@ -1,7 +1,7 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { applySteps, deleteSteps, emptyOutcome, failure, summarize, type ClusterSession } from '../cluster/apply.ts';
 import { diffSpec } from '../cluster/diff-run.ts';
-import { clusterRequirements, parseDuration } from '../cluster/plan.ts';
+import { clusterRequirements } from '../cluster/plan.ts';
 import { runSteps } from '../cluster/progress.ts';
 import { toUserError } from '../cluster/ops.ts';
 // The cluster layer (HTTP client, kubeconfig, certificate generation) is imported when a cluster
@@ -15,6 +15,7 @@ import type { KubeObject } from '../util/kube.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
 import { ExitCode } from './exit-codes.ts';
 import { returnsCode } from './action.ts';
+import { duration, positiveInt, type GlobalOpts } from './arg-parsers.ts';
 import { outputOption } from './output-format.ts';
 
 type Format = 'text' | 'json' | 'yaml';
@@ -37,24 +38,6 @@ function report(summary: string, err: UserError | undefined): void {
 
 // delete needs object identities only; render wants TLS material when tls.generate is set.
 const TLS_PLACEHOLDER = { certPem: '', keyPem: '' };
-
-interface GlobalOpts {
-  kubeconfig?: string;
-  context?: string;
-}
-
-function positiveInt(v: string): number {
-  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`expected a positive integer, got "${v}"`);
-  return Number(v);
-}
-
-function duration(v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
 
 async function withSession<T>(cmd: Command, fn: (s: ClusterSession) => Promise<T>): Promise<T> {
   const g = cmd.optsWithGlobals<GlobalOpts>();

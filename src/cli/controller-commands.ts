@@ -1,28 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseDuration } from '../cluster/plan.ts';
 import { toUserError } from '../cluster/ops.ts';
 import { returnsCode } from './action.ts';
+import { duration, positiveInt, type GlobalOpts } from './arg-parsers.ts';
 import { ExitCode } from './exit-codes.ts';
 import { outputOption } from './output-format.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
-
-interface GlobalOpts {
-  kubeconfig?: string;
-  context?: string;
-}
-
-function positiveInt(v: string): number {
-  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`expected a positive integer, got "${v}"`);
-  return Number(v);
-}
-
-function duration(v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
 
 function listenAddr(v: string): string {
   if (!/^[^:]*:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) > 65535)

@@ -2,7 +2,7 @@
 // settings; with --apply, the plan executed step by step with the apply engine (resumable by re-running).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { parseSpec } from '../api/load.ts';
 import type { ServerlessMesh } from '../api/types.ts';
 import type { ClusterSession } from '../cluster/apply.ts';
@@ -14,6 +14,7 @@ import { render } from '../render/index.ts';
 import { toYaml } from '../render/serialize.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
 import { InputErrors, UserError } from '../util/errors.ts';
+import { duration } from './arg-parsers.ts';
 import { writeRenderDir } from './output-dir.ts';
 import { outputOption } from './output-format.ts';
 import type { KubeObject } from '../util/kube.ts';
@@ -65,12 +66,6 @@ const READ_KINDS: Array<{ apiVersion: string; kind: string; namespace?: (meshNs:
   { apiVersion: 'sailoperator.io/v1', kind: 'Istio' },
 ];
 
-function parseDurationArg(v: string): number {
-  const m = /^(\d+)(s|m)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`invalid duration "${v}" (use e.g. 90s, 10m)`);
-  return Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000);
-}
-
 export function register(program: Command): void {
   program
     .command('migrate')
@@ -95,7 +90,7 @@ export function register(program: Command): void {
     .option(
       '--wait-timeout <duration>',
       'with --apply: how long to wait for each control plane / Knative CR to be Ready (default 10m)',
-      parseDurationArg,
+      duration,
     )
     .action(async (opts: MigrateOpts, cmd: Command) => {
       if (!!opts.manifests === !!opts.cluster) throw new UserError('migrate: give exactly one of -m PATH… or --cluster', 2);
