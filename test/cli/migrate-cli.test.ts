@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from '../helpers/shared.ts';
+import { DOCUMENTED_STEP_ORDER } from '../migrate/step-order.ts';
 
 const BIN = join(ROOT, 'bin/serverless-mesh.js');
 const run = (...args: string[]) =>
@@ -42,18 +43,7 @@ describe('serverless-mesh migrate -m', () => {
     const plan = readFileSync(join(out, 'plan.md'), 'utf8');
     assert.deepEqual(
       [...plan.matchAll(/^## (\d+)\. .*\(`([a-z-]+)`\)$/gm)].map((m) => m[2]),
-      [
-        'control-plane',
-        'namespaces',
-        'gateways',
-        'knative',
-        'authorization-policies',
-        'roll-knative-workloads',
-        'routes',
-        'member-roll',
-        'operator-network-policies',
-        'old-control-plane',
-      ],
+      DOCUMENTED_STEP_ORDER,
     );
     assert.equal(readFileSync(join(out, 'unmapped.yaml'), 'utf8'), '# no settings without an OSSM 3 equivalent\n[]\n');
   });

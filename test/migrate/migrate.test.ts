@@ -23,6 +23,7 @@ import { render } from '../../src/render/index.ts';
 import { emitYaml } from '../../src/render/yaml-emit.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { example, TEST_TLS } from '../helpers/shared.ts';
+import { DOCUMENTED_STEP_ORDER } from './step-order.ts';
 
 const EXAMPLES = ['ossm2-basic', 'ossm2-tenants', 'ossm2-kafka'];
 
@@ -221,18 +222,7 @@ describe('migrationPlan', () => {
   it('steps in the documented order, each object of the bundle applied exactly once', () => {
     assert.deepEqual(
       steps.map((s) => s.id),
-      [
-        'control-plane',
-        'namespaces',
-        'gateways',
-        'knative',
-        'authorization-policies',
-        'roll-knative-workloads',
-        'routes',
-        'member-roll',
-        'operator-network-policies',
-        'old-control-plane',
-      ],
+      DOCUMENTED_STEP_ORDER,
     );
     const applied = steps.flatMap((s) => s.apply).map(keyOf);
     assert.deepEqual([...applied].sort(), render(mesh, { tls: rec.tls! }).map(keyOf).sort());
