@@ -234,8 +234,10 @@ export function controlPlaneMove(desired: readonly KubeObject[], live: Iterable<
   const want = new Set(desired.map(objectKey));
   const isMeshCore = (o: KubeObject) => CONTROL_PLANE_KINDS.has(groupKind(o)) || MEMBERSHIP_KINDS.has(groupKind(o));
   const desiredCore = desired.filter(isMeshCore);
-  for (const o of live) {
-    if (!isOwnedBy(o, specName) || !isMeshCore(o) || want.has(objectKey(o))) continue;
+  // The control plane before the member roll: the live map's order depends on which list answered first.
+  const moved = [...live].filter((o) => isOwnedBy(o, specName) && isMeshCore(o) && !want.has(objectKey(o)));
+  moved.sort((a, b) => Number(MEMBERSHIP_KINDS.has(groupKind(a))) - Number(MEMBERSHIP_KINDS.has(groupKind(b))));
+  for (const o of moved) {
     const sameKind = desiredCore.find((d) => groupKind(d) === groupKind(o));
     const from = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
     const to = sameKind ? ` to ${sameKind.metadata.namespace ? `${sameKind.metadata.namespace}/` : ''}${sameKind.metadata.name}` : '';

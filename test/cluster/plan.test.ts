@@ -350,6 +350,10 @@ describe('controlPlaneMove: a spec whose control plane moved is refused', () => 
     const why = controlPlaneMove([smcp('mesh-2'), smmr('mesh-2')], [own(smcp('istio-system')), own(smmr('istio-system'))], 's');
     assert.match(why ?? '', /from ServiceMeshControlPlane istio-system\/basic to mesh-2\/basic/);
   });
+  it('names the control plane even when the member roll was listed first', () => {
+    const why = controlPlaneMove([smcp('mesh-2'), smmr('mesh-2')], [own(smmr('istio-system')), own(smcp('istio-system'))], 's');
+    assert.match(why ?? '', /from ServiceMeshControlPlane istio-system\/basic to mesh-2\/basic/);
+  });
   it('control plane renamed: refused', () => {
     assert.ok(controlPlaneMove([smcp('istio-system', 'prod')], [own(smcp('istio-system'))], 's'));
   });
