@@ -5,6 +5,7 @@ import { gatewayConfigMissingService } from './rules/gateway-config-missing-serv
 import { gatewayServiceExposed } from './rules/gateway-service-exposed.ts';
 import { gatewayWildcard443Conflict } from './rules/gateway-wildcard-443-conflict.ts';
 import { hostWithoutPortForm } from './rules/host-without-port-form.ts';
+import { customProviderUndefined } from './rules/custom-provider-undefined.ts';
 import { httpFieldsOnTcpPort } from './rules/http-fields-on-tcp-port.ts';
 import { inboundPortsNotExcluded } from './rules/inbound-ports-not-excluded.ts';
 import { injectAnnotationDeprecated } from './rules/inject-annotation-deprecated.ts';
@@ -66,6 +67,7 @@ export const RULES: readonly Rule[] = [
   controlPlaneIncomplete,
   strictPeerAuthenticationMissing,
   tenantWithoutAllowPolicy,
+  customProviderUndefined,
   httpFieldsOnTcpPort,
   hostWithoutPortForm,
   crossTenantLeak,

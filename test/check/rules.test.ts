@@ -569,6 +569,48 @@ describe('SM4001–SM4004 authorization', () => {
       },
     ],
   });
+  const custom = (provider: string) =>
+    ap('apps', `  action: CUSTOM\n  provider:\n    name: ${provider}\n  rules:\n  - to:\n    - operation: {paths: [/admin]}\n`);
+  const smcpWith = (providers: string) =>
+    `apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata:\n  name: basic\n  namespace: istio-system\nspec:\n  version: v2.6\n${providers}`;
+  const grpcProvider =
+    '  meshConfig:\n    extensionProviders:\n    - name: opa\n      envoyExtAuthzGrpc: {service: opa.opa.svc.cluster.local, port: 9191}\n';
+  const istioCm = (providers: string) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n${providers}`;
+  ruleTester(rule('custom-provider-undefined'), {
+    valid: [
+      { name: 'provider defined in the SMCP meshConfig', yaml: doc(smcpWith(grpcProvider), custom('opa')) },
+      {
+        name: 'provider defined in the istio ConfigMap',
+        yaml: doc(
+          istioCm('    extensionProviders:\n    - name: authz-http\n      envoyExtAuthzHttp: {service: a.b.svc, port: 8000}\n'),
+          custom('authz-http'),
+        ),
+      },
+      { name: 'no mesh config among the inputs: undecidable, no finding', yaml: custom('opa') },
+      {
+        name: 'not a CUSTOM policy',
+        yaml: doc(smcpWith(''), ap('apps', '  action: DENY\n  rules:\n  - to:\n    - operation: {paths: [/x]}\n')),
+      },
+    ],
+    invalid: [
+      {
+        name: 'typo in the provider name',
+        yaml: doc(smcpWith(grpcProvider), custom('opa-typo')),
+        errors: [{ resource: 'AuthorizationPolicy/apps/p', line: 21 }],
+      },
+      {
+        name: 'SMCP with no meshConfig defines no provider',
+        yaml: doc(smcpWith(''), custom('opa')),
+        errors: [{ resource: 'AuthorizationPolicy/apps/p' }],
+      },
+      {
+        name: 'a tracing provider cannot serve CUSTOM',
+        yaml: doc(istioCm('    extensionProviders:\n    - name: opa\n      zipkin: {service: z.svc, port: 9411}\n'), custom('opa')),
+        errors: [{ resource: 'AuthorizationPolicy/apps/p' }],
+      },
+    ],
+  });
   const tcpSvc =
     'apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: data\nspec:\n  ports:\n  - {name: tcp-db, port: 5432, targetPort: 5432}\n';
   ruleTester(rule('http-fields-on-tcp-port'), {
