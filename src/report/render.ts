@@ -49,6 +49,16 @@ export function renderJson(findings: Finding[]): string {
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
 
+/**
+ * A SARIF artifact URI (the schema's `uri-reference` format): each path segment percent-encoded, an
+ * absolute path as a `file://` URL; a relative one stays relative so code scanning resolves it
+ * against the repository root.
+ */
+export function fileUri(path: string): string {
+  const encoded = path.split('/').map(encodeURIComponent).join('/');
+  return path.startsWith('/') ? `file://${encoded}` : encoded;
+}
+
 /** SARIF 2.1.0 log with one run; rules carry metadata so code-scanning UIs can show them. */
 export function renderSarif(
   findings: Finding[],
@@ -92,7 +102,7 @@ export function renderSarif(
                 ...(f.file
                   ? {
                       physicalLocation: {
-                        artifactLocation: { uri: f.file },
+                        artifactLocation: { uri: fileUri(f.file) },
                         ...(f.line ? { region: { startLine: f.line, ...(f.column ? { startColumn: f.column } : {}) } } : {}),
                       },
                     }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/shared.ts';
+import { assertValidSarif } from '../helpers/sarif.ts';
 
 const run = (args: string[], input?: string) => {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'check', ...args], {
@@ -102,10 +103,10 @@ describe('check CLI', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^no findings/m);
   });
-  it('SARIF 2.1.0 with rule metadata and regions', () => {
+  it('SARIF 2.1.0 valid against the official schema, with rule metadata and regions', () => {
     const r = run(['-m', file('s.yaml', EXPOSED), '-o', 'sarif']);
     const log = JSON.parse(r.stdout);
-    assert.equal(log.version, '2.1.0');
+    assertValidSarif(log);
     const run0 = log.runs[0];
     const rule = run0.tool.driver.rules.find((x: any) => x.id === 'SM1002');
     assert.ok(rule.shortDescription.text && rule.fullDescription.text && rule.help.text);
@@ -114,6 +115,18 @@ describe('check CLI', () => {
     assert.equal(run0.results[0].level, 'error');
     assert.equal(run0.tool.driver.rules[run0.results[0].ruleIndex].id, 'SM1002');
     assert.equal(run0.results[0].locations[0].physicalLocation.region.startLine, 7);
+  });
+  it('SARIF artifact URIs are URI references: a path with a space is percent-encoded, an absolute one a file:// URL', () => {
+    const p = file('with space.yaml', EXPOSED);
+    const log = JSON.parse(run(['-m', p, '-o', 'sarif']).stdout);
+    assertValidSarif(log);
+    const uri = log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri as string;
+    assert.equal(decodeURIComponent(new URL(uri).pathname), p);
+    assert.match(uri, /^file:\/\/\/.*with%20space\.yaml$/);
+    // every rule of the catalogue, and a finding with no file (stdin), validate too
+    const stdin = JSON.parse(run(['-m', '-', '-o', 'sarif'], EXPOSED).stdout);
+    assertValidSarif(stdin);
+    assert.ok(stdin.runs[0].tool.driver.rules.length >= 30);
   });
   it('-f SPEC checks the render', () => {
     const r = run(['-f', join(ROOT, 'examples', 'ossm2-basic.yaml')]);
