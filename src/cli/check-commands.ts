@@ -20,6 +20,7 @@ import { emitYaml } from '../render/yaml-emit.ts';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../report/finding.ts';
 import { renderJson, renderSarif, renderText } from '../report/render.ts';
 import { InputErrors, UserError } from '../util/errors.ts';
+import { returnsCode } from './action.ts';
 import { ExitCode } from './exit-codes.ts';
 import { outputOption } from './output-format.ts';
 import type { KubeObject } from '../util/kube.ts';
@@ -115,7 +116,7 @@ export async function listCluster(
       const out: KubeObject[] = [];
       let cont: string | undefined;
       do {
-        let page: { items: KubeObject[]; metadata?: { continue?: string } };
+        let page: { items: KubeObject[] | null; metadata?: { continue?: string } };
         try {
           page = await client.request('GET', resourcePath(info), {
             query: { limit: 500, continue: cont },
@@ -125,7 +126,8 @@ export async function listCluster(
           if (e instanceof ApiError && e.code === 404) break; // CRD removed between discovery and list
           throw e;
         }
-        for (const it of page.items) out.push({ ...(METADATA_ONLY.has(k) ? { metadata: it.metadata } : it), apiVersion, kind });
+        // `items` is null in an empty PartialObjectMetadataList (seen on a cluster with no such objects).
+        for (const it of page.items ?? []) out.push({ ...(METADATA_ONLY.has(k) ? { metadata: it.metadata } : it), apiVersion, kind });
         cont = page.metadata?.continue || undefined;
       } while (cont);
       return out;
@@ -169,54 +171,78 @@ export function register(program: Command): void {
     .addOption(new Option('--severity <level>', 'lowest severity reported').choices(['info', 'warning', 'error']).default('info'))
     .addOption(outputOption(['text', 'json', 'yaml', 'sarif'] as const, 'text'))
     .option('--list-rules', 'print the rule catalogue and exit')
-    .action(async (opts: CheckOptions, cmd: Command) => {
-      if (opts.listRules) {
-        for (const d of descriptors()) process.stdout.write(`${d.code}  ${d.severity.padEnd(7)}  ${d.name}: ${d.title}\n`);
-        return;
-      }
-      const only = splitList(opts.rule);
-      const skip = splitList(opts.skip);
-      const known = new Set(RULES.flatMap((r) => [r.meta.code, r.meta.name]));
-      for (const c of [...only, ...skip])
-        if (!known.has(c)) throw new UserError(`unknown rule "${c}" (serverless-mesh check --list-rules)`, 2);
-      if (!opts.filename && !opts.manifests?.length && !opts.cluster)
-        throw new UserError('give a spec (-f SPEC), manifests (-m PATH…) or --cluster', 2);
-      if (opts.filename && opts.manifests?.length) throw new UserError('use either -f SPEC or -m PATH…, not both', 2);
-
-      const set = new ManifestSet();
-      if (opts.filename) {
-        const mesh = loadSpecFile(opts.filename);
-        set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
-      }
-      if (opts.manifests?.length) readManifestSet(opts.manifests, set);
-
-      let objects: KubeObject[] = set.objects;
-      const selected = enabledRules(RULES, undefined, { only, skip });
-      if (opts.cluster) {
-        const g = cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>();
-        const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
-        try {
-          const live = await listCluster(s.client, s.discovery, neededKinds(selected));
-          objects = overlayObjects(live.objects, set.objects);
-        } finally {
-          s.client.close();
+    .action(
+      returnsCode(async (opts: CheckOptions, cmd: Command) => {
+        if (opts.listRules) {
+          for (const d of descriptors()) process.stdout.write(`${d.code}  ${d.severity.padEnd(7)}  ${d.name}: ${d.title}\n`);
+          return;
         }
-      }
+        const only = splitList(opts.rule);
+        const skip = splitList(opts.skip);
+        const known = new Set(RULES.flatMap((r) => [r.meta.code, r.meta.name]));
+        for (const c of [...only, ...skip])
+          if (!known.has(c)) throw new UserError(`unknown rule "${c}" (serverless-mesh check --list-rules)`, 2);
+        if (!opts.filename && !opts.manifests?.length && !opts.cluster)
+          throw new UserError('give a spec (-f SPEC), manifests (-m PATH…) or --cluster', 2);
+        if (opts.filename && opts.manifests?.length) throw new UserError('use either -f SPEC or -m PATH…, not both', 2);
 
-      let validate;
-      if (opts.crds?.length) {
-        const schemas = CrdSchemas.fromDirs(opts.crds);
-        validate = (o: KubeObject) => schemas.validate(o);
-      }
-      const ctx = buildContext(objects, { flavor: opts.flavor, validate });
-      const findings: Finding[] = runRules(RULES, ctx, { only, skip, minSeverity: opts.severity, locate: set.locate });
-      if (opts.output === 'json') process.stdout.write(renderJson(findings));
-      else if (opts.output === 'yaml') process.stdout.write(emitYaml(JSON.parse(renderJson(findings))));
-      else if (opts.output === 'sarif') process.stdout.write(renderSarif(findings, descriptors(), TOOL));
-      else
-        process.stdout.write(
-          renderText(findings, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR, summaryFor: objects.length }),
-        );
-      if (findings.some((f) => SEVERITY_ORDER[f.severity] === SEVERITY_ORDER.error)) process.exitCode = ExitCode.Differences;
-    });
+        const set = new ManifestSet();
+        if (opts.filename) {
+          const mesh = loadSpecFile(opts.filename);
+          set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
+        }
+        if (opts.manifests?.length) readManifestSet(opts.manifests, set);
+
+        let objects: KubeObject[] = set.objects;
+        const selected = enabledRules(RULES, undefined, { only, skip });
+        let absent: string[] = [];
+        if (opts.cluster) {
+          const g = cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>();
+          const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
+          try {
+            const live = await listCluster(s.client, s.discovery, neededKinds(selected));
+            objects = overlayObjects(live.objects, set.objects);
+            absent = live.absent;
+          } finally {
+            s.client.close();
+          }
+        }
+
+        let validate;
+        if (opts.crds?.length) {
+          const schemas = CrdSchemas.fromDirs(opts.crds);
+          validate = (o: KubeObject) => schemas.validate(o);
+        }
+        const ctx = buildContext(objects, { flavor: opts.flavor, validate });
+        const findings: Finding[] = runRules(RULES, ctx, { only, skip, minSeverity: opts.severity, locate: set.locate });
+        const notes = coverageNotes(selected, enabledRules(RULES, ctx, { only, skip }), absent);
+        // On stderr only for --cluster, where an absent kind is news; SARIF always carries them.
+        if (opts.cluster) for (const n of notes) process.stderr.write(`check: note: ${n}\n`);
+        if (opts.output === 'json') process.stdout.write(renderJson(findings, notes));
+        else if (opts.output === 'yaml') process.stdout.write(emitYaml(JSON.parse(renderJson(findings, notes))));
+        else if (opts.output === 'sarif') process.stdout.write(renderSarif(findings, descriptors(), TOOL, notes));
+        else
+          process.stdout.write(
+            renderText(findings, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR, summaryFor: objects.length }),
+          );
+        return findings.some((f) => SEVERITY_ORDER[f.severity] === SEVERITY_ORDER.error) ? ExitCode.Differences : ExitCode.Ok;
+      }),
+    );
+}
+
+/**
+ * What the run could not look at, so "no findings" is not read as "all clear": kinds the cluster
+ * does not serve (an absent flavour or component), and selected rules none of whose inputs is
+ * present (skipped, as istioctl analyze skips analyzers whose inputs are missing).
+ */
+export function coverageNotes(selected: readonly Rule[], ran: readonly Rule[], absentKinds: readonly string[]): string[] {
+  const notes: string[] = [];
+  if (absentKinds.length)
+    notes.push(`the cluster serves no ${absentKinds.join(', ')} (those components are absent; nothing of theirs was checked)`);
+  const skipped = selected.filter((r) => !ran.includes(r));
+  if (skipped.length)
+    notes.push(
+      `${skipped.length} of ${selected.length} rules skipped, none of the kinds they read is present: ${skipped.map((r) => r.meta.code).join(', ')}`,
+    );
+  return notes;
 }

@@ -43,8 +43,9 @@ export function renderText(findings: Finding[], opts: { colour?: boolean; summar
   return `${lines.join('\n')}\n`;
 }
 
-export function renderJson(findings: Finding[]): string {
-  return `${JSON.stringify({ findings: sortFindings(findings) }, null, 2)}\n`;
+/** `notes`: what the run could not look at (skipped rules, kinds the cluster does not serve), when anything. */
+export function renderJson(findings: Finding[], notes: readonly string[] = []): string {
+  return `${JSON.stringify({ findings: sortFindings(findings), ...(notes.length ? { notes } : {}) }, null, 2)}\n`;
 }
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
@@ -64,6 +65,8 @@ export function renderSarif(
   findings: Finding[],
   rules: RuleDescriptor[],
   tool: { name: string; version: string; informationUri: string },
+  /** What the run could not look at (skipped rules, absent kinds): SARIF tool execution notifications. */
+  notes: readonly string[] = [],
 ): string {
   const index = new Map(rules.map((r, i) => [r.code, i]));
   const log = {
@@ -87,6 +90,12 @@ export function renderSarif(
             })),
           },
         },
+        invocations: [
+          {
+            executionSuccessful: true,
+            ...(notes.length ? { toolExecutionNotifications: notes.map((text) => ({ level: 'note', message: { text } })) } : {}),
+          },
+        ],
         results: sortFindings(findings).map((f) => {
           const logical = {
             kind: 'resource',

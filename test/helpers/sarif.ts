@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import AjvDraft04Import from 'ajv-draft-04';
+import addFormatsImport from 'ajv-formats';
 
+// CommonJS default exports seen from ESM (as src/crd/schema-validation.ts does for ajv-formats).
+const Ajv = AjvDraft04Import as unknown as typeof AjvDraft04Import.default;
+const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 const require = createRequire(import.meta.url);
 const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
 const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }); // the schema's language pattern is not valid under the u flag;

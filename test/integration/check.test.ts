@@ -4,10 +4,10 @@
  * the answers received), and "simulate applying" with -m.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { listCluster, METADATA_ACCEPT, neededKinds } from '../../src/cli/check-commands.ts';
 import { buildContext } from '../../src/check/context.ts';
@@ -20,7 +20,10 @@ import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { serverSideApply } from '../../src/cluster/ops.ts';
 import type { Finding } from '../../src/report/finding.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
+import { assertValidSarif } from '../helpers/sarif.ts';
 import { requireCluster, runCli } from './helpers.ts';
+// @ts-expect-error plain ESM script without types
+import * as testEnv from '../../scripts/test-env.mjs';
 
 /** A client that records every request and the answer to it. */
 class RecordingClient extends KubeClient {
@@ -182,5 +185,48 @@ describe('check --cluster against a real kube-apiserver', () => {
       'SM3004 Service chk-apps/hello',
       'SM4004 AuthorizationPolicy chk-apps/exact-host',
     ]);
+  });
+});
+
+describe('check --cluster on a cluster with no mesh and no Knative (no CRDs at all)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-check-bare-'));
+  let env: Record<string, string>;
+  before(async () => {
+    requireCluster(); // the run's own apiserver proves the toolchain is installed
+    env = (await testEnv.start({ dir, crds: false, controllerManager: false })) as Record<string, string>;
+  });
+  after(async () => {
+    await testEnv.stop({ dir, quiet: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says which kinds the cluster does not serve and which rules had nothing to read (stderr, JSON, SARIF); exit 0', async () => {
+    const kube = { KUBECONFIG: env.KUBECONFIG };
+    const client = new KubeClient(loadKubeConfig({ kubeconfig: env.KUBECONFIG }));
+    const { absent } = await listCluster(client, new Discovery(client), neededKinds(RULES));
+    client.close();
+    // Every CRD-backed kind is absent; core kinds (Namespace, Service, Secret, ConfigMap…) are served.
+    assert.deepEqual(
+      absent,
+      neededKinds(RULES).filter((k) => k.includes('.') && !k.endsWith('.networking.k8s.io')),
+    );
+    assert.ok(absent.includes('ServiceMeshControlPlane.maistra.io') && absent.includes('AuthorizationPolicy.security.istio.io'));
+
+    const text = await runCli(['check', '--cluster'], kube);
+    assert.equal(text.code, 0, text.stderr);
+    const served = text.stderr.split('\n').find((l) => l.startsWith('check: note: the cluster serves no '));
+    assert.ok(served, text.stderr);
+    for (const k of absent) assert.ok(served.includes(k), `${k} not named: ${served}`);
+    assert.match(text.stderr, /check: note: \d+ of \d+ rules skipped, none of the kinds they read is present: .*SM1001/);
+
+    const json = JSON.parse((await runCli(['check', '--cluster', '-o', 'json'], kube)).stdout) as { findings: Finding[]; notes: string[] };
+    assert.deepEqual(json.findings, []);
+    assert.equal(json.notes.length, 2);
+    const sarif = JSON.parse((await runCli(['check', '--cluster', '-o', 'sarif'], kube)).stdout);
+    assertValidSarif(sarif);
+    assert.deepEqual(
+      sarif.runs[0].invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text),
+      json.notes,
+    );
   });
 });
