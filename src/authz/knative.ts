@@ -90,8 +90,10 @@ export interface EventingModel {
   brokerIngress: Workload;
   imcDispatcher: Workload;
   jobSink: Workload;
-  /** Present when Knative Kafka is. */
+  /** Knative Kafka's receivers, each present when the KnativeKafka CR enables that component. */
   kafkaSink?: Workload;
+  kafkaBroker?: Workload;
+  kafkaChannel?: Workload;
   brokerFilter: Workload;
 }
 
@@ -265,15 +267,22 @@ export function modelFromObjects(objects: readonly KubeObject[], opts: ModelOpti
     members,
     serving,
     eventing:
-      (opts.eventing ?? hasKind('KnativeEventing', 'operator.knative.dev'))
-        ? eventingModel(excluded, hasKind('KnativeKafka', 'operator.serverless.openshift.io'))
-        : null,
+      (opts.eventing ?? hasKind('KnativeEventing', 'operator.knative.dev')) ? eventingModel(excluded, kafkaComponents(objects)) : null,
     domain: opts.domain ?? 'apps.example.com',
   };
 }
 
 /** Eventing data-plane pods as Knative Eventing and Knative Kafka label them (app.kubernetes.io/component). */
-function eventingModel(excluded: number[], kafka: boolean): EventingModel {
+/** Which Knative Kafka data planes the KnativeKafka CR enables (`spec.{broker,channel,sink}.enabled`); undefined without one. */
+function kafkaComponents(objects: readonly KubeObject[]): { broker: boolean; channel: boolean; sink: boolean } | undefined {
+  const kk = objects.find((o) => o.kind === 'KnativeKafka' && o.apiVersion.startsWith('operator.serverless.openshift.io/'));
+  if (!kk) return undefined;
+  const spec = isObj(kk.spec) ? kk.spec : {};
+  const on = (k: string) => isObj(spec[k]) && spec[k].enabled === true;
+  return { broker: on('broker'), channel: on('channel'), sink: on('sink') };
+}
+
+function eventingModel(excluded: number[], kafka: { broker: boolean; channel: boolean; sink: boolean } | undefined): EventingModel {
   const w = (name: string, component: string, sa: string): Workload => ({
     name,
     namespace: EVENTING_NS,
@@ -286,7 +295,10 @@ function eventingModel(excluded: number[], kafka: boolean): EventingModel {
     brokerIngress: w('mt-broker-ingress', 'broker-ingress', 'mt-broker-ingress'),
     imcDispatcher: w('imc-dispatcher', 'imc-dispatcher', 'imc-dispatcher'),
     jobSink: w('job-sink', 'job-sink', 'job-sink'),
-    ...(kafka ? { kafkaSink: w('kafka-sink-receiver', 'kafka-sink-receiver', 'knative-kafka-sink-data-plane') } : {}),
+    // Knative Kafka's data-plane Deployments, component labels and service accounts (eventing-kafka-broker config/).
+    ...(kafka?.sink ? { kafkaSink: w('kafka-sink-receiver', 'kafka-sink-receiver', 'knative-kafka-sink-data-plane') } : {}),
+    ...(kafka?.broker ? { kafkaBroker: w('kafka-broker-receiver', 'kafka-broker-receiver', 'knative-kafka-broker-data-plane') } : {}),
+    ...(kafka?.channel ? { kafkaChannel: w('kafka-channel-receiver', 'kafka-channel-receiver', 'knative-kafka-channel-data-plane') } : {}),
     brokerFilter: w('mt-broker-filter', 'broker-filter', 'mt-broker-filter'),
   };
 }

@@ -11,7 +11,8 @@ import type { ResourceRef } from '../report/finding.ts';
 import { unitOf, type Expectation } from './expectations.ts';
 import type { Verifier } from './hop-cache.ts';
 
-export type EventingVia = 'broker-ingress' | 'spoofed-kn-namespace' | 'channel' | 'job-sink' | 'kafka-sink' | 'event-delivery';
+export type EventingVia =
+  'broker-ingress' | 'spoofed-kn-namespace' | 'channel' | 'job-sink' | 'kafka-sink' | 'kafka-broker' | 'kafka-channel' | 'event-delivery';
 
 export interface EventingRow {
   from: string;
@@ -45,7 +46,7 @@ function hopFor(p: EventingPath, from: string): Hop {
     client: { namespace: from, serviceAccount: 'default', sidecar: true, name: 'client' },
     dest: p.dest,
     port: RECEIVER_PORT,
-    // broker-ingress, imc-dispatcher, job-sink and kafka-sink-ingress Services: 80 → 8080.
+    // broker-ingress, imc-dispatcher, job-sink and the kafka-{broker,channel,sink}-ingress Services: 80 → 8080.
     servicePort: SERVICE_HTTP_PORT,
     host: p.host,
     path: p.path,
@@ -102,6 +103,31 @@ function pathsInto(m: KnativeModel, ns: string): EventingPath[] {
       service: svcHost('job-sink', EVENTING_NS),
     },
   ];
+  // Knative Kafka: a Kafka-class Broker's address is kafka-broker-ingress/<namespace>/<broker>; a
+  // KafkaChannel's is <channel>-kn-channel.<namespace> (an ExternalName for kafka-channel-ingress), so the
+  // receivers decide by path and by Host as the mt-broker and IMC ones do.
+  if (e.kafkaBroker)
+    out.push({
+      via: 'kafka-broker',
+      target: `${ns}/kafka`,
+      resource: ref('eventing.knative.dev/v1', 'Broker', 'kafka'),
+      dest: e.kafkaBroker,
+      host: svcHost('kafka-broker-ingress', EVENTING_NS),
+      path: `/${ns}/kafka`,
+      headers: {},
+      service: svcHost('kafka-broker-ingress', EVENTING_NS),
+    });
+  if (e.kafkaChannel)
+    out.push({
+      via: 'kafka-channel',
+      target: `${ns}/kafka-channel`,
+      resource: ref('messaging.knative.dev/v1beta1', 'KafkaChannel', 'kafka-channel'),
+      dest: e.kafkaChannel,
+      host: svcHost('kafka-channel-kn-channel', ns),
+      path: '/',
+      headers: {},
+      service: svcHost('kafka-channel-kn-channel', ns),
+    });
   if (e.kafkaSink)
     out.push({
       via: 'kafka-sink',

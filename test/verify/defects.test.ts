@@ -114,3 +114,59 @@ describe('eventing paths', () => {
     assert.deepEqual(r.surprises, []);
   });
 });
+
+describe('Knative Kafka eventing paths (Kafka-class Broker, KafkaChannel, KafkaSink)', () => {
+  const withKafka = (parts: { broker: boolean; channel: boolean; sink: boolean }): ServerlessMesh => {
+    const m = structuredClone(example('ossm2-tenants'));
+    m.spec.kafka = {
+      enabled: true,
+      bootstrapServers: ['my-cluster-kafka-bootstrap.kafka:9092'],
+      numPartitions: 3,
+      replicationFactor: 1,
+      ports: [9092],
+      source: true,
+      ...parts,
+    };
+    return m;
+  };
+  const all = () => verifyModel(modelOf(withKafka({ broker: true, channel: true, sink: true })));
+  const row = (r: ReturnType<typeof all>, from: string, to: string, via: string) => {
+    const x = r.eventing.find((e) => e.from === from && e.to === to && e.via === via);
+    assert.ok(x, `${from} → ${to} via ${via}: no row (have ${[...new Set(r.eventing.map((e) => e.via))].join(', ')})`);
+    return x;
+  };
+  it('a tenant reaches its own Kafka broker and channel, never another tenant’s', () => {
+    const r = all();
+    assert.equal(row(r, 'team-alpha-2', 'team-alpha-1/kafka', 'kafka-broker').allowed, true);
+    assert.equal(row(r, 'team-bravo-1', 'team-alpha-1/kafka', 'kafka-broker').allowed, false);
+    assert.equal(row(r, 'team-alpha-1', 'team-alpha-1/kafka-channel', 'kafka-channel').allowed, true);
+    assert.equal(row(r, 'team-bravo-2', 'team-alpha-1/kafka-channel', 'kafka-channel').allowed, false);
+    assert.equal(row(r, 'team-bravo-1', 'team-bravo-2/sink', 'kafka-sink').allowed, true);
+    assert.equal(row(r, 'team-alpha-1', 'team-bravo-2/sink', 'kafka-sink').allowed, false);
+    assert.deepEqual(r.surprises, []);
+  });
+  it('only the receivers the KnativeKafka CR enables are paths', () => {
+    const r = verifyModel(modelOf(withKafka({ broker: true, channel: false, sink: false })));
+    const vias = new Set(r.eventing.map((e) => e.via));
+    assert.ok(vias.has('kafka-broker'));
+    assert.ok(!vias.has('kafka-channel') && !vias.has('kafka-sink'), [...vias].join(', '));
+  });
+  it('a receiver policy that forgets the tenant boundary is a leak on that path', () => {
+    const open: KubeObject = {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'open-kafka-channel', namespace: 'knative-eventing' },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/component': 'kafka-channel-receiver' } },
+        rules: [{ from: [{ source: { namespaces: ['team-bravo-1'] } }] }],
+      },
+    };
+    const r = verifyModel(modelOf(withKafka({ broker: true, channel: true, sink: true }), [open]));
+    assert.equal(row(r, 'team-bravo-1', 'team-alpha-1/kafka-channel', 'kafka-channel').allowed, true);
+    assert.equal(row(r, 'team-bravo-1', 'team-alpha-1/kafka', 'kafka-broker').allowed, false);
+    assert.ok(
+      r.findings.some((f) => f.reachability?.via === 'kafka-channel' && f.reachability.from === 'team-bravo-1' && f.code === 'SM5001'),
+      JSON.stringify(r.findings.map((f) => [f.code, f.reachability])),
+    );
+  });
+});
