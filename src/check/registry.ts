@@ -11,6 +11,7 @@ import { inboundPortsNotExcluded } from './rules/inbound-ports-not-excluded.ts';
 import { injectAnnotationDeprecated } from './rules/inject-annotation-deprecated.ts';
 import { kafkaBootstrapWithoutServiceEntry } from './rules/kafka-bootstrap-without-service-entry.ts';
 import { knativeServingNotIstio } from './rules/knative-serving-not-istio.ts';
+import { networkPolicyCutsRequiredPath } from './rules/network-policy-cuts-required-path.ts';
 import { kourierMemberNetworkPolicyMissing } from './rules/kourier-member-network-policy-missing.ts';
 import { ksvcNotInjected } from './rules/ksvc-not-injected.ts';
 import { ksvcPassthroughMissing } from './rules/ksvc-passthrough-missing.ts';
@@ -58,6 +59,7 @@ export const RULES: readonly Rule[] = [
   systemWebhooksInjected,
   serverlessInSeveralMeshes,
   kourierMemberNetworkPolicyMissing,
+  networkPolicyCutsRequiredPath,
   wildcardCertificateDomain,
   ksvcPassthroughMissing,
   ksvcNotInjected,
