@@ -37,8 +37,14 @@ export function requestAuthnsFor(
   );
 }
 
-/** Where a rule reads its token: `fromHeaders` / `fromParams`, default `Authorization: Bearer` and `access_token` (Envoy JwtProvider defaults). */
-function tokenFor(req: AuthzRequest, rule: JwtRule): string | undefined {
+/**
+ * Every token a rule reads: `fromHeaders` / `fromParams`, default `Authorization: Bearer` and
+ * `access_token` (Envoy JwtProvider defaults). Envoy verifies all of them: "If a request has
+ * multiple tokens, all of them must be valid" (jwt_authn/authenticator.cc doneWithStatus;
+ * jwt_test.go headers-params "invalid-token-set").
+ */
+function tokensFor(req: AuthzRequest, rule: JwtRule): string[] {
+  const found: string[] = [];
   const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   if (req.jwt !== undefined && !headers.authorization) headers.authorization = `Bearer ${req.jwt}`;
   const locations =
@@ -47,18 +53,17 @@ function tokenFor(req: AuthzRequest, rule: JwtRule): string | undefined {
     const v = headers[l.name.toLowerCase()];
     if (v === undefined) continue;
     const prefix = l.prefix ?? '';
-    if (v.startsWith(prefix)) return v.slice(prefix.length).trim();
+    if (v.startsWith(prefix)) found.push(v.slice(prefix.length).trim());
   }
   const params = rule.fromHeaders?.length || rule.fromParams?.length ? (rule.fromParams ?? []) : ['access_token'];
   const query = (req.path ?? '').split('?')[1];
   if (query) {
     const q = new URLSearchParams(query);
     for (const p of params) {
-      const v = q.get(p);
-      if (v) return v;
+      for (const v of q.getAll(p)) if (v) found.push(v);
     }
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -73,6 +78,30 @@ function normalizeClaims(payload: Record<string, unknown>, rule: JwtRule): Recor
     if (typeof v === 'string') out[c] = v.split(' ').filter((x) => x.length > 0);
   }
   return out;
+}
+
+const AUDIENCE_NOT_ALLOWED = 'Audiences in Jwt are not allowed';
+
+/** Why one token fails a rule (Envoy's status text), or its payload. */
+function tokenFault(token: string, rule: JwtRule, nowSeconds: number): string | Record<string, unknown> {
+  const payload = decodeJwt(token);
+  if (!payload) return 'Jwt is not in the form of Header.Payload.Signature';
+  if (payload.iss !== rule.issuer) return `Jwt issuer ${JSON.stringify(payload.iss)} is not configured`;
+  // Envoy checks exp/nbf before the audiences (jwt_authn/authenticator.cc startVerify); clock_skew_seconds defaults to 60.
+  if (typeof payload.exp === 'number' && payload.exp + 60 < nowSeconds) return 'Jwt is expired';
+  if (typeof payload.nbf === 'number' && payload.nbf - 60 > nowSeconds) return 'Jwt not yet valid';
+  // Only string audiences are compared (RFC 7519 §4.1.3: a string or an array of strings).
+  const aud = (Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud]).filter(
+    (a): a is string => typeof a === 'string',
+  );
+  if (rule.audiences?.length && !aud.some((a) => rule.audiences!.includes(a))) return AUDIENCE_NOT_ALLOWED;
+  return payload;
+}
+
+function isCorsPreflight(req: AuthzRequest): boolean {
+  if (req.method !== 'OPTIONS') return false;
+  const h = (name: string) => Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+  return !!h('origin') && !!h('access-control-request-method');
 }
 
 export type JwtOutcome =
@@ -95,41 +124,33 @@ export function authenticateJwt(
 ): JwtOutcome {
   const d = req.destination;
   if (d.protocol !== 'http') return { status: 'none' };
+  // Istio sets bypass_cors_preflight (pilot/pkg/security/authn/policy_applier.go); Envoy then
+  // passes OPTIONS with non-empty Origin and Access-Control-Request-Method untouched
+  // (jwt_authn/filter.cc isCorsPreflightRequest; jwt_test.go "expired-token-cors-preflight-request-allowed").
+  if (isCorsPreflight(req)) return { status: 'none' };
   const ras = requestAuthnsFor(config, d.namespace, d.labels, mesh);
   const rules = ras.flatMap((r) => r.jwtRules.map((rule) => ({ ra: r, rule })));
   if (rules.length === 0) return { status: 'none' };
   let sawToken = false;
   let why = '';
   for (const { ra, rule } of rules) {
-    const token = tokenFor(req, rule);
-    if (token === undefined) continue;
+    const tokens = tokensFor(req, rule);
+    if (tokens.length === 0) continue;
     sawToken = true;
-    const payload = decodeJwt(token);
-    if (!payload) {
-      why = 'Jwt is not in the form of Header.Payload.Signature';
-      continue;
+    let payload: Record<string, unknown> | undefined;
+    let failed = false;
+    for (const token of tokens) {
+      const fault = tokenFault(token, rule, nowSeconds);
+      if (typeof fault === 'string') {
+        // An issuer mismatch only counts when nothing else went wrong (Envoy treats JwtUnknownIssuer like a missing token).
+        if (fault.startsWith('Jwt issuer')) why ||= fault;
+        else why = fault;
+        failed = true;
+        break;
+      }
+      payload ??= fault;
     }
-    if (payload.iss !== rule.issuer) {
-      why ||= `Jwt issuer ${JSON.stringify(payload.iss)} is not configured`;
-      continue;
-    }
-    // Only string audiences are compared (RFC 7519 §4.1.3: a string or an array of strings).
-    const aud = (Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud]).filter(
-      (a): a is string => typeof a === 'string',
-    );
-    if (rule.audiences?.length && !aud.some((a) => rule.audiences!.includes(a))) {
-      why = 'Audiences in Jwt are not allowed';
-      continue;
-    }
-    // Envoy JwtProvider clock_skew_seconds defaults to 60.
-    if (typeof payload.exp === 'number' && payload.exp + 60 < nowSeconds) {
-      why = 'Jwt is expired';
-      continue;
-    }
-    if (typeof payload.nbf === 'number' && payload.nbf - 60 > nowSeconds) {
-      why = 'Jwt not yet valid';
-      continue;
-    }
+    if (failed || !payload) continue;
     return {
       status: 'ok',
       requestPrincipal: `${typeof payload.iss === 'string' ? payload.iss : ''}/${typeof payload.sub === 'string' ? payload.sub : ''}`,
@@ -138,9 +159,11 @@ export function authenticateJwt(
     };
   }
   if (!sawToken) return { status: 'none' };
+  // Envoy answers JwtAudienceNotAllowed with 403, every other failure with 401 (jwt_authn/filter.cc onComplete; jwt_test.go "invalid-aud").
+  const code = why === AUDIENCE_NOT_ALLOWED ? 403 : 401;
   return {
     status: 'rejected',
-    reason: `401 Jwt verification fails: ${why} (RequestAuthentication ${ras.map((r) => `${r.namespace}/${r.name}`).join(', ')})`,
+    reason: `${code} Jwt verification fails: ${why} (RequestAuthentication ${ras.map((r) => `${r.namespace}/${r.name}`).join(', ')})`,
   };
 }
 

@@ -144,3 +144,49 @@ test('default SNI and DestinationRule port-level TLS use the service port', () =
   };
   assert.equal(checkRequest(r, securityConfigFrom([dr, strict]), DEFAULT_MESH).decision, 'BLOCKED');
 });
+
+// jwt_test.go (TestRequestAuthentication) found three differences from Envoy's jwt_authn filter.
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const token = (payload: Record<string, unknown>) => `${b64({ alg: 'RS256' })}.${b64(payload)}.c2ln`;
+const requestAuthn = (jwtRules: unknown[]): KubeObject => ({
+  apiVersion: 'security.istio.io/v1',
+  kind: 'RequestAuthentication',
+  metadata: { name: 'ra', namespace: 'ns1' },
+  spec: { selector: { matchLabels: { app: 'b' } }, jwtRules },
+});
+const jwtReq = (over: Partial<AuthzRequest>): AuthzRequest => ({
+  source: { namespace: 'ns1', serviceAccount: 'a', sidecar: true },
+  destination: { namespace: 'ns1', labels: { app: 'b' }, port: 18080, protocol: 'http', sidecar: true },
+  method: 'GET',
+  path: '/',
+  ...over,
+});
+const expired = token({ iss: 'iss-1', sub: 'sub-1', exp: 1562182856 });
+const valid = token({ iss: 'iss-1', sub: 'sub-1', exp: 4715782722 });
+
+test('jwt_authn lets a CORS preflight through whatever its token (OPTIONS with Origin and Access-Control-Request-Method)', () => {
+  const cfg = securityConfigFrom([requestAuthn([{ issuer: 'iss-1' }])]);
+  const preflight = (headers: Record<string, string>) =>
+    checkRequest(jwtReq({ method: 'OPTIONS', jwt: expired, headers }), cfg, DEFAULT_MESH);
+  assert.equal(preflight({ Origin: 'https://istio.io', 'Access-Control-Request-Method': 'POST' }).decision, 'ALLOW');
+  // Without Origin it is no preflight: the expired token is answered 401.
+  const r = preflight({ 'Access-Control-Request-Method': 'POST' });
+  assert.equal(r.decision, 'BLOCKED');
+  assert.match(r.reason, /^401 /);
+});
+
+test('jwt_authn answers a token whose audience no rule allows with 403, other rejections with 401', () => {
+  const cfg = securityConfigFrom([requestAuthn([{ issuer: 'iss-1', audiences: ['foo'] }])]);
+  const r = checkRequest(jwtReq({ jwt: valid }), cfg, DEFAULT_MESH);
+  assert.equal(r.decision, 'BLOCKED');
+  assert.match(r.reason, /^403 .*Audiences in Jwt are not allowed/);
+  assert.match(checkRequest(jwtReq({ jwt: expired }), cfg, DEFAULT_MESH).reason, /^401 .*expired/);
+});
+
+test('jwt_authn verifies every token a rule extracts: one expired among valid ones is 401', () => {
+  const cfg = securityConfigFrom([requestAuthn([{ issuer: 'iss-1', fromParams: ['token', 'secondary_token'] }])]);
+  assert.equal(checkRequest(jwtReq({ path: `/p?token=${valid}&secondary_token=${valid}` }), cfg, DEFAULT_MESH).decision, 'ALLOW');
+  const r = checkRequest(jwtReq({ path: `/p?token=${valid}&secondary_token=${expired}` }), cfg, DEFAULT_MESH);
+  assert.equal(r.decision, 'BLOCKED');
+  assert.match(r.reason, /^401 .*expired/);
+});
