@@ -4,12 +4,14 @@
 // Usage:  node scripts/gen-authz-conformance.mjs <istio-checkout> <commit> [out.json]
 //
 // <istio-checkout> is a directory holding (at least) these paths of istio/istio at <commit>:
-//   tests/integration/security/{authz_test.go,normalization_test.go,testdata/authz/*.tmpl}
+//   tests/integration/security/{authz,normalization,jwt,pass_through_filter_chain}_test.go
+//   tests/integration/security/testdata/{authz,requestauthn}/*.tmpl
 //   tests/common/jwt/jwt_token.go
 //   pkg/test/framework/components/echo/common/ports/ports.go
+//   pkg/http/headers/wellknown.go
 // e.g. from a bare mirror:
 //   git --git-dir=<mirror> archive <commit> tests/integration/security tests/common/jwt \
-//     pkg/test/framework/components/echo/common/ports | tar -x -C /tmp/istio
+//     pkg/test/framework/components/echo/common/ports pkg/http/headers | tar -x -C /tmp/istio
 //   node scripts/gen-authz-conformance.mjs /tmp/istio <commit>
 //
 // What is parsed from Go and what is hand-translated: the row tables (`cases := []struct{…}{…}`
@@ -42,9 +44,10 @@ const SERVICES = ['a', 'b', 'c'];
 const ip = (ns, svc) => `10.${ns === 'ns1' ? 1 : 2}.0.${SERVICES.indexOf(svc) + 10}`;
 const ports = {};
 for (const m of read('pkg/test/framework/components/echo/common/ports/ports.go').matchAll(
-  /(\w+)\s*=\s*echo\.Port\{Name: "([^"]+)", Protocol: protocol\.(\w+), ServicePort: (\d+), WorkloadPort: (\d+)/g,
+  /(\w+)\s*=\s*echo\.Port\{Name: "([^"]+)", Protocol: protocol\.(\w+), ServicePort: (\d+|echo\.NoServicePort), WorkloadPort: (\d+)/g,
 ))
-  ports[m[1]] = { name: m[2], protocol: m[3], servicePort: Number(m[4]), workloadPort: Number(m[5]) };
+  // echo.NoServicePort: a workload-only port no Service declares (servicePort null).
+  ports[m[1]] = { name: m[2], protocol: m[3], servicePort: /^\d+$/.test(m[4]) ? Number(m[4]) : null, workloadPort: Number(m[5]) };
 const portByName = Object.fromEntries(Object.values(ports).map((p) => [p.name, p]));
 const tokens = {};
 for (const m of read('tests/common/jwt/jwt_token.go').matchAll(/^\s*(\w+)\s*=\s*"([A-Za-z0-9_\-.]+)"/gm)) tokens[m[1]] = m[2];
@@ -60,7 +63,14 @@ function instance(key) {
     NamespacedName: `${n}/${svc}`,
     SpiffeIdentity: `cluster.local/ns/${n}/sa/${svc}`,
     ClusterLocalFQDN: `${svc}.${n}.svc.cluster.local`,
-    Config: { Namespace: { Prefix: env[ns]?.prefix } },
+    Config: {
+      Namespace: { Prefix: env[ns]?.prefix },
+      Ports: {
+        GetWorkloadOnlyPorts: Object.values(ports)
+          .filter((p) => p.servicePort === null)
+          .map((p) => ({ Name: p.name, WorkloadPort: p.workloadPort })),
+      },
+    },
     MustWorkloads: { Addresses: [ip(ns, svc)] },
     PortForName: (name) => ({ WorkloadPort: portByName[name].workloadPort, ServicePort: portByName[name].servicePort }),
   };
@@ -86,6 +96,8 @@ function term(t, ctx) {
     return v;
   }
   if (t.startsWith('.')) return path(t, ctx);
+  const dollar = /^\$(\w+)((?:\.\w+)*)$/.exec(t);
+  if (dollar) return path(dollar[2], ctx[`$${dollar[1]}`]);
   throw new Error(`template term ${t}`);
 }
 function path(p, ctx) {
@@ -93,11 +105,21 @@ function path(p, ctx) {
   for (const f of p.split('.').filter(Boolean)) v = v?.[f];
   return v;
 }
-const render = (text, ctx) => text.replace(/\{\{-?\s*(.*?)\s*-?\}\}/g, (_, e) => String(evalTmpl(e, ctx)));
+/** `{{- … -}}` trims whitespace as Go does; `{{ range $v := .List }}…{{ end }}` expands per item. */
+function render(text, ctx) {
+  const trimmed = text.replace(/\s*\{\{-/g, '{{').replace(/-\}\}\s*/g, '}}');
+  const ranged = trimmed.replace(/\{\{\s*range \$(\w+) := (\.[\w.]+)\s*\}\}([\s\S]*?)\{\{\s*end\s*\}\}/g, (_, v, list, body) =>
+    path(list, ctx)
+      .map((item) => render(body, { ...ctx, [`$${v}`]: item }))
+      .join(''),
+  );
+  return ranged.replace(/\{\{\s*(.*?)\s*\}\}/g, (_, e) => String(evalTmpl(e, ctx)));
+}
 
 /** YAML documents of a template, rendered for one target. Namespace param: '' = as in file, else default for objects without one. */
 function renderTemplate(name, params, to, from) {
-  const file = `${SEC}/testdata/authz/${name}.yaml.tmpl`;
+  // A bare name is a testdata/authz template; a path (jwt_test.go passes them) is relative to SEC.
+  const file = name.includes('/') ? `${SEC}/${name}` : `${SEC}/testdata/authz/${name}.yaml.tmpl`;
   const ctx = {
     To: { ...instance(`${to.ns}/${to.service}`) },
     SystemNamespace: { Name: env.system },
@@ -107,6 +129,8 @@ function renderTemplate(name, params, to, from) {
   for (const [k, v] of Object.entries(params)) {
     if (k === 'Namespace') ctx.Namespace = v === '' ? undefined : { Name: nsName(v), Prefix: env[v]?.prefix ?? v };
     else if (k === 'From') ctx.From = instance(from);
+    else if (k === 'Services') ctx.Services = v.map(instance);
+    else if (k === 'GatewayIstioLabel') ctx.GatewayIstioLabel = v;
     else if (k !== 'Provider' && k !== 'WithNamespace') ctx[k] = instance(v);
   }
   // config.New(t).…BuildAll(nil, to): objects without metadata.namespace go to the Namespace
@@ -466,6 +490,405 @@ const normCases = [];
         path: input,
         expect: output,
       });
+    });
+  });
+}
+
+// ---- jwt_test.go: RequestAuthentication with the tokens of tests/common/jwt ---------------------
+// The Go cases are closures (customizeCall) rather than row literals; the assignments they make
+// (opts.HTTP.Path / Method / Headers, opts.Check) are read from each closure's text. Tokens are
+// decoded here (claims recorded per case); the simulator decodes, never verifies, them.
+const wellKnown = {};
+for (const m of read('pkg/http/headers/wellknown.go').matchAll(/^\s*(\w+)\s*=\s*"([^"]*)"/gm)) wellKnown[m[1]] = m[2];
+const claimsOf = (tok) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url').toString('utf8'));
+/** A Go string expression of the closures: literals, jwt.X, headers.X, fmt.Sprintf(…, to.ServiceName()), joined by +. */
+function goStr(expr, to) {
+  return splitPlus(expr.trim())
+    .map((t) => {
+      if (/^"(?:[^"\\]|\\.)*"$/.test(t)) return goString(t);
+      const tok = /^jwt\.(\w+)$/.exec(t);
+      if (tok && tokens[tok[1]]) return tokens[tok[1]];
+      const hk = /^headers\.(\w+)$/.exec(t);
+      if (hk && hk[1] in wellKnown) return wellKnown[hk[1]];
+      const spr = /^fmt\.Sprintf\(("[^"]*"),\s*to\.ServiceName\(\)\)$/.exec(t);
+      if (spr) return goString(spr[1]).replace('%s', to.service);
+      throw new Error(`cannot evaluate Go string ${t}`);
+    })
+    .join('');
+}
+function splitPlus(s) {
+  const parts = [];
+  let depth = 0;
+  let cur = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+      cur += s.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (c === '(') depth++;
+    if (c === ')') depth--;
+    if (c === '+' && depth === 0) {
+      parts.push(cur.trim());
+      cur = '';
+    } else cur += c;
+  }
+  parts.push(cur.trim());
+  return parts;
+}
+/** headers.New().WithAuthz(t).With(k, v).WithHost(h).Build() → { headers, host } */
+function goHeaders(expr, to) {
+  const out = { headers: {}, host: undefined };
+  let i = expr.indexOf('headers.New()') + 'headers.New()'.length;
+  while (i < expr.length) {
+    const m = /^\s*\.\s*(\w+)\(/.exec(expr.slice(i));
+    if (!m) break;
+    const open = i + m[0].length - 1;
+    const close = matching(expr, open);
+    const args = splitTop(expr.slice(open + 1, close)).map((a) => goStr(a, to));
+    if (m[1] === 'WithAuthz') out.headers.Authorization = `Bearer ${args[0]}`;
+    else if (m[1] === 'With') out.headers[args[0]] = args[1];
+    else if (m[1] === 'WithHost') out.host = args[0];
+    else if (m[1] !== 'Build') throw new Error(`headers builder .${m[1]}`);
+    i = close + 1;
+  }
+  return out;
+}
+/** The request and expectation one customizeCall closure sets up. */
+function jwtCall(fnText, to) {
+  const stmts = (re) => [...fnText.matchAll(re)].map((m) => m[1]);
+  const paths = stmts(/opts\.HTTP\.Path = ([^\n]+)/g);
+  const methods = stmts(/opts\.HTTP\.Method = ("[^"]*")/g);
+  // The last assignment wins (valid-nested-claim-token assigns Headers twice).
+  const hdrExprs = [...fnText.matchAll(/opts\.HTTP\.Headers = (headers\.New\(\)[\s\S]*?\.\s*Build\(\))/g)].map((m) => m[1]);
+  const checkAt = fnText.indexOf('opts.Check = ');
+  const check = fnText.slice(checkAt, matching(fnText, fnText.indexOf('(', checkAt)) + 1);
+  const h = hdrExprs.length ? goHeaders(hdrExprs.at(-1), to) : { headers: {} };
+  let status;
+  if (/check\.Status\(http\.StatusUnauthorized\)/.test(check)) status = 401;
+  else if (/check\.Status\(http\.StatusForbidden\)/.test(check)) status = 403;
+  else if (/check\.OK\(\)/.test(check)) status = 200;
+  else throw new Error(`cannot read the expectation ${check}`);
+  return {
+    path: paths.length ? goStr(paths.at(-1), to) || '/' : '/',
+    method: methods.length ? goString(methods.at(-1)) : 'GET',
+    headers: h.headers,
+    host: h.host,
+    status,
+    headerChecks: /check\.RequestHeaders?\(/.test(check)
+      ? check.slice(check.indexOf('check.RequestHeader')).replace(/\s+/g, ' ')
+      : undefined,
+  };
+}
+/** `{ name: "…", customizeCall: func… }` elements of a []testCase / []struct literal starting at `open`. */
+function closureRows(src, open) {
+  const close = matching(src, open);
+  return splitTop(stripComments(src.slice(open + 1, close))).map((el) => ({
+    name: goString(/name:\s*("(?:[^"\\]|\\.)*")/.exec(el)[1]),
+    fn: el.slice(el.indexOf('customizeCall:')),
+    line:
+      src.slice(0, open).split('\n').length +
+      src
+        .slice(open, close)
+        .slice(0, src.slice(open, close).indexOf(el.slice(0, 40)))
+        .split('\n').length -
+      1,
+  }));
+}
+const jwtFile = `${SEC}/jwt_test.go`;
+const jwtSrc = read(jwtFile);
+const jwtFuncs = {};
+for (const m of jwtSrc.matchAll(/^func (Test\w+)\(t \*testing\.T\) \{/gm)) {
+  const open = m.index + m[0].length - 1;
+  jwtFuncs[m[1]] = { start: open, body: jwtSrc.slice(open, matching(jwtSrc, open) + 1) };
+}
+const NS1_ALL = ['ns1/a', 'ns1/b', 'ns1/c'];
+/** One scenario: templates rendered for every target (BuildAll(nil, apps.Ns1.All)). */
+function jwtScenario(id, test, templates, line) {
+  const docs = new Map();
+  for (const key of NS1_ALL) {
+    const [ns, service] = key.split('/');
+    for (const [tname, params] of templates) {
+      const r = renderTemplate(tname, params, { ns, service }, undefined);
+      for (const d of r.yaml.split(/^---\s*$/m)) {
+        if (!/\bkind:/.test(d)) continue;
+        const body = d.replace(/^\s*#.*$/gm, '').trim();
+        if (!docs.has(`${r.defaultNs}\n${body}`))
+          docs.set(`${r.defaultNs}\n${body}`, { file: r.file, defaultNamespace: r.defaultNs, yaml: body });
+      }
+    }
+  }
+  scenarios[id] = {
+    source: { file: jwtFile, test, line },
+    templates: templates.map((t) => t[0]),
+    provider: null,
+    objects: [...docs.values()],
+  };
+}
+// Why a jwt_test.go expectation is beyond the model, by what the case depends on.
+const JWT_LIVE = {
+  'testdata/requestauthn/timeout.yaml.tmpl':
+    'the JWKS fetch outcome: jwksUri answers after 500ms, the rule allows 10ms, so the key set never arrives and every token fails verification; the simulator decodes tokens without keys',
+  'testdata/requestauthn/invalid-jwks.yaml.tmpl':
+    'the JWKS fetch outcome: jwksUri does not exist, so no key verifies the token signature; the simulator decodes tokens without keys',
+};
+const HEADERS_WHY =
+  'asserts the request headers the target receives (Authorization removed unless forwardOriginalToken, outputPayloadToHeader, outputClaimToHeaders); the simulator decides the verdict, it does not rewrite requests';
+function pushJwtCase(base, hops, call, liveWhy) {
+  const claims = Object.fromEntries(
+    Object.entries({ ...call.headers, path: call.path })
+      .flatMap(([k, v]) => [...String(v).matchAll(/[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g)].map((m) => [k, m[0]]))
+      .map(([k, t]) => [k, claimsOf(t)]),
+  );
+  const c = { ...base, row: { path: call.path, method: call.method, headers: call.headers, host: call.host, tokenClaims: claims } };
+  // A token whose keys never arrive: only the verdicts that do not need the signature are modelled.
+  if (liveWhy && Object.keys(claims).length && call.status === 401 && claims.Authorization?.exp > 2e9)
+    cases.push({ ...c, inexpressible: liveWhy });
+  else cases.push({ ...c, request: hops, expect: call.status === 200 ? 'allow' : 'deny', status: call.status });
+  if (call.headerChecks) cases.push({ ...base, id: `${base.id}/request-headers`, inexpressible: HEADERS_WHY, check: call.headerChecks });
+}
+const sidecarHop = (from, toKey, call) => {
+  const [h] = buildHops({}, from, { key: toKey }, 'http', { path: call.path, method: call.method, headers: call.headers });
+  return [h];
+};
+const line = (at) => jwtSrc.slice(0, at).split('\n').length;
+{
+  // TestRequestAuthentication: t.NewSubTest(name).Run(newTest(policy, []testCase{…})) for every
+  // target in ns1 from a (newTrafficTest: NotNaked, NotProxyless, NoSelfCalls), port http.
+  const test = 'TestRequestAuthentication';
+  const fn = jwtFuncs[test];
+  for (const m of fn.body.matchAll(/t\.NewSubTest\("([^"]+)"\)\.Run\(newTest\("([^"]*)", \[\]testCase\{/g)) {
+    const [, sub, policy] = m;
+    const id = `${test}/${sub}`;
+    jwtScenario(id, test, policy ? [[policy, {}]] : [], line(fn.start + m.index));
+    const rows = closureRows(jwtSrc, fn.start + m.index + m[0].length - 1);
+    rows.forEach((row, idx) => {
+      for (const to of targetsOf({ to: ['ns1'] }, 'ns1/a')) {
+        const call = jwtCall(row.fn, to);
+        const base = {
+          id: `${id}/${row.name}/ns1/a->${to.key}/http`,
+          scenario: id,
+          provenance: {
+            file: jwtFile,
+            test: `${test}/${sub}/${row.name}`,
+            row: idx,
+            line: row.line,
+            go: row.fn.replace(/\s+/g, ' ').slice(0, 300),
+          },
+          from: 'ns1/a',
+          to: to.key,
+          port: 'http',
+        };
+        pushJwtCase(base, sidecarHop('ns1/a', to.key, call), call, JWT_LIVE[policy]);
+      }
+    });
+  }
+}
+{
+  // TestIngressRequestAuthentication: global-jwt (root namespace RequestAuthentication + gateway
+  // AuthorizationPolicy) and ingress (Gateway + VirtualService per target) for apps.Ns1.All.
+  const test = 'TestIngressRequestAuthentication';
+  const fn = jwtFuncs[test];
+  const id = test;
+  jwtScenario(
+    id,
+    test,
+    [
+      ['testdata/requestauthn/global-jwt.yaml.tmpl', { Namespace: 'system', Services: NS1_ALL }],
+      ['testdata/requestauthn/ingress.yaml.tmpl', { Namespace: 'ns1' }],
+    ],
+    line(fn.start),
+  );
+  for (const sub of ['in-mesh-authn', 'ingress-authn']) {
+    const at = fn.body.indexOf(`t.NewSubTest("${sub}")`);
+    const open = fn.body.indexOf('{', fn.body.indexOf('}{', fn.body.indexOf('cases := []struct', at)) + 1);
+    closureRows(jwtSrc, fn.start + open).forEach((row, idx) => {
+      const viaIngress = sub === 'ingress-authn';
+      const froms = viaIngress ? ['ingress'] : ['ns1/a'];
+      for (const from of froms)
+        for (const to of targetsOf({ to: ['ns1'], ingress: viaIngress }, from)) {
+          const call = jwtCall(row.fn, to);
+          const base = {
+            id: `${id}/${sub}/${row.name}/${from}->${to.key}/http`,
+            scenario: id,
+            provenance: {
+              file: jwtFile,
+              test: `${test}/${sub}/${row.name}`,
+              row: idx,
+              line: row.line,
+              go: row.fn.replace(/\s+/g, ' ').slice(0, 300),
+            },
+            from,
+            to: to.key,
+            port: 'http',
+          };
+          const r = { path: call.path, method: call.method, headers: call.headers, host: call.host };
+          const hops = viaIngress ? buildHops({ ingress: true }, from, to, 'http', r) : sidecarHop(from, to.key, call);
+          pushJwtCase(base, hops, call);
+        }
+    });
+  }
+}
+{
+  // TestGatewayAPIRequestAuthentication: a Gateway API gateway per target (a, b) in ns1, the
+  // deployment istiod creates for it labelled gateway.networking.k8s.io/gateway-name=<to>-gateway.
+  const test = 'TestGatewayAPIRequestAuthentication';
+  const fn = jwtFuncs[test];
+  const id = test;
+  const targets = ['ns1/a', 'ns1/b'];
+  const docs = new Map();
+  for (const key of targets) {
+    const [ns, service] = key.split('/');
+    for (const [tname, params] of [
+      ['testdata/requestauthn/gateway-api.yaml.tmpl', { Namespace: 'ns1' }],
+      ['testdata/requestauthn/gateway-jwt.yaml.tmpl', { Namespace: 'ns1', Services: targets }],
+    ]) {
+      const r = renderTemplate(tname, params, { ns, service }, undefined);
+      for (const d of r.yaml.split(/^---\s*$/m)) {
+        if (!/\bkind:/.test(d)) continue;
+        const body = d.replace(/^\s*#.*$/gm, '').trim();
+        docs.set(`${r.defaultNs}\n${body}`, { file: r.file, defaultNamespace: r.defaultNs, yaml: body });
+      }
+    }
+  }
+  scenarios[id] = {
+    source: { file: jwtFile, test, line: line(fn.start) },
+    templates: ['testdata/requestauthn/gateway-api.yaml.tmpl', 'testdata/requestauthn/gateway-jwt.yaml.tmpl'],
+    provider: null,
+    objects: [...docs.values()],
+  };
+  const at = fn.body.indexOf('t.NewSubTest("gateway-authn")');
+  const open = fn.body.indexOf('{', fn.body.indexOf('}{', fn.body.indexOf('cases := []struct', at)) + 1);
+  closureRows(jwtSrc, fn.start + open).forEach((row, idx) => {
+    for (const key of targets) {
+      const to = { ns: 'ns1', service: key.split('/')[1], key };
+      const call = jwtCall(row.fn, to);
+      const gwName = `${to.service}-gateway`;
+      const gw = {
+        namespace: env.ns1.name,
+        labels: { 'gateway.networking.k8s.io/gateway-name': gwName, 'istio.io/gateway-name': gwName },
+        port: 80,
+        servicePort: 80,
+        protocol: 'http',
+        gatewayListener: 'PLAINTEXT',
+        service: `${gwName}-istio.${env.ns1.name}.svc.cluster.local`,
+      };
+      const [, inner] = buildHops({ ingress: true }, 'ingress', to, 'http', call);
+      const hops = [
+        {
+          source: { sidecar: false, ip: '10.0.0.99' },
+          destination: gw,
+          method: call.method,
+          path: call.path,
+          host: call.host,
+          headers: call.headers,
+        },
+        { ...inner, source: { namespace: env.ns1.name, serviceAccount: `${gwName}-istio`, ip: '10.1.0.80' } },
+      ];
+      pushJwtCase(
+        {
+          id: `${id}/gateway-authn/${row.name}/gateway->${to.key}/http`,
+          scenario: id,
+          provenance: {
+            file: jwtFile,
+            test: `${test}/gateway-authn/${row.name}`,
+            row: idx,
+            line: row.line,
+            go: row.fn.replace(/\s+/g, ' ').slice(0, 300),
+          },
+          from: 'gateway-api',
+          to: to.key,
+          port: 'http',
+        },
+        hops,
+        call,
+      );
+    }
+  });
+}
+
+// ---- pass_through_filter_chain_test.go: ports no Service declares ------------------------------
+// The target's workload-only ports (ports.go ServicePort: echo.NoServicePort) reach the inbound
+// passthrough filter chains; PeerAuthentication (incl. portLevelMtls) and AuthorizationPolicy
+// still apply there. The client calls the pod IP at the workload port; the test's ServiceEntry
+// (MESH_INTERNAL, the ports as TCP) + DestinationRule ISTIO_MUTUAL make sidecar clients send
+// mTLS; the naked client sends plaintext.
+{
+  const ptFile = `${SEC}/pass_through_filter_chain_test.go`;
+  const src = read(ptFile);
+  const open = src.indexOf('{', src.indexOf('func TestPassThroughFilterChain'));
+  const body = src.slice(open, matching(src, open) + 1);
+  const bodyLine = src.slice(0, open).split('\n').length;
+  // The ServiceEntry + DestinationRule every subtest adds (config.YAML(`…`) after the case's config).
+  const seAt = body.indexOf('Source(config.YAML(`apiVersion: networking.istio.io/v1');
+  const seYaml = body.slice(body.indexOf('`', seAt) + 1, body.indexOf('`', body.indexOf('`', seAt) + 1));
+  const froms = [
+    { key: 'ns1/a', naked: false },
+    { key: 'ns1/naked', naked: true },
+  ];
+  const targets = ['ns1/b', 'ns1/c'];
+  goRows(body).forEach((row, idx) => {
+    const name = goString(row.fields.name);
+    const id = `TestPassThroughFilterChain/${name}`;
+    const docs = [];
+    for (const key of targets) {
+      const ns = key.split('/')[0];
+      const ctx = { To: instance(key) };
+      for (const text of [goString(row.fields.config), seYaml])
+        for (const d of render(text, ctx).split(/^---\s*$/m)) {
+          const yaml = d.trim();
+          if (/\bkind:/.test(yaml) && !docs.some((o) => o.yaml === yaml)) docs.push({ file: ptFile, defaultNamespace: nsName(ns), yaml });
+        }
+    }
+    scenarios[id] = { source: { file: ptFile, test: id, line: bodyLine + row.lineOffset }, templates: [], provider: null, objects: docs };
+    const exp = /^\[\]expect\{([\s\S]*)\}$/.exec(row.fields.expected.trim())[1];
+    splitTop(exp).forEach((e, k) => {
+      const f = Object.fromEntries(splitTop(e.replace(/^\{|\}$/g, '').trim()).map((x) => /^(\w+):\s*([\s\S]*)$/.exec(x).slice(1)));
+      const port = ports[f.port.replace('ports.', '')];
+      for (const from of froms)
+        for (const toKey of targets) {
+          const t = endpoint(toKey);
+          const fe = endpoint(from.key);
+          // allow := mtlsSucceeds, or plaintextSucceeds from the naked pod; else check.ErrorOrStatus(403).
+          const allow = goValue(from.naked ? f.plaintextSucceeds : f.mtlsSucceeds, {});
+          cases.push({
+            id: `${id}/${from.naked ? 'plaintext' : 'mtls'}/${port.name}/${from.key}->${toKey}`,
+            scenario: id,
+            provenance: {
+              file: ptFile,
+              test: `${id}/${from.naked ? 'plaintext' : 'mtls'}/${port.name}`,
+              row: idx,
+              expectation: k,
+              go: e.replace(/\s+/g, ' '),
+            },
+            from: from.key,
+            to: toKey,
+            port: port.name,
+            request: [
+              {
+                source: {
+                  namespace: fe.n,
+                  serviceAccount: fe.svc,
+                  ip: from.naked ? '10.1.0.30' : ip(fe.ns, fe.svc),
+                  ...(from.naked ? { sidecar: false } : {}),
+                },
+                destination: {
+                  namespace: t.n,
+                  labels: { app: t.svc },
+                  port: port.workloadPort,
+                  servicePort: port.workloadPort,
+                  protocol: 'tcp',
+                  ip: ip(t.ns, t.svc),
+                  service: `fake.destination.${t.svc}`,
+                },
+              },
+            ],
+            expect: allow ? 'allow' : 'deny',
+          });
+        }
     });
   });
 }
