@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates test/authz/conformance/cases.json from Istio's own authorization integration tests.
 //
-// Usage:  node scripts/gen-authz-conformance.mjs <istio-checkout> <commit> [out.json]
+// Usage:  node scripts/gen-authz-conformance.mjs <istio-checkout> <commit> --istio-io <istio.io-checkout> [out.json]
 //
 // <istio-checkout> is a directory holding (at least) these paths of istio/istio at <commit>:
 //   tests/integration/security/{authz,normalization,jwt,pass_through_filter_chain}_test.go
@@ -9,10 +9,9 @@
 //   tests/common/jwt/jwt_token.go
 //   pkg/test/framework/components/echo/common/ports/ports.go
 //   pkg/http/headers/wellknown.go
-// e.g. from a bare mirror:
-//   git --git-dir=<mirror> archive <commit> tests/integration/security tests/common/jwt \
-//     pkg/test/framework/components/echo/common/ports pkg/http/headers | tar -x -C /tmp/istio
-//   node scripts/gen-authz-conformance.mjs /tmp/istio <commit>
+//   security/tools/jwt/samples/{demo,groups-scope}.jwt
+// and <istio.io-checkout> holds content/en/docs/tasks/security/authorization/*/{snips,test}.sh of
+// istio/istio.io (a sparse checkout will do). See test/authz/conformance/README.md for the commands.
 //
 // What is parsed from Go and what is hand-translated: the row tables (`cases := []struct{…}{…}`
 // literals: ports, path, method, host, ip, jwt/token, headers, allow) and the normalization
@@ -22,11 +21,15 @@
 // subset. Every case records file, test, row index and the row's Go text.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { apps as IO_APPS, gateways as IO_GATEWAYS, tasks as IO_TASKS } from './authz-conformance/istio-io.mjs';
 import { tests as SETUP } from './authz-conformance/setup.mjs';
 
-const [root, commit, outArg] = process.argv.slice(2);
-if (!root || !commit) {
-  console.error('usage: gen-authz-conformance.mjs <istio-checkout> <commit> [out.json]');
+const argv = process.argv.slice(2);
+const ioAt = argv.indexOf('--istio-io');
+const istioIoRoot = ioAt >= 0 ? argv.splice(ioAt, 2)[1] : undefined;
+const [root, commit, outArg] = argv;
+if (!root || !commit || !istioIoRoot) {
+  console.error('usage: gen-authz-conformance.mjs <istio-checkout> <commit> --istio-io <istio.io-checkout> [out.json]');
   process.exit(2);
 }
 const out = outArg ?? new URL('../test/authz/conformance/cases.json', import.meta.url).pathname;
@@ -893,9 +896,177 @@ const line = (at) => jwtSrc.slice(0, at).split('\n').length;
   });
 }
 
+// ---- istio.io authorization task pages ----------------------------------------------------------
+// Policies and stated outcomes are read from each page's snips.sh (test.sh for authz-http); the
+// hops each command crosses are hand-translated in scripts/authz-conformance/istio-io.mjs.
+{
+  const TASKS_DIR = 'content/en/docs/tasks/security/authorization';
+  const readIo = (p) => readFileSync(join(istioIoRoot, p), 'utf8');
+  for (const t of IO_TASKS) {
+    const file = `${TASKS_DIR}/${t.task}/${t.file}`;
+    const text = readIo(file);
+    const snips = Object.fromEntries([...text.matchAll(/^(snip_\w+)\(\) \{\n([\s\S]*?)\n\}$/gm)].map((m) => [m[1], m[2]]));
+    const outs = Object.fromEntries(
+      [...text.matchAll(/^! (?:IFS= )?read -r -d '' (snip_\w+) <<\\ENDSNIP\n([\s\S]*?)\nENDSNIP$/gm)].map((m) => [m[1], m[2]]),
+    );
+    const snip = (name) => {
+      if (!(name in snips)) throw new Error(`${file}: no ${name} (update scripts/authz-conformance/istio-io.mjs)`);
+      return snips[name];
+    };
+    const out = (name) => {
+      if (!(name in outs)) throw new Error(`${file}: no ${name} (update scripts/authz-conformance/istio-io.mjs)`);
+      return outs[name];
+    };
+    const vars = {};
+    for (const [v, tok] of Object.entries(t.tokens ?? {})) {
+      vars[v] = read(tok.path).trim();
+      // The page prints the decoded payload: the token read from istio/istio must be that one.
+      if (JSON.stringify(claimsOf(vars[v])) !== JSON.stringify(JSON.parse(out(`${tok.printedBy}_out`))))
+        throw new Error(`${file}: ${tok.path} is not the token ${tok.printedBy} shows`);
+    }
+    if (t.clientIp) vars.CLIENT_IP = out(`${t.clientIp.printedBy}_out`).trim();
+    const subst = (s) => s.replace(/\$(\w+)/g, (m, v) => vars[v] ?? m);
+    const verifyText = t.verifyFile ? readIo(`${TASKS_DIR}/${t.task}/${t.verifyFile}`) : '';
+    const commitOf = (f) => t.commit[f];
+    for (const variant of t.variants) {
+      const state = new Map();
+      const idBase = `istio.io/${t.task}/${variant.name}`;
+      let scenarioId;
+      const snapshot = (step) => {
+        scenarioId = `${idBase}/${step}`;
+        scenarios[scenarioId] = {
+          source: { file: `istio.io:${file}`, url: t.url, commit: commitOf(t.file), test: `${t.task}/${variant.name}` },
+          templates: [],
+          provider: null,
+          ...(t.mesh ? { mesh: t.mesh } : {}),
+          objects: [...state.values()],
+        };
+      };
+      variant.steps.forEach((step, idx) => {
+        if (step.apply) {
+          const body = snip(step.apply);
+          const ns = /kubectl apply -n (\S+)/.exec(body)?.[1] ?? 'default';
+          const yamlText = /<<EOF\n([\s\S]*?)\nEOF/.exec(body)[1];
+          for (const d of subst(yamlText).split(/^---\s*$/m)) {
+            const yaml = d.trim();
+            const kind = /^kind:\s*"?(\w+)"?/m.exec(yaml)[1];
+            const name = /^\s+name:\s*"?([^"\n]+?)"?\s*$/m.exec(yaml)[1];
+            const docNs = /^\s+namespace:\s*"?([^"\n]+?)"?\s*$/m.exec(yaml)?.[1] ?? ns;
+            state.set(`${kind}/${docNs}/${name}`, { file: `istio.io:${file}#${step.apply}`, defaultNamespace: ns, yaml });
+          }
+          scenarioId = undefined;
+          return;
+        }
+        if (!scenarioId) snapshot(idx);
+        const provenance = (test, extra) => ({ file: `istio.io:${file}`, url: t.url, commit: commitOf(t.file), test, row: idx, ...extra });
+        if (step.unmodelled) {
+          out(`${step.unmodelled}_out`);
+          cases.push({
+            id: `${idBase}/${step.unmodelled}`,
+            scenario: scenarioId,
+            provenance: provenance(step.unmodelled, { text: snip(step.unmodelled) }),
+            inexpressible: step.reason,
+          });
+          return;
+        }
+        if (step.verify) {
+          const vf = `${TASKS_DIR}/${t.task}/${t.verifyFile}`;
+          if (!verifyText.split('\n').some((l) => l.trim() === step.verify)) throw new Error(`${vf}: no line ${step.verify}`);
+          for (const c of step.cases)
+            cases.push({
+              id: `${idBase}/${step.verify.replace(/"/g, '')}/${c.text}`,
+              scenario: scenarioId,
+              provenance: {
+                file: `istio.io:${vf}`,
+                url: t.url,
+                commit: commitOf(t.verifyFile),
+                test: `${t.task}/${variant.name}`,
+                row: idx,
+                text: step.verify,
+                expectedText: c.text,
+              },
+              request: c.hops.map((h) => ioHop(h, vars)),
+              expect: c.expect,
+              ...(c.status ? { status: c.status } : {}),
+            });
+          return;
+        }
+        const cmd = snip(step.check);
+        if (!cmd.includes(step.cmd)) throw new Error(`${file}: ${step.check} no longer runs ${step.cmd}`);
+        const printed = out(`${step.check}_out`);
+        const lines = printed.split('\n').filter((l) => l !== '...');
+        let expect;
+        let status;
+        if (/connection succeeded/.test(printed)) expect = 'allow';
+        else if (/connection rejected/.test(printed)) expect = 'deny';
+        else if (lines.every((l) => /^\d{3}$/.test(l) && l === lines[0])) {
+          status = Number(lines[0]);
+          expect = status === 200 ? 'allow' : 'deny';
+        } else throw new Error(`${file}: cannot read the outcome of ${step.check}: ${printed}`);
+        cases.push({
+          id: `${idBase}/${step.check}`,
+          scenario: scenarioId,
+          provenance: provenance(step.check, { text: cmd.replace(/\s+/g, ' ').slice(0, 300), printed }),
+          request: step.hops.map((h) => ioHop(h, vars)),
+          expect,
+          ...(status ? { status } : {}),
+        });
+      });
+    }
+  }
+}
+/** One hop of an istio.io command (see istio-io.mjs) as an `authz --request` object. */
+function ioHop(h, vars) {
+  const dest = (name, port, podIp) => {
+    const a = IO_APPS[name];
+    return {
+      namespace: a.namespace,
+      labels: a.labels,
+      port: podIp ? port : a.ports[port],
+      ...(podIp ? {} : { servicePort: port, service: a.service }),
+      protocol: a.protocol ?? 'http',
+      ip: a.ip,
+    };
+  };
+  const gwDest = (name) => {
+    const g = IO_GATEWAYS[name];
+    return {
+      namespace: g.namespace,
+      labels: g.labels,
+      port: g.port,
+      servicePort: g.servicePort,
+      protocol: 'http',
+      gatewayListener: 'PLAINTEXT',
+      ip: g.ip,
+      service: g.service,
+    };
+  };
+  let source;
+  if (h.fromClient) source = { sidecar: false, ip: vars.CLIENT_IP };
+  else if (h.fromGateway) {
+    const g = IO_GATEWAYS[h.fromGateway];
+    source = { namespace: g.namespace, serviceAccount: g.serviceAccount, ip: g.ip };
+  } else {
+    const a = IO_APPS[h.from];
+    source = { namespace: a.namespace, serviceAccount: a.serviceAccount, ip: a.ip };
+  }
+  const destination = h.toGateway ? gwDest(h.toGateway) : dest(h.to, h.port, h.podIp);
+  const hop = { source, destination, ...(h.transport ? { transport: h.transport } : {}) };
+  if (destination.protocol === 'http') {
+    const headers = { ...(h.headers ?? {}) };
+    if (h.bearer) headers.Authorization = `Bearer ${h.bearer.replace(/\$(\w+)/g, (m, v) => vars[v] ?? m)}`;
+    const host = h.toGateway
+      ? IO_GATEWAYS[h.toGateway].service.replace(/\.svc\.cluster\.local$/, '')
+      : `${h.to}.${IO_APPS[h.to].namespace}:${h.port}`;
+    Object.assign(hop, { method: h.method ?? 'GET', path: h.path, host, headers });
+  }
+  return hop;
+}
+
 const doc = {
   generatedBy: 'scripts/gen-authz-conformance.mjs',
   istio: { repo: 'https://github.com/istio/istio', commit },
+  istioIo: { repo: 'https://github.com/istio/istio.io', files: Object.fromEntries(IO_TASKS.map((t) => [t.task, t.commit])) },
   environment: {
     namespaces: { ns1: env.ns1.name, ns2: env.ns2.name, system: env.system },
     ports: portByName,

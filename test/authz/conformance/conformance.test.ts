@@ -15,7 +15,8 @@ import { parseYamlDocs } from '../../../src/util/yaml-source.ts';
 interface Case {
   id: string;
   scenario: string;
-  provenance: { file: string; test: string; row: number; go: string };
+  /** `go` quotes the Go row; istio.io cases quote the page's command (`text`). */
+  provenance: { file: string; test: string; row: number; go?: string; text?: string };
   request?: Array<Record<string, unknown>>;
   expect?: 'allow' | 'deny';
   /** The HTTP status Istio's check asserts (jwt_test.go: 200, 401 from jwt_authn, 403 from RBAC or a disallowed audience). */
@@ -27,7 +28,12 @@ interface Doc {
   environment: { meshConfig: { defaultConfig: { gatewayTopology: { numTrustedProxies: number } } } };
   scenarios: Record<
     string,
-    { objects: Array<{ defaultNamespace: string; yaml: string }>; provider: { name: string; tcp: boolean } | null }
+    {
+      objects: Array<{ defaultNamespace: string; yaml: string }>;
+      provider: { name: string; tcp: boolean } | null;
+      /** Mesh settings the source states for this scenario (istio.io authz-ingress: numTrustedProxies 0). */
+      mesh?: Partial<MeshOptions>;
+    }
   >;
   cases: Case[];
   normalization: Array<{ id: string; mode: MeshOptions['pathNormalization']; path: string; expect: string }>;
@@ -57,7 +63,8 @@ function scenario(id: string) {
       }
     }
     // The echo test framework registers its ext-authz servers as extension providers.
-    const mesh = s.provider ? { ...baseMesh, extensionProviders: { [s.provider.name]: { tcp: s.provider.tcp } } } : baseMesh;
+    const withScenario = { ...baseMesh, ...s.mesh };
+    const mesh = s.provider ? { ...withScenario, extensionProviders: { [s.provider.name]: { tcp: s.provider.tcp } } } : withScenario;
     c = { config: securityConfigFrom(objects), mesh };
     configs.set(id, c);
   }
@@ -111,6 +118,11 @@ test('every translated Istio source contributes cases the model decides', (t) =>
     t.diagnostic(`${file}: ${e.cases} cases, ${e.decided} decided, ${e.cases - e.decided} listed as inexpressible`);
   for (const file of ['authz_test.go', 'jwt_test.go', 'pass_through_filter_chain_test.go'])
     assert.ok((per.get(`tests/integration/security/${file}`)?.decided ?? 0) > 50, file);
+  for (const task of ['authz-http', 'authz-tcp', 'authz-deny', 'authz-jwt', 'authz-dry-run', 'authz-ingress'])
+    assert.ok(
+      [...per].some(([f, e]) => f.includes(`/${task}/`) && e.decided >= 2),
+      task,
+    );
 });
 
 test('the suite discriminates: both outcomes occur, over several hops and ports', () => {
@@ -127,7 +139,7 @@ test('every expressible authorization case agrees with Istio', () => {
     )
     .map(
       ({ c, r }) =>
-        `${c.id}: Istio ${c.expect}${c.status ? ` ${c.status}` : ''}, model ${r!.allowed ? 'allow' : 'deny'} ${r!.status} — ${r!.hops.map((h) => `${h.decision} ${h.reason}`).join(' | ')}  [${c.provenance.go}]`,
+        `${c.id}: Istio ${c.expect}${c.status ? ` ${c.status}` : ''}, model ${r!.allowed ? 'allow' : 'deny'} ${r!.status} — ${r!.hops.map((h) => `${h.decision} ${h.reason}`).join(' | ')}  [${c.provenance.go ?? c.provenance.text}]`,
     );
   assert.deepEqual(wrong, [], `${wrong.length} disagreements:\n${wrong.slice(0, 40).join('\n')}`);
 });
