@@ -212,4 +212,14 @@ export interface AuthzResult {
   reason: string;
   /** Set when the verdict also needs this ext-authz provider's answer (a CUSTOM policy matched). */
   dependsOn?: string;
+  /** Verdicts of the dry-run (istio.io/dry-run) ALLOW / DENY policies, as Envoy's shadow RBAC reports them; absent when none applies. */
+  shadow?: ShadowVerdict[];
+}
+
+export interface ShadowVerdict {
+  action: 'ALLOW' | 'DENY';
+  result: 'allowed' | 'denied';
+  /** The matching dry-run policy and rule (Envoy's shadow_effective_policy_id), null when none matched. */
+  policy: string | null;
+  rule: number | null;
 }

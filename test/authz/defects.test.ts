@@ -190,3 +190,30 @@ test('jwt_authn verifies every token a rule extracts: one expired among valid on
   assert.equal(r.decision, 'BLOCKED');
   assert.match(r.reason, /^401 .*expired/);
 });
+
+// istio.io authz-dry-run: the page checks the proxy's "shadow denied, matched policy
+// ns[foo]-policy[deny-path-headers]-rule[0]" log line while the request itself succeeds.
+test('dry-run policies do not decide the request but yield the shadow verdict Envoy logs, per action', () => {
+  const dry = (name: string, action: string, paths: string[]): KubeObject => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, namespace: 'ns1', annotations: { 'istio.io/dry-run': 'true' } },
+    spec: { selector: { matchLabels: { app: 'b' } }, action, rules: [{ to: [{ operation: { paths } }] }] },
+  });
+  const cfg = securityConfigFrom([dry('deny-headers', 'DENY', ['/headers']), dry('allow-ip', 'ALLOW', ['/ip'])]);
+  const r = checkRequest(jwtReq({ path: '/headers' }), cfg, DEFAULT_MESH);
+  assert.equal(r.decision, 'ALLOW');
+  assert.deepEqual(r.shadow, [
+    { action: 'DENY', result: 'denied', policy: 'ns1/deny-headers', rule: 0 },
+    { action: 'ALLOW', result: 'denied', policy: null, rule: null },
+  ]);
+  assert.deepEqual(checkRequest(jwtReq({ path: '/ip' }), cfg, DEFAULT_MESH).shadow, [
+    { action: 'DENY', result: 'allowed', policy: null, rule: null },
+    { action: 'ALLOW', result: 'allowed', policy: 'ns1/allow-ip', rule: 0 },
+  ]);
+  // No dry-run policy applies: no shadow verdict.
+  assert.equal(
+    checkRequest(jwtReq({ destination: { ...jwtReq({}).destination, labels: { app: 'c' } } }), cfg, DEFAULT_MESH).shadow,
+    undefined,
+  );
+});
