@@ -959,13 +959,22 @@ const line = (at) => jwtSrc.slice(0, at).split('\n').length;
         }
         if (!scenarioId) snapshot(idx);
         const provenance = (test, extra) => ({ file: `istio.io:${file}`, url: t.url, commit: commitOf(t.file), test, row: idx, ...extra });
-        if (step.unmodelled) {
-          out(`${step.unmodelled}_out`);
+        if (step.shadowCheck) {
+          const cmd = snip(step.shadowCheck);
+          if (!cmd.includes(step.cmd)) throw new Error(`${file}: ${step.shadowCheck} no longer runs ${step.cmd}`);
+          const printed = out(`${step.shadowCheck}_out`);
+          const lines = [...printed.matchAll(/rbac shadow (denied|allowed), matched policy ns\[(.+?)\]-policy\[(.+?)\]-rule\[(\d+)\]/g)];
+          if (lines.length === 0 || new Set(lines.map((m) => m.slice(1).join())).size !== 1)
+            throw new Error(`${file}: cannot read one shadow verdict from ${step.shadowCheck}`);
+          const [, result, ns, name, rule] = lines[0];
           cases.push({
-            id: `${idBase}/${step.unmodelled}`,
+            id: `${idBase}/${step.shadowCheck}`,
             scenario: scenarioId,
-            provenance: provenance(step.unmodelled, { text: snip(step.unmodelled) }),
-            inexpressible: step.reason,
+            provenance: provenance(step.shadowCheck, { text: cmd.replace(/\s+/g, ' ').slice(0, 300), printed }),
+            request: step.hops.map((h) => ioHop(h, vars)),
+            expect: 'allow',
+            // "shadow denied" is the DENY shadow rule set matching (allowed would be no match).
+            shadow: { action: result === 'denied' ? 'DENY' : 'ALLOW', result, policy: `${ns}/${name}`, rule: Number(rule) },
           });
           return;
         }

@@ -88,8 +88,8 @@ const tcpEchoPodIp = (port) => tcpEcho(port, { podIp: true, transport: 'plaintex
  * the commit it was read at, and variants, each a sequence of steps: `apply` (a snip whose
  * heredoc objects are applied, replacing same-named ones), `check` (a snip whose `_out` states the
  * outcome; `cmd` must occur in the snip so a changed page fails generation), `verify` (a test.sh
- * line, with the hop chains each expected text stands for), `unmodelled` (a check the model
- * cannot decide, with the reason).
+ * line, with the hop chains each expected text stands for), `shadowCheck` (a snip printing
+ * Envoy's shadow RBAC log for the requests `hops` describes).
  */
 export const tasks = [
   {
@@ -311,10 +311,11 @@ export const tasks = [
             cmd: 'curl http://httpbin.foo:8000/headers -H "X-B3-Sampled: 1"',
             hops: sleepToHttpbin('/headers', { headers: { 'X-B3-Sampled': '1' } }),
           },
+          // The page reads the proxy log of the requests above: "shadow denied, matched policy ns[…]-policy[…]-rule[…]".
           {
-            unmodelled: 'snip_check_dryrun_result_in_proxy_log_1',
-            reason:
-              'the shadow verdict of the dry-run DENY policy (Envoy rbac "shadow denied" log line, authz_dry_run metric and trace tags): the simulator drops dry-run policies and reports no shadow result',
+            shadowCheck: 'snip_check_dryrun_result_in_proxy_log_1',
+            cmd: 'grep "shadow denied"',
+            hops: sleepToHttpbin('/headers', { headers: { 'X-B3-Sampled': '1' } }),
           },
         ],
       },

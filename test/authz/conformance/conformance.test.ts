@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { checkRequest } from '../../../src/authz/evaluate.ts';
 import { normalizePath } from '../../../src/authz/match.ts';
 import { parseRequest, securityConfigFrom } from '../../../src/authz/parse.ts';
@@ -21,6 +22,8 @@ interface Case {
   expect?: 'allow' | 'deny';
   /** The HTTP status Istio's check asserts (jwt_test.go: 200, 401 from jwt_authn, 403 from RBAC or a disallowed audience). */
   status?: number;
+  /** The shadow verdict of dry-run policies the source states (istio.io authz-dry-run proxy log). */
+  shadow?: NonNullable<AuthzResult['shadow']>[number];
   inexpressible?: string;
 }
 interface Doc {
@@ -135,11 +138,15 @@ test('every expressible authorization case agrees with Istio', () => {
   const wrong = results
     .filter(
       ({ c, r }) =>
-        r && !undecided.has(c.id) && (r.allowed !== (c.expect === 'allow') || (c.status !== undefined && r.status !== c.status)),
+        r &&
+        !undecided.has(c.id) &&
+        (r.allowed !== (c.expect === 'allow') ||
+          (c.status !== undefined && r.status !== c.status) ||
+          (c.shadow !== undefined && !r.hops.at(-1)?.shadow?.some((s) => isDeepStrictEqual(s, c.shadow)))),
     )
     .map(
       ({ c, r }) =>
-        `${c.id}: Istio ${c.expect}${c.status ? ` ${c.status}` : ''}, model ${r!.allowed ? 'allow' : 'deny'} ${r!.status} — ${r!.hops.map((h) => `${h.decision} ${h.reason}`).join(' | ')}  [${c.provenance.go ?? c.provenance.text}]`,
+        `${c.id}: Istio ${c.expect}${c.status ? ` ${c.status}` : ''}, model ${r!.allowed ? 'allow' : 'deny'} ${r!.status} — ${r!.hops.map((h) => `${h.decision} ${h.reason}${h.shadow ? ` shadow ${JSON.stringify(h.shadow)}` : ''}`).join(' | ')}  [${c.provenance.go ?? c.provenance.text}]`,
     );
   assert.deepEqual(wrong, [], `${wrong.length} disagreements:\n${wrong.slice(0, 40).join('\n')}`);
 });
