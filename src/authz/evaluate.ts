@@ -495,7 +495,8 @@ export function checkRequest(
       ? { ...evaluated, reason: `${evaluated.reason} (plaintext: the request has no principal)` }
       : evaluated;
   const shadow = shadowVerdicts(config, d.namespace, d.labels, ctx, mesh);
-  return shadow ? { ...res, shadow } : res;
+  if (!shadow && jwt.status !== 'ok') return res;
+  return { ...res, ...(jwt.status === 'ok' ? { upstreamHeaders: jwt.upstreamHeaders } : {}), ...(shadow ? { shadow } : {}) };
 }
 
 const dryRunCache = new WeakMap<readonly AuthzPolicy[], AuthzPolicy[]>();

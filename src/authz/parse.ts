@@ -112,6 +112,14 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
               }))
             : undefined,
           fromParams: strs(r.fromParams),
+          outputPayloadToHeader: typeof r.outputPayloadToHeader === 'string' ? r.outputPayloadToHeader : undefined,
+          outputClaimToHeaders: Array.isArray(r.outputClaimToHeaders)
+            ? r.outputClaimToHeaders
+                .filter(isObj)
+                .filter((h) => typeof h.header === 'string' && typeof h.claim === 'string')
+                .map((h) => ({ header: h.header as string, claim: h.claim as string }))
+            : undefined,
+          forwardOriginalToken: r.forwardOriginalToken === true ? true : undefined,
         });
       }
       config.requestAuthns!.push({

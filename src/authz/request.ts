@@ -43,8 +43,8 @@ export function requestAuthnsFor(
  * multiple tokens, all of them must be valid" (jwt_authn/authenticator.cc doneWithStatus;
  * jwt_test.go headers-params "invalid-token-set").
  */
-function tokensFor(req: AuthzRequest, rule: JwtRule): string[] {
-  const found: string[] = [];
+function tokensFor(req: AuthzRequest, rule: JwtRule): Array<{ token: string; header?: string }> {
+  const found: Array<{ token: string; header?: string }> = [];
   const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   if (req.jwt !== undefined && !headers.authorization) headers.authorization = `Bearer ${req.jwt}`;
   const locations =
@@ -53,14 +53,14 @@ function tokensFor(req: AuthzRequest, rule: JwtRule): string[] {
     const v = headers[l.name.toLowerCase()];
     if (v === undefined) continue;
     const prefix = l.prefix ?? '';
-    if (v.startsWith(prefix)) found.push(v.slice(prefix.length).trim());
+    if (v.startsWith(prefix)) found.push({ token: v.slice(prefix.length).trim(), header: l.name.toLowerCase() });
   }
   const params = rule.fromHeaders?.length || rule.fromParams?.length ? (rule.fromParams ?? []) : ['access_token'];
   const query = (req.path ?? '').split('?')[1];
   if (query) {
     const q = new URLSearchParams(query);
     for (const p of params) {
-      for (const v of q.getAll(p)) if (v) found.push(v);
+      for (const v of q.getAll(p)) if (v) found.push({ token: v });
     }
   }
   return found;
@@ -98,6 +98,41 @@ function tokenFault(token: string, rule: JwtRule, nowSeconds: number): string | 
   return payload;
 }
 
+/**
+ * What jwt_authn does to the request once a token verified (authenticator.cc handleGoodJwt; istiod
+ * maps outputPayloadToHeader → forward_payload_header, outputClaimToHeaders → claim_to_headers,
+ * forwardOriginalToken → forward): the payload segment as is, claims as strings (numbers, booleans
+ * printed; lists and objects as base64 of their JSON), and the token's header removed unless
+ * forwarded (query-parameter tokens stay: "TODO remove JWT from queries").
+ */
+function rewrite(
+  out: Record<string, string | null>,
+  rule: JwtRule,
+  token: string,
+  header: string | undefined,
+  payload: Record<string, unknown>,
+) {
+  if (rule.outputPayloadToHeader) out[rule.outputPayloadToHeader.toLowerCase()] = token.split('.')[1] ?? '';
+  for (const { header: h, claim } of rule.outputClaimToHeaders ?? []) {
+    let v: unknown = payload;
+    for (const k of claim.split('.')) v = isObj(v) ? v[k] : undefined;
+    const s =
+      typeof v === 'string'
+        ? v
+        : typeof v === 'number'
+          ? Number.isInteger(v)
+            ? v.toFixed(0)
+            : String(v)
+          : typeof v === 'boolean'
+            ? String(v)
+            : typeof v === 'object' && v !== null
+              ? Buffer.from(JSON.stringify(v)).toString('base64')
+              : '';
+    if (s) out[h.toLowerCase()] = s;
+  }
+  if (!rule.forwardOriginalToken && header) out[header] = null;
+}
+
 function isCorsPreflight(req: AuthzRequest): boolean {
   if (req.method !== 'OPTIONS') return false;
   const h = (name: string) => Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -106,7 +141,13 @@ function isCorsPreflight(req: AuthzRequest): boolean {
 
 export type JwtOutcome =
   | { status: 'none' }
-  | { status: 'ok'; requestPrincipal: string; claims: Record<string, unknown>; policy: string }
+  | {
+      status: 'ok';
+      requestPrincipal: string;
+      claims: Record<string, unknown>;
+      policy: string;
+      upstreamHeaders: Record<string, string | null>;
+    }
   | { status: 'rejected'; reason: string };
 
 /**
@@ -139,7 +180,8 @@ export function authenticateJwt(
     sawToken = true;
     let payload: Record<string, unknown> | undefined;
     let failed = false;
-    for (const token of tokens) {
+    const upstreamHeaders: Record<string, string | null> = {};
+    for (const { token, header } of tokens) {
       const fault = tokenFault(token, rule, nowSeconds);
       if (typeof fault === 'string') {
         // An issuer mismatch only counts when nothing else went wrong (Envoy treats JwtUnknownIssuer like a missing token).
@@ -149,6 +191,7 @@ export function authenticateJwt(
         break;
       }
       payload ??= fault;
+      rewrite(upstreamHeaders, rule, token, header, fault);
     }
     if (failed || !payload) continue;
     return {
@@ -156,6 +199,7 @@ export function authenticateJwt(
       requestPrincipal: `${typeof payload.iss === 'string' ? payload.iss : ''}/${typeof payload.sub === 'string' ? payload.sub : ''}`,
       claims: normalizeClaims(payload, rule),
       policy: `${ra.namespace}/${ra.name}`,
+      upstreamHeaders,
     };
   }
   if (!sawToken) return { status: 'none' };

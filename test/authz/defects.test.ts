@@ -217,3 +217,44 @@ test('dry-run policies do not decide the request but yield the shadow verdict En
     undefined,
   );
 });
+
+// jwt_test.go authn-only / forward: the request the workload receives after jwt_authn.
+test('jwt_authn rewrites the request it accepts: token removed unless forwardOriginalToken, payload and claims to headers', () => {
+  const tok = token({
+    iss: 'iss-1',
+    sub: 'sub-1',
+    iat: 1562182722,
+    exp: 4715782722,
+    nested: { 'nested-2': { key2: 'valueC' } },
+    list: ['x'],
+  });
+  const rule = {
+    issuer: 'iss-1',
+    outputPayloadToHeader: 'x-test-payload',
+    outputClaimToHeaders: [
+      { header: 'x-jwt-iss', claim: 'iss' },
+      { header: 'x-jwt-iat', claim: 'iat' },
+      { header: 'x-jwt-nested-claim', claim: 'nested.nested-2.key2' },
+      { header: 'x-jwt-list', claim: 'list' },
+    ],
+  };
+  const r = checkRequest(jwtReq({ headers: { Authorization: `Bearer ${tok}` } }), securityConfigFrom([requestAuthn([rule])]), DEFAULT_MESH);
+  assert.equal(r.decision, 'ALLOW');
+  assert.deepEqual(r.upstreamHeaders, {
+    authorization: null,
+    'x-test-payload': tok.split('.')[1],
+    'x-jwt-iss': 'iss-1',
+    'x-jwt-iat': '1562182722',
+    'x-jwt-nested-claim': 'valueC',
+    // Lists and objects go out as base64 of their JSON (authenticator.cc addJWTClaimToHeader).
+    'x-jwt-list': Buffer.from('["x"]').toString('base64'),
+  });
+  const fwd = checkRequest(
+    jwtReq({ headers: { Authorization: `Bearer ${tok}` } }),
+    securityConfigFrom([requestAuthn([{ issuer: 'iss-1', forwardOriginalToken: true }])]),
+    DEFAULT_MESH,
+  );
+  assert.deepEqual(fwd.upstreamHeaders, {});
+  // No token: jwt_authn changes nothing.
+  assert.equal(checkRequest(jwtReq({}), securityConfigFrom([requestAuthn([rule])]), DEFAULT_MESH).upstreamHeaders, undefined);
+});
