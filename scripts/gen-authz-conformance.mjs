@@ -515,6 +515,7 @@ function goStr(expr, to) {
       if (hk && hk[1] in wellKnown) return wellKnown[hk[1]];
       const spr = /^fmt\.Sprintf\(("[^"]*"),\s*to\.ServiceName\(\)\)$/.exec(t);
       if (spr) return goString(spr[1]).replace('%s', to.service);
+      if (/^\w+$/.test(t) && t in goLocals) return goLocals[t];
       throw new Error(`cannot evaluate Go string ${t}`);
     })
     .join('');
@@ -581,9 +582,26 @@ function jwtCall(fnText, to) {
     headers: h.headers,
     host: h.host,
     status,
-    headerChecks: /check\.RequestHeaders?\(/.test(check)
-      ? check.slice(check.indexOf('check.RequestHeader')).replace(/\s+/g, ' ')
-      : undefined,
+    headerChecks: /check\.RequestHeaders?\(/.test(check) ? requestHeaderChecks(check, to) : undefined,
+  };
+}
+/**
+ * check.RequestHeaders(map[string]string{K: V, …}) / check.RequestHeader(K, V): the headers the
+ * target must receive, lower-case names; "" = absent (echo/check: an empty expected value).
+ */
+function requestHeaderChecks(check, to) {
+  const at = check.indexOf('check.RequestHeader');
+  const open = check.indexOf('(', at);
+  const args = check.slice(open + 1, matching(check, open));
+  const pairs = check.startsWith('check.RequestHeaders(', at)
+    ? splitTop(args.slice(args.indexOf('{') + 1, args.lastIndexOf('}'))).map((e) => {
+        const m = /^(headers\.\w+|"[^"]*")\s*:\s*([\s\S]+)$/.exec(e.trim());
+        return [m[1], m[2]];
+      })
+    : [splitTop(args)];
+  return {
+    text: check.slice(at).replace(/\s+/g, ' '),
+    expect: Object.fromEntries(pairs.map(([k, v]) => [goStr(k, to).toLowerCase(), goStr(v, to)])),
   };
 }
 /** `{ name: "…", customizeCall: func… }` elements of a []testCase / []struct literal starting at `open`. */
@@ -608,6 +626,9 @@ for (const m of jwtSrc.matchAll(/^func (Test\w+)\(t \*testing\.T\) \{/gm)) {
   const open = m.index + m[0].length - 1;
   jwtFuncs[m[1]] = { start: open, body: jwtSrc.slice(open, matching(jwtSrc, open) + 1) };
 }
+// Go locals the closures use: `payload1 := strings.Split(jwt.TokenIssuer1, ".")[1]` etc.
+const goLocals = {};
+for (const m of jwtSrc.matchAll(/(\w+) := strings\.Split\(jwt\.(\w+), "\."\)\[1\]/g)) goLocals[m[1]] = tokens[m[2]].split('.')[1];
 const NS1_ALL = ['ns1/a', 'ns1/b', 'ns1/c'];
 /** One scenario: templates rendered for every target (BuildAll(nil, apps.Ns1.All)). */
 function jwtScenario(id, test, templates, line) {
@@ -638,8 +659,6 @@ const JWT_LIVE = {
   'testdata/requestauthn/invalid-jwks.yaml.tmpl':
     'the JWKS fetch outcome: jwksUri does not exist, so no key verifies the token signature; the simulator decodes tokens without keys',
 };
-const HEADERS_WHY =
-  'asserts the request headers the target receives (Authorization removed unless forwardOriginalToken, outputPayloadToHeader, outputClaimToHeaders); the simulator decides the verdict, it does not rewrite requests';
 function pushJwtCase(base, hops, call, liveWhy) {
   const claims = Object.fromEntries(
     Object.entries({ ...call.headers, path: call.path })
@@ -650,8 +669,15 @@ function pushJwtCase(base, hops, call, liveWhy) {
   // A token whose keys never arrive: only the verdicts that do not need the signature are modelled.
   if (liveWhy && Object.keys(claims).length && call.status === 401 && claims.Authorization?.exp > 2e9)
     cases.push({ ...c, inexpressible: liveWhy });
-  else cases.push({ ...c, request: hops, expect: call.status === 200 ? 'allow' : 'deny', status: call.status });
-  if (call.headerChecks) cases.push({ ...base, id: `${base.id}/request-headers`, inexpressible: HEADERS_WHY, check: call.headerChecks });
+  else
+    cases.push({
+      ...c,
+      ...(call.headerChecks ? { provenance: { ...c.provenance, headerCheck: call.headerChecks.text } } : {}),
+      request: hops,
+      expect: call.status === 200 ? 'allow' : 'deny',
+      status: call.status,
+      ...(call.headerChecks ? { requestHeaders: call.headerChecks.expect } : {}),
+    });
 }
 const sidecarHop = (from, toKey, call) => {
   const [h] = buildHops({}, from, { key: toKey }, 'http', { path: call.path, method: call.method, headers: call.headers });

@@ -24,6 +24,8 @@ interface Case {
   status?: number;
   /** The shadow verdict of dry-run policies the source states (istio.io authz-dry-run proxy log). */
   shadow?: NonNullable<AuthzResult['shadow']>[number];
+  /** Headers the target must receive (jwt_test.go check.RequestHeaders; "" = absent), lower-case names. */
+  requestHeaders?: Record<string, string>;
   inexpressible?: string;
 }
 interface Doc {
@@ -97,6 +99,22 @@ function run(c: Case): { allowed: boolean; status: number | 'connection error'; 
   return { allowed: true, status: 200, hops };
 }
 
+/** The headers the last hop's workload receives: the request's, rewritten by jwt_authn. */
+function receivedHeaders(c: Case, last: AuthzResult): Record<string, string> {
+  const hop = c.request!.at(-1) as { headers?: Record<string, string> };
+  const out = Object.fromEntries(Object.entries(hop.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const [k, v] of Object.entries(last.upstreamHeaders ?? {})) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+const headersDiffer = (c: Case, r: { hops: AuthzResult[] }) => {
+  if (!c.requestHeaders) return false;
+  const got = receivedHeaders(c, r.hops.at(-1)!);
+  return Object.entries(c.requestHeaders).some(([k, v]) => (got[k] ?? '') !== v);
+};
+
 const results = doc.cases.map((c) => ({ c, r: c.inexpressible ? undefined : run(c) }));
 const undecided = new Map<string, string>();
 for (const { c, r } of results) {
@@ -142,7 +160,8 @@ test('every expressible authorization case agrees with Istio', () => {
         !undecided.has(c.id) &&
         (r.allowed !== (c.expect === 'allow') ||
           (c.status !== undefined && r.status !== c.status) ||
-          (c.shadow !== undefined && !r.hops.at(-1)?.shadow?.some((s) => isDeepStrictEqual(s, c.shadow)))),
+          (c.shadow !== undefined && !r.hops.at(-1)?.shadow?.some((s) => isDeepStrictEqual(s, c.shadow))) ||
+          headersDiffer(c, r)),
     )
     .map(
       ({ c, r }) =>
