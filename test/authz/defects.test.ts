@@ -258,3 +258,15 @@ test('jwt_authn rewrites the request it accepts: token removed unless forwardOri
   // No token: jwt_authn changes nothing.
   assert.equal(checkRequest(jwtReq({}), securityConfigFrom([requestAuthn([rule])]), DEFAULT_MESH).upstreamHeaders, undefined);
 });
+
+test('istio.io/dry-run is read like Go strconv.ParseBool (builder.go isDryRun): "True", "1", "t" are dry-run too', () => {
+  const policy = (value: string): KubeObject => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'p', namespace: 'ns1', annotations: { 'istio.io/dry-run': value } },
+    spec: { selector: { matchLabels: { app: 'b' } }, action: 'DENY', rules: [{}] },
+  });
+  for (const v of ['true', 'True', 'TRUE', 't', 'T', '1']) assert.equal(securityConfigFrom([policy(v)]).policies[0]!.dryRun, true, v);
+  // "false", "0" and values ParseBool rejects (istiod logs the error) enforce the policy.
+  for (const v of ['false', '0', 'yes', '']) assert.equal(securityConfigFrom([policy(v)]).policies[0]!.dryRun, false, v);
+});
