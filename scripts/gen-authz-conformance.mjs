@@ -956,6 +956,13 @@ const line = (at) => jwtSrc.slice(0, at).split('\n').length;
     const commitOf = (f) => t.commit[f];
     for (const variant of t.variants) {
       const state = new Map();
+      // An IstioOperator snippet of the page: the mesh settings the variant runs with.
+      const meshOf = (block) => {
+        if (!block) return {};
+        const n = /numTrustedProxies:\s*(\d+)/.exec(out(block));
+        if (!n) throw new Error(`${file}: no numTrustedProxies in ${block}`);
+        return { numTrustedProxies: Number(n[1]) };
+      };
       const idBase = `istio.io/${t.task}/${variant.name}`;
       let scenarioId;
       const snapshot = (step) => {
@@ -964,7 +971,7 @@ const line = (at) => jwtSrc.slice(0, at).split('\n').length;
           source: { file: `istio.io:${file}`, url: t.url, commit: commitOf(t.file), test: `${t.task}/${variant.name}` },
           templates: [],
           provider: null,
-          ...(t.mesh ? { mesh: t.mesh } : {}),
+          ...(t.mesh || variant.meshFrom ? { mesh: { ...t.mesh, ...meshOf(variant.meshFrom) } } : {}),
           objects: [...state.values()],
         };
       };
@@ -1077,7 +1084,7 @@ function ioHop(h, vars) {
     };
   };
   let source;
-  if (h.fromClient) source = { sidecar: false, ip: vars.CLIENT_IP };
+  if (h.fromClient) source = { sidecar: false, ip: h.viaLoadBalancer ?? vars.CLIENT_IP };
   else if (h.fromGateway) {
     const g = IO_GATEWAYS[h.fromGateway];
     source = { namespace: g.namespace, serviceAccount: g.serviceAccount, ip: g.ip };
@@ -1088,7 +1095,8 @@ function ioHop(h, vars) {
   const destination = h.toGateway ? gwDest(h.toGateway) : dest(h.to, h.port, h.podIp);
   const hop = { source, destination, ...(h.transport ? { transport: h.transport } : {}) };
   if (destination.protocol === 'http') {
-    const headers = { ...(h.headers ?? {}) };
+    // An HTTP load balancer in front of the gateway appends the client IP to X-Forwarded-For.
+    const headers = { ...(h.headers ?? {}), ...(h.viaLoadBalancer ? { 'X-Forwarded-For': vars.CLIENT_IP } : {}) };
     if (h.bearer) headers.Authorization = `Bearer ${h.bearer.replace(/\$(\w+)/g, (m, v) => vars[v] ?? m)}`;
     const host = h.toGateway
       ? IO_GATEWAYS[h.toGateway].service.replace(/\.svc\.cluster\.local$/, '')

@@ -326,7 +326,10 @@ export const tasks = [
     url: url('authz-ingress'),
     file: 'snips.sh',
     commit: { 'snips.sh': '0de72af162ebc5764136fc91231045f3542aa183' },
-    // "Network Load Balancer" section: externalTrafficPolicy: Local keeps the client IP as the gateway's peer; no XFF, numTrustedProxies 0.
+    // "Network Load Balancer" section: externalTrafficPolicy: Local keeps the client IP as the
+    // gateway's peer (no XFF, numTrustedProxies 0). The remoteIpBlocks variants also run behind
+    // the "HTTP/HTTPS Load Balancer" the page configures with numTrustedProxies (read from its
+    // IstioOperator snippet): the peer is the balancer, the client IP arrives in X-Forwarded-For.
     mesh: { numTrustedProxies: 0 },
     clientIp: { printedBy: 'snip_ipbased_allow_list_and_deny_list_6' },
     variants: [
@@ -334,15 +337,18 @@ export const tasks = [
       ['ingress-gateway/remoteIpBlocks', 'istio-ingressgateway', [2, 11, 16]],
       ['gateway-api/ipBlocks', 'httpbin-gateway', [3, 12, 17]],
       ['gateway-api/remoteIpBlocks', 'httpbin-gateway', [4, 13, 18]],
-    ].map(([name, gw, [a, b, c]]) => {
+      ['ingress-gateway/remoteIpBlocks/http-load-balancer', 'istio-ingressgateway', [2, 11, 16], 'snip_httphttps_load_balancer_1'],
+      ['gateway-api/remoteIpBlocks/http-load-balancer', 'httpbin-gateway', [4, 13, 18], 'snip_httphttps_load_balancer_1'],
+    ].map(([name, gw, [a, b, c], meshFrom]) => {
       const hops = [
-        { fromClient: true, toGateway: gw, path: '/headers' },
+        { fromClient: true, ...(meshFrom ? { viaLoadBalancer: '10.0.0.200' } : {}), toGateway: gw, path: '/headers' },
         { fromGateway: gw, to: 'httpbin', port: 8000, path: '/headers' },
       ];
       const snip = (n) => `snip_ipbased_allow_list_and_deny_list_${n}`;
       const curl = 'curl "$INGRESS_HOST:$INGRESS_PORT"/headers';
       return {
         name,
+        ...(meshFrom ? { meshFrom } : {}),
         steps: [
           { check: 'snip_before_you_begin_7', cmd: curl, hops },
           { apply: snip(a) },
