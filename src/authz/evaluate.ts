@@ -22,6 +22,7 @@ import type {
   Protocol,
   Rule,
   SecurityConfig,
+  ShadowVerdict,
   Source,
 } from './types.ts';
 
@@ -486,10 +487,55 @@ export function checkRequest(
     headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.servicePort ?? d.port) : undefined),
   };
-  const res = pre
+  const evaluated = pre
     ? evaluateAuthz(pre.policies, ctx, mesh, pre.allAllowNames)
     : evaluateAuthz(policiesFor(config.policies, d.namespace, d.labels, mesh), ctx, mesh);
-  if (!mtls && res.decision === 'DENY' && res.policy === null)
-    return { ...res, reason: `${res.reason} (plaintext: the request has no principal)` };
-  return res;
+  const res =
+    !mtls && evaluated.decision === 'DENY' && evaluated.policy === null
+      ? { ...evaluated, reason: `${evaluated.reason} (plaintext: the request has no principal)` }
+      : evaluated;
+  const shadow = shadowVerdicts(config, d.namespace, d.labels, ctx, mesh);
+  if (!shadow && jwt.status !== 'ok') return res;
+  return { ...res, ...(jwt.status === 'ok' ? { upstreamHeaders: jwt.upstreamHeaders } : {}), ...(shadow ? { shadow } : {}) };
+}
+
+const dryRunCache = new WeakMap<readonly AuthzPolicy[], AuthzPolicy[]>();
+/**
+ * Dry-run policies go to the RBAC filter's shadow_rules, one set per action (builder.go build:
+ * isDryRun → shadowRules); Envoy evaluates them without enforcing and reports the result
+ * ("shadow denied, matched policy ns[…]-policy[…]-rule[…]", authz_dry_run_action/result;
+ * https://istio.io/latest/docs/tasks/security/authorization/authz-dry-run/).
+ */
+function shadowVerdicts(
+  config: SecurityConfig,
+  namespace: string,
+  labels: Record<string, string>,
+  ctx: EvalContext,
+  mesh: MeshOptions,
+): ShadowVerdict[] | undefined {
+  let dry = dryRunCache.get(config.policies);
+  if (!dry) dryRunCache.set(config.policies, (dry = config.policies.filter((p) => p.dryRun)));
+  if (dry.length === 0) return undefined;
+  const applicable = dry.filter((p) => (p.namespace === mesh.rootNamespace || p.namespace === namespace) && attaches(p, namespace, labels));
+  const out: ShadowVerdict[] = [];
+  for (const action of ['DENY', 'ALLOW'] as const) {
+    const ps = applicable.filter((p) => p.action === action);
+    if (ps.length === 0) continue;
+    let hit: { policy: string; rule: number } | undefined;
+    for (const p of ps) {
+      const rule = matchingRule(p, ctx, mesh);
+      if (rule !== null) {
+        hit = { policy: ref(p), rule };
+        break;
+      }
+    }
+    const matched = hit !== undefined;
+    out.push({
+      action,
+      result: (action === 'DENY') === matched ? 'denied' : 'allowed',
+      policy: hit?.policy ?? null,
+      rule: hit?.rule ?? null,
+    });
+  }
+  return out.length ? out : undefined;
 }

@@ -75,7 +75,8 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
         targetRefs: targetRefsOf(spec, ns(o)),
         rules: spec.rules as Array<Rule | null> | undefined,
         provider,
-        dryRun: o.metadata.annotations?.['istio.io/dry-run'] === 'true',
+        // builder.go isDryRun: strconv.ParseBool of the annotation; a value it rejects is an error, not dry-run.
+        dryRun: ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(o.metadata.annotations?.['istio.io/dry-run'] ?? ''),
       } satisfies AuthzPolicy);
     } else if (o.kind === 'PeerAuthentication' && SECURITY_VERSIONS.has(o.apiVersion)) {
       const mode = (isObj(spec.mtls) ? (spec.mtls.mode ?? 'UNSET') : 'UNSET') as MtlsMode;
@@ -112,6 +113,14 @@ export function securityConfigFrom(objects: readonly KubeObject[]): SecurityConf
               }))
             : undefined,
           fromParams: strs(r.fromParams),
+          outputPayloadToHeader: typeof r.outputPayloadToHeader === 'string' ? r.outputPayloadToHeader : undefined,
+          outputClaimToHeaders: Array.isArray(r.outputClaimToHeaders)
+            ? r.outputClaimToHeaders
+                .filter(isObj)
+                .filter((h) => typeof h.header === 'string' && typeof h.claim === 'string')
+                .map((h) => ({ header: h.header as string, claim: h.claim as string }))
+            : undefined,
+          forwardOriginalToken: r.forwardOriginalToken === true ? true : undefined,
         });
       }
       config.requestAuthns!.push({

@@ -76,6 +76,10 @@ export interface JwtRule {
   /** Header names the token is read from; default `Authorization: Bearer`. */
   fromHeaders?: Array<{ name: string; prefix?: string }>;
   fromParams?: string[];
+  /** What jwt_authn does to an accepted request (Envoy JwtProvider forward_payload_header, claim_to_headers, forward). */
+  outputPayloadToHeader?: string;
+  outputClaimToHeaders?: Array<{ header: string; claim: string }>;
+  forwardOriginalToken?: boolean;
 }
 
 export interface RequestAuthn {
@@ -212,4 +216,16 @@ export interface AuthzResult {
   reason: string;
   /** Set when the verdict also needs this ext-authz provider's answer (a CUSTOM policy matched). */
   dependsOn?: string;
+  /** Headers jwt_authn set (value) or removed (null) on an accepted token's request, lower-case names; absent without one. */
+  upstreamHeaders?: Record<string, string | null>;
+  /** Verdicts of the dry-run (istio.io/dry-run) ALLOW / DENY policies, as Envoy's shadow RBAC reports them; absent when none applies. */
+  shadow?: ShadowVerdict[];
+}
+
+export interface ShadowVerdict {
+  action: 'ALLOW' | 'DENY';
+  result: 'allowed' | 'denied';
+  /** The matching dry-run policy and rule (Envoy's shadow_effective_policy_id), null when none matched. */
+  policy: string | null;
+  rule: number | null;
 }

@@ -87,10 +87,13 @@ export function register(program: Command): void {
       const res = checkRequest(request, config, mesh);
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(res)}\n`);
       else if (opts.output === 'yaml') process.stdout.write(data('yaml', res));
-      else
+      else {
         process.stdout.write(
           `${res.decision}${res.policy ? ` by ${res.policy}${res.rule !== null ? ` rules[${res.rule}]` : ''}` : ''}: ${res.reason}\n`,
         );
+        for (const s of res.shadow ?? [])
+          process.stdout.write(`dry-run ${s.action}: shadow ${s.result}${s.policy ? ` by ${s.policy} rules[${s.rule}]` : ''}\n`);
+      }
     });
 
   program

@@ -126,3 +126,23 @@ test('verify -m DIR reads every manifest below it, like `render --output-dir DIR
   assert.equal(fromDir.status, 0, fromDir.stderr);
   assert.deepEqual(JSON.parse(fromDir.stdout), JSON.parse(fromSpec.stdout));
 });
+
+test('authz --request names the shadow verdict of dry-run policies (text and JSON)', () => {
+  const f = join(dir, 'dry-run.yaml');
+  writeFileSync(
+    f,
+    `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-allow-path, namespace: ns1, annotations: {istio.io/dry-run: "true"}}
+spec:
+  selector: {matchLabels: {app: b}}
+  action: DENY
+  rules: [{to: [{operation: {paths: ["/allow"]}}]}]
+`,
+  );
+  const text = cli('authz', '-m', f, '--request', request());
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^ALLOW: .*\ndry-run DENY: shadow denied by ns1\/deny-allow-path rules\[0\]\n$/);
+  const json = JSON.parse(cli('authz', '-m', f, '--request', request(), '-o', 'json').stdout) as { shadow: unknown };
+  assert.deepEqual(json.shadow, [{ action: 'DENY', result: 'denied', policy: 'ns1/deny-allow-path', rule: 0 }]);
+});
