@@ -105,8 +105,18 @@ export interface VerifyReport {
   stats: { sources: number; targets: number; sourceClasses: number; evaluations: number };
 }
 
+export interface VerifyOptions {
+  /** false: only counts and the rows that break their expectation (bench-sized inputs). */
+  expandRows?: boolean;
+  /**
+   * Tests only: evaluate every source on its own and share nothing between targets, the straightforward
+   * evaluation the grouped one must agree with (test/verify/differential.test.ts).
+   */
+  reference?: boolean;
+}
+
 /** The whole matrix; `expandRows: false` keeps only counts (bench-sized inputs). */
-export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}): VerifyReport & { byTarget: TargetPaths[] } {
+export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyReport & { byTarget: TargetPaths[] } {
   const v = new Verifier(m);
   const byTarget: TargetPaths[] = [];
   const paths: MatrixRow[] = [];
@@ -126,7 +136,7 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
   }
   for (const k of m.ksvcs) {
     for (const via of VIAS) {
-      const classes = classifyTarget(v, k, via);
+      const classes = classifyTarget(v, k, via, opts.reference);
       sourceClasses += classes.length;
       byTarget.push({ target: k, via, classes });
       if (!expand) {
@@ -163,7 +173,7 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
       }
     }
   }
-  const ev = eventingPaths(v, { expandRows: expand });
+  const ev = eventingPaths(v, { expandRows: expand, reference: opts.reference });
   sourceClasses += ev.classes;
   for (const b of ev.bad) {
     const leak = b.expected === 'deny';
