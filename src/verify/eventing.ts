@@ -9,15 +9,7 @@ import { SERVICE_HTTP_PORT, type Hop, type KnativeModel, type Workload } from '.
 import { EVENTING_NS, QUEUE_PORT, svcHost } from '../model/constants.ts';
 import type { ResourceRef } from '../report/finding.ts';
 import { unitOf, type Expectation } from './expectations.ts';
-import type { PathOutcome, Verifier } from './hop-cache.ts';
-import { hopSignature, Renaming } from './symmetry.ts';
-
-/** Decisions of one signature: per named source (renamed) and for everyone else. */
-interface SharedDecisions {
-  span: number;
-  named: Map<string, boolean>;
-  rep: boolean | undefined;
-}
+import type { Verifier } from './hop-cache.ts';
 
 export type EventingVia = 'broker-ingress' | 'spoofed-kn-namespace' | 'channel' | 'job-sink' | 'kafka-sink' | 'event-delivery';
 
@@ -50,7 +42,7 @@ const RECEIVER_PORT = 8080;
 const hopLabel = (p: EventingPath, from: string) =>
   `${from}/client → ${p.dest.namespace}/${p.dest.name} :${RECEIVER_PORT} POST ${p.path}${p.headers['Kn-Namespace'] ? ` (Kn-Namespace: ${p.headers['Kn-Namespace']})` : ''}`;
 
-/** The hop of one eventing request; its label is left empty (rows build it with `hopLabel` when kept). */
+/** The hop of one eventing request; its label is left empty (a row builds it with `hopLabel` when kept). */
 function hopFor(p: EventingPath, from: string): Hop {
   return {
     label: '',
@@ -152,21 +144,14 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
   });
   const sensitive = v.clientSensitive();
   const indexOf = new Map(m.sources.map((s, i) => [s, i]));
-  // Decisions shared between targets whose signatures are equal (symmetry.ts); only when rows are
-  // counted, since expanded rows need every outcome's text anyway.
-  const shared = opts.expandRows || opts.reference ? null : new Map<string, SharedDecisions>();
-  const renamings = new Map<string, Renaming>();
   for (const ns of targets) {
     const tu = unitOf(m, ns)!;
     const own = byUnit.get(tu) ?? [];
-    let renaming: Renaming | undefined;
-    if (shared && !(renaming = renamings.get(tu))) renamings.set(tu, (renaming = new Renaming(own.map((i) => m.sources[i]!))));
-    const targetIndex = renaming?.indexOf(ns);
     for (const p of pathsInto(m, ns)) {
       const entry = v.forPath(p.dest, p.host, p.path);
       // The reference evaluation (tests) tells every source apart.
       const named = opts.reference ? new Set(m.sources) : new Set([...entry.distinguished, ...sensitive]);
-      const row = (i: number, o: PathOutcome): EventingRow => {
+      const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
         const s = m.sources[i]!;
         return {
           from: s,
@@ -179,16 +164,13 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
           reason: o.reason,
         };
       };
-      /** A row with a known decision; `exact` gives its outcome, asked only when the row is kept. */
-      const emit = (i: number, allowed: boolean, exact: () => PathOutcome) => {
+      const emit = (i: number, o: ReturnType<Verifier['outcome']>) => {
         const same = units[i] === tu;
         if (p.crossOnly && same) return;
-        if (!opts.expandRows && (same === allowed || res.bad.length >= 1000)) return;
-        const r = row(i, exact());
+        const r = row(i, o);
         if (opts.expandRows) res.rows.push(r);
-        if (same !== allowed && res.bad.length < 1000) res.bad.push({ ...r, resource: p.resource });
+        if (same !== o.allowed && res.bad.length < 1000) res.bad.push({ ...r, resource: p.resource });
       };
-      const evaluate = (i: number) => v.outcomeForPath(hopFor(p, m.sources[i]!), entry);
       // Sources a live rule names (or that may resolve another DestinationRule): one by one, in `m.sources` order.
       const namedIdx: number[] = [];
       for (const s of named) {
@@ -197,53 +179,27 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
       }
       namedIdx.sort((a, b) => a - b);
       const namedCount = namedIdx.length;
-      const repIndex =
-        namedCount === m.sources.length ? -1 : m.sources.findIndex((s, i) => !named.has(s) && !(p.crossOnly && units[i] === tu));
-      // The signature: this request into `ns` with the unit's names as placeholders, and the named sources the same way.
-      let sig: string | null = null;
-      let hit: SharedDecisions | undefined;
-      const canon = renaming?.ok ? namedIdx.map((i) => renaming.value(m.sources[i]!)) : null;
-      const span = new Set([...namedIdx, ...own]).size;
-      if (shared && renaming?.ok && targetIndex !== undefined && canon && !canon.includes(null)) {
-        const h = hopSignature(renaming, hopFor(p, m.sources[0]!), entry.live, m.config, m.mesh, false);
-        if (h !== null) {
-          sig = `${p.via}\0${p.crossOnly ?? false}\0${targetIndex}\0${h}\0${JSON.stringify([...canon].sort())}`;
-          hit = shared.get(sig);
-          // The argument needs a source outside both units that neither names (it stands for "everyone else").
-          if (hit && !(m.sources.length > hit.span + span)) hit = undefined;
-        }
-      }
-      const decisions = new Map<string, boolean>();
-      namedIdx.forEach((i, n) => {
+      for (const i of namedIdx) {
+        emit(i, v.outcomeForPath(hopFor(p, m.sources[i]!), entry));
         res.classes++;
-        const known = hit?.named.get(canon![n]!);
-        if (known !== undefined) return emit(i, known, () => evaluate(i));
-        const o = evaluate(i);
-        if (canon) decisions.set(canon[n]!, o.allowed);
-        emit(i, o.allowed, () => o);
-      });
-      // Everyone else behaves like one representative: expanded, or counted.
-      if (repIndex < 0) {
-        if (sig !== null && !hit) shared!.set(sig, { span, named: decisions, rep: undefined });
-        continue;
       }
+      // Everyone else behaves like one representative: expanded, or counted.
+      if (namedCount === m.sources.length) continue;
+      const repIndex = m.sources.findIndex((s, i) => !named.has(s) && !(p.crossOnly && units[i] === tu));
+      if (repIndex < 0) continue;
+      const rep = v.outcomeForPath(hopFor(p, m.sources[repIndex]!), entry);
       res.classes++;
-      let repOutcome: PathOutcome | undefined;
-      const repExact = () => (repOutcome ??= evaluate(repIndex));
-      const repAllowed = hit?.rep ?? repExact().allowed;
-      if (sig !== null && !hit) shared!.set(sig, { span, named: decisions, rep: repAllowed });
       if (opts.expandRows) {
         m.sources.forEach((s, i) => {
-          if (!named.has(s)) emit(i, repAllowed, repExact);
+          if (!named.has(s)) emit(i, rep);
         });
         continue;
       }
       // Counting: only the rows that break their expectation are listed (bounded).
-      if (repAllowed) {
-        for (let i = 0; i < m.sources.length && res.bad.length < 1000; i++)
-          if (!named.has(m.sources[i]!) && units[i] !== tu) emit(i, repAllowed, repExact);
+      if (rep.allowed) {
+        for (let i = 0; i < m.sources.length && res.bad.length < 1000; i++) if (!named.has(m.sources[i]!) && units[i] !== tu) emit(i, rep);
       } else if (!p.crossOnly) {
-        for (const i of own) if (!named.has(m.sources[i]!) && res.bad.length < 1000) emit(i, repAllowed, repExact);
+        for (const i of own) if (!named.has(m.sources[i]!) && res.bad.length < 1000) emit(i, rep);
       }
     }
   }
