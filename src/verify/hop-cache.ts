@@ -25,11 +25,18 @@ export interface PathOutcome {
 interface DestIndex {
   policies: AuthzPolicy[];
   allowNames: string[];
+  /** Built on first use (`hostIndex`): eventing receivers are asked by host and path instead. */
+  hosts?: HostIndex;
+  /** Live policies when no rule names hosts (then they do not depend on the host). */
+  hostless?: { policies: AuthzPolicy[]; allAllowNames: string[] };
+}
+
+interface HostIndex {
   /** host pattern (lower case) → [policy index, rule index] */
   byHost: Map<string, Array<[number, number]>>;
   always: Array<[number, number]>;
-  /** Live policies when `byHost` is empty (then they do not depend on the host). */
-  hostless?: { policies: AuthzPolicy[]; allAllowNames: string[] };
+  /** Lengths of the `*suffix` keys' suffixes, longest first: only those suffixes of a host can hit. */
+  suffixLengths: number[];
 }
 
 const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
@@ -99,7 +106,8 @@ export class Verifier {
   private dest = new Map<string, DestIndex>();
   /** `dest` looked up by workload object first (the model reuses them), with the live entries per host. */
   private byWorkload = new WeakMap<Workload, { idx: DestIndex; hosts: Map<string, LiveEntry> }>();
-  private hopCache = new WeakMap<Workload, Map<string, AuthzResult>>();
+  /** destination → host → the rest of the request → decision. */
+  private hopCache = new WeakMap<Workload, Map<string, Map<string, AuthzResult>>>();
   /** Policies per namespace, each list in input order with the policy's input index. */
   private policiesByNs?: Map<string, Array<[number, AuthzPolicy]>>;
   evaluations = 0;
@@ -143,22 +151,7 @@ export class Verifier {
       const built: DestIndex = {
         policies,
         allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref),
-        byHost: new Map(),
-        always: [],
       };
-      policies.forEach((p, pi) => {
-        (p.rules ?? []).forEach((r, ri) => {
-          if (!r) return;
-          const keys = hostKeys(r);
-          if (!keys) built.always.push([pi, ri]);
-          else
-            for (const k of keys) {
-              const list = built.byHost.get(k) ?? [];
-              list.push([pi, ri]);
-              built.byHost.set(k, list);
-            }
-        });
-      });
       this.dest.set(key, built);
       idx = built;
     }
@@ -174,23 +167,52 @@ export class Verifier {
     return e;
   }
 
+  private hostIndex(idx: DestIndex): HostIndex {
+    if (idx.hosts) return idx.hosts;
+    const built: HostIndex = { byHost: new Map(), always: [], suffixLengths: [] };
+    const lengths = new Set<number>();
+    idx.policies.forEach((p, pi) => {
+      (p.rules ?? []).forEach((r, ri) => {
+        if (!r) return;
+        const keys = hostKeys(r);
+        if (!keys) built.always.push([pi, ri]);
+        else
+          for (const k of keys) {
+            const list = built.byHost.get(k) ?? [];
+            list.push([pi, ri]);
+            built.byHost.set(k, list);
+            if (k.length > 1 && k.startsWith('*')) lengths.add(k.length - 1);
+          }
+      });
+    });
+    built.suffixLengths = [...lengths].sort((a, b) => b - a);
+    return (idx.hosts = built);
+  }
+
   private prune(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
     // No rule names hosts: the live set is the same for every host.
-    if (idx.byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
+    if (this.hostIndex(idx).byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
     return this.pruneUncached(idx, host);
   }
 
   private pruneUncached(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
     const h = host.toLowerCase();
-    const hits: Array<[number, number]> = [...idx.always];
-    if (idx.byHost.size > 0) {
-      const candidates = ['*', h];
-      for (let i = 1; i < h.length; i++) candidates.push(`*${h.slice(i)}`);
-      for (const c of new Set(candidates)) {
-        const l = idx.byHost.get(c);
-        if (!l) continue;
-        // `*` alone needs a non-empty host; the other keys were generated from the host itself.
-        hits.push(...l);
+    const hi = this.hostIndex(idx);
+    const hits: Array<[number, number]> = [...hi.always];
+    if (hi.byHost.size > 0) {
+      // Candidate keys: `*`, the host and `*<proper suffix>` (as before: not `*<host>`), looked up
+      // only for the suffix lengths some key has. `*` alone needs a non-empty host; the other keys
+      // were generated from the host itself. The order of `hits` does not matter (sorted below).
+      const add = (c: string) => {
+        const l = hi.byHost.get(c);
+        if (l) hits.push(...l);
+      };
+      add('*');
+      if (h !== '*') add(h);
+      for (const n of hi.suffixLengths) {
+        if (n >= h.length) continue;
+        const c = `*${h.slice(h.length - n)}`;
+        if (c !== h) add(c);
       }
     }
     const rulesByPolicy = new Map<number, Set<number>>();
@@ -224,17 +246,39 @@ export class Verifier {
    * reads from the hop. The returned object is shared: callers copy it before changing it.
    */
   private decide(hop: Hop, pre?: { policies: AuthzPolicy[]; allAllowNames: string[] }): AuthzResult {
-    let byKey = this.hopCache.get(hop.dest);
-    if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
+    let byHost = this.hopCache.get(hop.dest);
+    if (!byHost) this.hopCache.set(hop.dest, (byHost = new Map()));
+    let byKey = byHost.get(hop.host);
+    if (!byKey) byHost.set(hop.host, (byKey = new Map()));
     // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
     const c = hop.client;
-    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
+    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
     const hit = byKey.get(key);
     if (hit) return hit;
     this.evaluations++;
     const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, pre ?? this.live(hop.dest, hop.host));
     byKey.set(key, res);
     return res;
+  }
+
+  /**
+   * Forgets what is cached for one Knative Service once it is verified: its pod's caches, and the
+   * entries for its hosts at the shared workloads (activator, gateways). Nothing later asks for them
+   * again (a later request would only be evaluated anew), so the caches stay as large as one ksvc needs.
+   */
+  release(pod: Workload, hosts: readonly string[], shared: readonly Workload[]): void {
+    this.hopCache.delete(pod);
+    this.byWorkload.delete(pod);
+    this.opIndexMemo.delete(pod);
+    this.dest.delete(`${pod.namespace}|${JSON.stringify(pod.labels)}`);
+    for (const w of shared) {
+      const byHost = this.hopCache.get(w);
+      const entries = this.byWorkload.get(w)?.hosts;
+      for (const h of hosts) {
+        byHost?.delete(h);
+        entries?.delete(h);
+      }
+    }
   }
 
   evalHop(hop: Hop): HopResult {

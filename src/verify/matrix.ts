@@ -4,6 +4,7 @@
  */
 import {
   callerIn,
+  externalHost,
   IN_MESH,
   pathHops,
   requiredEdges,
@@ -134,7 +135,16 @@ export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyRe
     if (l) l.push(ns);
     else nsByTenant.set(u, [ns]);
   }
+  // Required edges depend on the target's policies only; they are evaluated with the ksvc's paths,
+  // after which the Verifier forgets the ksvc's cache entries (they are not asked for again).
+  const ksvcEdges: EdgeRow[] = [];
+  const shared = [m.activator, m.gateway];
   for (const k of m.ksvcs) {
+    verifyKsvc(k);
+    ksvcEdges.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+    v.release(k.pod, [k.host, externalHost(m, k)], shared);
+  }
+  function verifyKsvc(k: Ksvc) {
     for (const via of VIAS) {
       const classes = classifyTarget(v, k, via, opts.reference);
       sourceClasses += classes.length;
@@ -192,9 +202,7 @@ export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyRe
       }),
     );
   }
-  // Required edges depend on the target's policies only: evaluate once per policy-equivalent pod.
-  const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null)];
-  for (const k of m.ksvcs) requiredEdgesOut.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+  const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null), ...ksvcEdges];
   for (const e of requiredEdgesOut) {
     if (e.allowed) continue;
     violations++;
