@@ -179,8 +179,18 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
       }
       namedIdx.sort((a, b) => a - b);
       const namedCount = namedIdx.length;
+      // Named sources matching the same patterns of the live rules (and resolving the common
+      // DestinationRule) get the same outcome, as in classifyTarget: one evaluation each.
+      const bySig = new Map<string, ReturnType<Verifier['outcome']>>();
       for (const i of namedIdx) {
-        emit(i, v.outcomeForPath(hopFor(p, m.sources[i]!), entry));
+        const s = m.sources[i]!;
+        const sig = opts.reference || sensitive.has(s) ? null : (entry.signatures.get(s) ?? '');
+        let o = sig === null ? undefined : bySig.get(sig);
+        if (!o) {
+          o = v.outcomeForPath(hopFor(p, s), entry);
+          if (sig !== null) bySig.set(sig, o);
+        }
+        emit(i, o);
         res.classes++;
       }
       // Everyone else behaves like one representative: expanded, or counted.

@@ -61,6 +61,8 @@ function hostKeys(rule: Rule): string[] | null {
 export interface PathEntry {
   live: { policies: AuthzPolicy[]; allAllowNames: string[] };
   distinguished: ReadonlySet<string>;
+  /** Per distinguished source: which of the live rules' identity patterns it matches (as `signatures`). */
+  signatures: ReadonlyMap<string, string>;
 }
 
 /** Per (destination workload, host): the live policies and the sources they tell apart. */
@@ -376,9 +378,7 @@ export class Verifier {
    * gets the same decision there. Memoized per destination and host.
    */
   distinguished(dest: Workload, host: string): ReadonlySet<string> {
-    const e = this.entry(dest, host);
-    if (e.distinguished) return e.distinguished;
-    return (e.distinguished = this.distinguishedBy(e.live.policies, () => true));
+    return this.identities(dest, host).distinguished!;
   }
 
   /**
@@ -387,11 +387,18 @@ export class Verifier {
    * so every rule decides alike for them (as for the sources no pattern tells apart).
    */
   signatures(dest: Workload, host: string): ReadonlyMap<string, string> {
+    return this.identities(dest, host).signatures!;
+  }
+
+  /** `distinguished` and `signatures` of one entry, from one pass over its live rules. */
+  private identities(dest: Workload, host: string): LiveEntry {
     const e = this.entry(dest, host);
-    if (e.signatures) return e.signatures;
-    const sig = new Map<string, string>();
-    this.distinguishedBy(e.live.policies, () => true, sig);
-    return (e.signatures = sig);
+    if (!e.distinguished) {
+      const sig = new Map<string, string>();
+      e.distinguished = this.distinguishedBy(e.live.policies, () => true, sig);
+      e.signatures = sig;
+    }
+    return e;
   }
 
   /**
@@ -454,7 +461,9 @@ export class Verifier {
       const rules = p.rules ?? [];
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
-    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
+    const signatures = new Map<string, string>();
+    const distinguished = this.distinguishedBy(policies, () => true, signatures);
+    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished, signatures };
   }
 
   /**
