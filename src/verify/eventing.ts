@@ -232,6 +232,8 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
         serviceNamespace: k.namespace,
       };
       const o = v.outcome([hop], 'serve');
+      // Asked once per ksvc: nothing to keep for its pod.
+      v.release(k.pod, [], []);
       const row: EventingRow = {
         from: EVENTING_NS,
         to: `${k.namespace}/${k.name}`,
