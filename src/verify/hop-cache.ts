@@ -202,9 +202,10 @@ export class Verifier {
     const hi = this.hostIndex(idx);
     const hits: Array<[number, number]> = [...hi.always];
     if (hi.byHost.size > 0) {
-      // Candidate keys: `*`, the host and `*<proper suffix>` (as before: not `*<host>`), looked up
-      // only for the suffix lengths some key has. `*` alone needs a non-empty host; the other keys
-      // were generated from the host itself. The order of `hits` does not matter (sorted below).
+      // Candidate keys: `*`, the host and `*<suffix>` for every suffix, the whole host included
+      // (`*abc` is a suffix match: it matches `abc` itself, matchString and Envoy's suffix matcher),
+      // looked up only for the suffix lengths some key has. `*` alone needs a non-empty host; the
+      // other keys were generated from the host itself. The order of `hits` does not matter (sorted below).
       const add = (c: string) => {
         const l = hi.byHost.get(c);
         if (l) hits.push(...l);
@@ -212,7 +213,7 @@ export class Verifier {
       add('*');
       if (h !== '*') add(h);
       for (const n of hi.suffixLengths) {
-        if (n >= h.length) continue;
+        if (n > h.length) continue;
         const c = `*${h.slice(h.length - n)}`;
         if (c !== h) add(c);
       }
