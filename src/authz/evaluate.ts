@@ -48,8 +48,12 @@ export interface EvalContext {
 const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
 
 const isEmptySelector = (s: Record<string, string> | undefined) => !s || Object.keys(s).length === 0;
-const selects = (s: Record<string, string> | undefined, labels: Record<string, string>) =>
-  isEmptySelector(s) || Object.entries(s!).every(([k, v]) => labels[k] === v);
+const selects = (s: Record<string, string> | undefined, labels: Record<string, string>) => {
+  if (!s) return true;
+  // Every selector label present with the same value (no entry pairs built: called per policy and workload).
+  for (const k of Object.keys(s)) if (labels[k] !== s[k]) return false;
+  return true;
+};
 
 /** Pod label naming the Gateway API Gateway a deployment serves (label.IoK8sNetworkingGatewayGatewayName). */
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';

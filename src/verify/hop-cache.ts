@@ -25,11 +25,18 @@ export interface PathOutcome {
 interface DestIndex {
   policies: AuthzPolicy[];
   allowNames: string[];
+  /** Built on first use (`hostIndex`): eventing receivers are asked by host and path instead. */
+  hosts?: HostIndex;
+  /** Live policies when no rule names hosts (then they do not depend on the host). */
+  hostless?: { policies: AuthzPolicy[]; allAllowNames: string[] };
+}
+
+interface HostIndex {
   /** host pattern (lower case) → [policy index, rule index] */
   byHost: Map<string, Array<[number, number]>>;
   always: Array<[number, number]>;
-  /** Live policies when `byHost` is empty (then they do not depend on the host). */
-  hostless?: { policies: AuthzPolicy[]; allAllowNames: string[] };
+  /** Lengths of the `*suffix` keys' suffixes, longest first: only those suffixes of a host can hit. */
+  suffixLengths: number[];
 }
 
 const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
@@ -54,6 +61,8 @@ function hostKeys(rule: Rule): string[] | null {
 export interface PathEntry {
   live: { policies: AuthzPolicy[]; allAllowNames: string[] };
   distinguished: ReadonlySet<string>;
+  /** Per distinguished source: which of the live rules' identity patterns it matches (as `signatures`). */
+  signatures: ReadonlyMap<string, string>;
 }
 
 /** Per (destination workload, host): the live policies and the sources they tell apart. */
@@ -99,7 +108,8 @@ export class Verifier {
   private dest = new Map<string, DestIndex>();
   /** `dest` looked up by workload object first (the model reuses them), with the live entries per host. */
   private byWorkload = new WeakMap<Workload, { idx: DestIndex; hosts: Map<string, LiveEntry> }>();
-  private hopCache = new WeakMap<Workload, Map<string, AuthzResult>>();
+  /** destination → host → the rest of the request → decision. */
+  private hopCache = new WeakMap<Workload, Map<string, Map<string, AuthzResult>>>();
   /** Policies per namespace, each list in input order with the policy's input index. */
   private policiesByNs?: Map<string, Array<[number, AuthzPolicy]>>;
   evaluations = 0;
@@ -143,22 +153,7 @@ export class Verifier {
       const built: DestIndex = {
         policies,
         allowNames: policies.filter((p) => p.action === 'ALLOW').map(ref),
-        byHost: new Map(),
-        always: [],
       };
-      policies.forEach((p, pi) => {
-        (p.rules ?? []).forEach((r, ri) => {
-          if (!r) return;
-          const keys = hostKeys(r);
-          if (!keys) built.always.push([pi, ri]);
-          else
-            for (const k of keys) {
-              const list = built.byHost.get(k) ?? [];
-              list.push([pi, ri]);
-              built.byHost.set(k, list);
-            }
-        });
-      });
       this.dest.set(key, built);
       idx = built;
     }
@@ -174,23 +169,53 @@ export class Verifier {
     return e;
   }
 
+  private hostIndex(idx: DestIndex): HostIndex {
+    if (idx.hosts) return idx.hosts;
+    const built: HostIndex = { byHost: new Map(), always: [], suffixLengths: [] };
+    const lengths = new Set<number>();
+    idx.policies.forEach((p, pi) => {
+      (p.rules ?? []).forEach((r, ri) => {
+        if (!r) return;
+        const keys = hostKeys(r);
+        if (!keys) built.always.push([pi, ri]);
+        else
+          for (const k of keys) {
+            const list = built.byHost.get(k) ?? [];
+            list.push([pi, ri]);
+            built.byHost.set(k, list);
+            if (k.length > 1 && k.startsWith('*')) lengths.add(k.length - 1);
+          }
+      });
+    });
+    built.suffixLengths = [...lengths].sort((a, b) => b - a);
+    return (idx.hosts = built);
+  }
+
   private prune(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
     // No rule names hosts: the live set is the same for every host.
-    if (idx.byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
+    if (this.hostIndex(idx).byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
     return this.pruneUncached(idx, host);
   }
 
   private pruneUncached(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
     const h = host.toLowerCase();
-    const hits: Array<[number, number]> = [...idx.always];
-    if (idx.byHost.size > 0) {
-      const candidates = ['*', h];
-      for (let i = 1; i < h.length; i++) candidates.push(`*${h.slice(i)}`);
-      for (const c of new Set(candidates)) {
-        const l = idx.byHost.get(c);
-        if (!l) continue;
-        // `*` alone needs a non-empty host; the other keys were generated from the host itself.
-        hits.push(...l);
+    const hi = this.hostIndex(idx);
+    const hits: Array<[number, number]> = [...hi.always];
+    if (hi.byHost.size > 0) {
+      // Candidate keys: `*`, the host and `*<suffix>` for every suffix, the whole host included
+      // (`*abc` is a suffix match: it matches `abc` itself, matchString and Envoy's suffix matcher),
+      // looked up only for the suffix lengths some key has. `*` alone needs a non-empty host; the
+      // other keys were generated from the host itself. The order of `hits` does not matter (sorted below).
+      const add = (c: string) => {
+        const l = hi.byHost.get(c);
+        if (l) hits.push(...l);
+      };
+      add('*');
+      if (h !== '*') add(h);
+      for (const n of hi.suffixLengths) {
+        if (n > h.length) continue;
+        const c = `*${h.slice(h.length - n)}`;
+        if (c !== h) add(c);
       }
     }
     const rulesByPolicy = new Map<number, Set<number>>();
@@ -224,17 +249,39 @@ export class Verifier {
    * reads from the hop. The returned object is shared: callers copy it before changing it.
    */
   private decide(hop: Hop, pre?: { policies: AuthzPolicy[]; allAllowNames: string[] }): AuthzResult {
-    let byKey = this.hopCache.get(hop.dest);
-    if (!byKey) this.hopCache.set(hop.dest, (byKey = new Map()));
+    let byHost = this.hopCache.get(hop.dest);
+    if (!byHost) this.hopCache.set(hop.dest, (byHost = new Map()));
+    let byKey = byHost.get(hop.host);
+    if (!byKey) byHost.set(hop.host, (byKey = new Map()));
     // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
     const c = hop.client;
-    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.host}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
+    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
     const hit = byKey.get(key);
     if (hit) return hit;
     this.evaluations++;
     const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, pre ?? this.live(hop.dest, hop.host));
     byKey.set(key, res);
     return res;
+  }
+
+  /**
+   * Forgets what is cached for one Knative Service once it is verified: its pod's caches, and the
+   * entries for its hosts at the shared workloads (activator, gateways). Nothing later asks for them
+   * again (a later request would only be evaluated anew), so the caches stay as large as one ksvc needs.
+   */
+  release(pod: Workload, hosts: readonly string[], shared: readonly Workload[]): void {
+    this.hopCache.delete(pod);
+    this.byWorkload.delete(pod);
+    this.opIndexMemo.delete(pod);
+    this.dest.delete(`${pod.namespace}|${JSON.stringify(pod.labels)}`);
+    for (const w of shared) {
+      const byHost = this.hopCache.get(w);
+      const entries = this.byWorkload.get(w)?.hosts;
+      for (const h of hosts) {
+        byHost?.delete(h);
+        entries?.delete(h);
+      }
+    }
   }
 
   evalHop(hop: Hop): HopResult {
@@ -332,9 +379,7 @@ export class Verifier {
    * gets the same decision there. Memoized per destination and host.
    */
   distinguished(dest: Workload, host: string): ReadonlySet<string> {
-    const e = this.entry(dest, host);
-    if (e.distinguished) return e.distinguished;
-    return (e.distinguished = this.distinguishedBy(e.live.policies, () => true));
+    return this.identities(dest, host).distinguished!;
   }
 
   /**
@@ -343,11 +388,18 @@ export class Verifier {
    * so every rule decides alike for them (as for the sources no pattern tells apart).
    */
   signatures(dest: Workload, host: string): ReadonlyMap<string, string> {
+    return this.identities(dest, host).signatures!;
+  }
+
+  /** `distinguished` and `signatures` of one entry, from one pass over its live rules. */
+  private identities(dest: Workload, host: string): LiveEntry {
     const e = this.entry(dest, host);
-    if (e.signatures) return e.signatures;
-    const sig = new Map<string, string>();
-    this.distinguishedBy(e.live.policies, () => true, sig);
-    return (e.signatures = sig);
+    if (!e.distinguished) {
+      const sig = new Map<string, string>();
+      e.distinguished = this.distinguishedBy(e.live.policies, () => true, sig);
+      e.signatures = sig;
+    }
+    return e;
   }
 
   /**
@@ -410,7 +462,9 @@ export class Verifier {
       const rules = p.rules ?? [];
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
-    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished: this.distinguishedBy(policies, () => true) };
+    const signatures = new Map<string, string>();
+    const distinguished = this.distinguishedBy(policies, () => true, signatures);
+    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished, signatures };
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import {
   callerIn,
+  externalHost,
   IN_MESH,
   pathHops,
   requiredEdges,
@@ -105,8 +106,18 @@ export interface VerifyReport {
   stats: { sources: number; targets: number; sourceClasses: number; evaluations: number };
 }
 
+export interface VerifyOptions {
+  /** false: only counts and the rows that break their expectation (bench-sized inputs). */
+  expandRows?: boolean;
+  /**
+   * Tests only: evaluate every source on its own and share nothing between targets, the straightforward
+   * evaluation the grouped one must agree with (test/verify/differential.test.ts).
+   */
+  reference?: boolean;
+}
+
 /** The whole matrix; `expandRows: false` keeps only counts (bench-sized inputs). */
-export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}): VerifyReport & { byTarget: TargetPaths[] } {
+export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyReport & { byTarget: TargetPaths[] } {
   const v = new Verifier(m);
   const byTarget: TargetPaths[] = [];
   const paths: MatrixRow[] = [];
@@ -124,9 +135,18 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
     if (l) l.push(ns);
     else nsByTenant.set(u, [ns]);
   }
+  // Required edges depend on the target's policies only; they are evaluated with the ksvc's paths,
+  // after which the Verifier forgets the ksvc's cache entries (they are not asked for again).
+  const ksvcEdges: EdgeRow[] = [];
+  const shared = [m.activator, m.gateway];
   for (const k of m.ksvcs) {
+    verifyKsvc(k);
+    ksvcEdges.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+    v.release(k.pod, [k.host, externalHost(m, k)], shared);
+  }
+  function verifyKsvc(k: Ksvc) {
     for (const via of VIAS) {
-      const classes = classifyTarget(v, k, via);
+      const classes = classifyTarget(v, k, via, opts.reference);
       sourceClasses += classes.length;
       byTarget.push({ target: k, via, classes });
       if (!expand) {
@@ -163,7 +183,7 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
       }
     }
   }
-  const ev = eventingPaths(v, { expandRows: expand });
+  const ev = eventingPaths(v, { expandRows: expand, reference: opts.reference });
   sourceClasses += ev.classes;
   for (const b of ev.bad) {
     const leak = b.expected === 'deny';
@@ -182,9 +202,7 @@ export function verifyModel(m: KnativeModel, opts: { expandRows?: boolean } = {}
       }),
     );
   }
-  // Required edges depend on the target's policies only: evaluate once per policy-equivalent pod.
-  const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null)];
-  for (const k of m.ksvcs) requiredEdgesOut.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+  const requiredEdgesOut: EdgeRow[] = [...edgeRows(v, systemEdges(m), null), ...ksvcEdges];
   for (const e of requiredEdgesOut) {
     if (e.allowed) continue;
     violations++;

@@ -73,7 +73,7 @@ export interface TargetPaths {
  * (`clientSensitive`) can be told apart, and every other source behaves like one representative.
  * Classes are merged only when every field of every variant's outcome is equal.
  */
-export function classifyTarget(v: Verifier, k: Ksvc, via: Via): SourceClass[] {
+export function classifyTarget(v: Verifier, k: Ksvc, via: Via, reference = false): SourceClass[] {
   const sources = v.m.sources;
   if (sources.length === 0) return [];
   const variants = variantsOf(via);
@@ -91,7 +91,9 @@ export function classifyTarget(v: Verifier, k: Ksvc, via: Via): SourceClass[] {
     }
   // Named sources that match the same patterns at every identity-dependent hop (and resolve the
   // common DestinationRule) get the same outcomes: one of them is evaluated for all.
-  const sensitive = v.clientSensitive();
+  // The reference evaluation (tests): every source on its own.
+  if (reference) for (const s of sources) named.add(s);
+  const sensitive = reference ? v.sourceSet : v.clientSensitive();
   const bySig = new Map<string, SourceClass>();
   const byKey = new Map<string, SourceClass>();
   const place = (s: string, hops: Hop[][] | null) => {
