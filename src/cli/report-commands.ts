@@ -22,7 +22,7 @@ import { ExitCode } from './exit-codes.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-interface ReportOptions {
+export interface ReportOptions {
   filename?: string;
   manifests?: string[];
   cluster?: boolean;
@@ -40,6 +40,62 @@ function sourceArgs(o: ReportOptions): string {
   return parts.join(' ');
 }
 
+export interface ReportInput {
+  model: KnativeModel;
+  objects: KubeObject[];
+  set: ManifestSet;
+  title: string;
+}
+
+/** Reads what the options name (a spec, manifests, the cluster) into the model and the objects to check. */
+export async function readReportInput(opts: ReportOptions, globals: { kubeconfig?: string; context?: string } = {}): Promise<ReportInput> {
+  if (!opts.filename && !opts.manifests?.length && !opts.cluster)
+    throw new UserError('give a spec (-f SPEC), manifests (-m PATH…) or --cluster', 2);
+  if (opts.filename && (opts.manifests?.length || opts.cluster))
+    throw new UserError('use either -f SPEC or -m PATH… / --cluster, not both', 2);
+  const set = new ManifestSet();
+  if (opts.filename) {
+    const mesh = loadSpecFile(opts.filename);
+    // No certificates: the report is meant to be mailed, it must not carry a private key.
+    set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
+    return { model: loadModel(opts), objects: set.objects, set, title: 'Rendered bundle (without generated certificates)' };
+  }
+  if (opts.manifests?.length) readManifestSet(opts.manifests, set);
+  let objects = set.objects;
+  if (opts.cluster) {
+    const s = await connect({ kubeconfig: globals.kubeconfig, context: globals.context });
+    try {
+      // The kinds check reads (Secrets as metadata only): verify's inputs are among them.
+      const live = await listCluster(s.client, s.discovery, neededKinds(RULES));
+      objects = overlayObjects(live.objects, set.objects);
+    } finally {
+      s.client.close();
+    }
+  }
+  if (objects.length === 0) throw new UserError('no Kubernetes objects in the input', 2);
+  const model = modelFromObjects(objects, { flavor: opts.flavor, rootNamespace: opts.rootNamespace });
+  if (opts.meshConfig)
+    model.mesh = {
+      ...readMeshConfigFile(opts.meshConfig, model.mesh),
+      ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}),
+    };
+  return { model, objects, set, title: opts.cluster ? 'Objects read from the cluster' : 'Manifests analysed' };
+}
+
+/** check over the objects, then the report (`generated` left out: reproducible output, as the tests need). */
+export function reportFor(opts: ReportOptions, input: ReportInput, generated?: string): ReturnType<typeof renderHtmlReport> {
+  const ctx = buildContext(input.objects, { flavor: opts.flavor ?? (opts.filename ? input.model.flavor : undefined) });
+  const findings = runRules(RULES, ctx, { locate: input.set.locate });
+  return renderHtmlReport({
+    model: input.model,
+    source: sourceArgs(opts),
+    findings,
+    bundle: { title: input.title, objects: input.objects },
+    tool: TOOL,
+    generated,
+  });
+}
+
 export function register(program: Command): void {
   program
     .command('report')
@@ -55,55 +111,8 @@ export function register(program: Command): void {
     .option('--output-file <file>', 'write the report here instead of stdout')
     .action(
       returnsCode(async (opts: ReportOptions, cmd: Command) => {
-        if (!opts.filename && !opts.manifests?.length && !opts.cluster)
-          throw new UserError('give a spec (-f SPEC), manifests (-m PATH…) or --cluster', 2);
-        if (opts.filename && (opts.manifests?.length || opts.cluster))
-          throw new UserError('use either -f SPEC or -m PATH… / --cluster, not both', 2);
-
-        let model: KnativeModel;
-        let objects: KubeObject[];
-        const set = new ManifestSet();
-        let title: string;
-        if (opts.filename) {
-          const mesh = loadSpecFile(opts.filename);
-          // No certificates: the report is meant to be mailed, it must not carry a private key.
-          set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
-          objects = set.objects;
-          model = loadModel(opts);
-          title = 'Rendered bundle (without generated certificates)';
-        } else {
-          if (opts.manifests?.length) readManifestSet(opts.manifests, set);
-          objects = set.objects;
-          if (opts.cluster) {
-            const g = cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>();
-            const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
-            try {
-              // The kinds check reads, Secrets as metadata only: verify's inputs are among them.
-              const live = await listCluster(s.client, s.discovery, neededKinds(RULES));
-              objects = overlayObjects(live.objects, set.objects);
-            } finally {
-              s.client.close();
-            }
-          }
-          if (objects.length === 0) throw new UserError('no Kubernetes objects in the input', 2);
-          model = modelFromObjects(objects, { flavor: opts.flavor, rootNamespace: opts.rootNamespace });
-          if (opts.meshConfig)
-            model.mesh = {
-              ...readMeshConfigFile(opts.meshConfig, model.mesh),
-              ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}),
-            };
-          title = opts.cluster ? 'Objects read from the cluster' : 'Manifests analysed';
-        }
-        const ctx = buildContext(objects, { flavor: opts.flavor ?? (opts.filename ? model.flavor : undefined) });
-        const findings = runRules(RULES, ctx, { locate: set.locate });
-        const res = renderHtmlReport({
-          model,
-          source: sourceArgs(opts),
-          findings,
-          bundle: { title, objects },
-          tool: TOOL,
-          generated: new Date().toISOString(),
-        });
+        const input = await readReportInput(opts, cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>());
+        const res = reportFor(opts, input, new Date().toISOString());
         if (opts.outputFile) writeFilesAtomic([{ path: opts.outputFile, body: res.html, mode: 0o644 }], '--output-file');
         else process.stdout.write(res.html);
         const errors = res.findings.some((f) => SEVERITY_ORDER[f.severity] === SEVERITY_ORDER.error);

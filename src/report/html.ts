@@ -40,6 +40,8 @@ export interface ReportLimits {
   explanations: number;
   drillDowns: number;
   bundleBytes: number;
+  /** Required-edge rows listed one by one; beyond, per kind and the blocked ones. */
+  edges: number;
 }
 
 export const DEFAULT_LIMITS: ReportLimits = {
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: ReportLimits = {
   explanations: 300,
   drillDowns: 100,
   bundleBytes: 1_500_000,
+  edges: 200,
 };
 
 export interface HtmlReportInput {
@@ -291,7 +294,7 @@ function detailTable(
     });
     return `<tr><th scope="row">${esc(s)}${unitSuffix(mx.units[mx.unitOfSource[si]!]!)}</th>${tds.join('')}</tr>`;
   });
-  return `<div class="scroll" tabindex="0" role="region" aria-label="${esc(caption)}"><table class="matrix"><caption>${esc(caption)}</caption><thead><tr><th scope="col">from \\ to</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<div class="scroll" tabindex="0" role="region" aria-label="${esc(caption)}"><table class="matrix"><caption class="sr">${esc(caption)}</caption><thead><tr><th scope="col">from \\ to</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 interface Drill {
@@ -370,7 +373,7 @@ function matrixSection(
         return `<tr><th scope="row">${esc(u.label)}</th>${tds.join('')}</tr>`;
       });
       out.push(
-        `<div class="scroll" tabindex="0" role="region" aria-label="${esc(VIA_TITLE[via])}, per unit"><table class="matrix"><caption>Requests ${esc(VIA_TITLE[via])}: rows and columns are isolation units (tenants); a cell is the worst of its namespace pairs</caption><thead><tr><th scope="col">from \\ to</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
+        `<div class="scroll" tabindex="0" role="region" aria-label="${esc(VIA_TITLE[via])}, per unit"><table class="matrix"><caption class="sr">Requests ${esc(VIA_TITLE[via])}: rows and columns are isolation units (tenants); a cell is the worst of its namespace pairs</caption><thead><tr><th scope="col">from \\ to</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
       );
     } else {
       // One character per unit pair: markup only where a cell breaks its expectation.
@@ -392,7 +395,7 @@ function matrixSection(
       }
       out.push(
         `<p>${U} units: one character per unit pair, columns in the same order as the rows (${legendChars()}).</p>`,
-        `<div class="scroll" tabindex="0" role="region" aria-label="${esc(VIA_TITLE[via])}, per unit"><table class="grid"><caption>Requests ${esc(VIA_TITLE[via])}, per unit</caption><tbody>${rows.join('')}</tbody></table></div>`,
+        `<div class="scroll" tabindex="0" role="region" aria-label="${esc(VIA_TITLE[via])}, per unit"><table class="grid"><caption class="sr">Requests ${esc(VIA_TITLE[via])}, per unit</caption><tbody>${rows.join('')}</tbody></table></div>`,
       );
     }
     if (exceptions.length) {
@@ -426,13 +429,36 @@ function legend(): string {
   return `<ul class="legend">${items.join('')}</ul>`;
 }
 
-function edgesSection(rows: readonly EdgeRow[]): string {
+function edgeRowHtml(e: EdgeRow): string {
+  return `<tr><td>${e.allowed ? '<span class="c4 badge">✓ holds</span>' : '<span class="c5 badge">✗ BLOCKED</span>'}</td><td>${esc(e.description)}</td><td>${esc(e.target ?? 'system')}</td><td>${esc(e.hop)}</td><td>${esc(e.policy ?? '—')}</td><td>${esc(e.reason)}${e.allowed ? '' : `<br><strong>Impact:</strong> ${esc(e.impact)}`}</td></tr>`;
+}
+
+const EDGE_HEAD =
+  '<thead><tr><th scope="col">Status</th><th scope="col">Edge</th><th scope="col">Target</th><th scope="col">Deciding hop</th><th scope="col">Policy</th><th scope="col">Reason</th></tr></thead>';
+
+/** Every edge up to `limit` rows; beyond, one line per kind of edge and the blocked ones (they are what matters). */
+function edgesSection(rows: readonly EdgeRow[], limit: number): string {
   if (rows.length === 0) return '<p>No required edges (Knative Serving is not part of this input).</p>';
-  const trs = rows.map(
-    (e) =>
-      `<tr class="${e.allowed ? 'ok' : 'bad'}"><td>${e.allowed ? '<span class="c4 badge">✓ holds</span>' : '<span class="c5 badge">✗ BLOCKED</span>'}</td><td>${esc(e.description)}</td><td>${esc(e.target ?? 'system')}</td><td>${esc(e.hop)}</td><td>${esc(e.policy ?? '—')}</td><td>${esc(e.reason)}${e.allowed ? '' : `<br><strong>Impact:</strong> ${esc(e.impact)}`}</td></tr>`,
+  const table = (rs: readonly EdgeRow[], caption: string) =>
+    `<div class="scroll" tabindex="0" role="region" aria-label="${esc(caption)}"><table class="edges"><caption class="sr">${esc(caption)}</caption>${EDGE_HEAD}<tbody>${rs.map(edgeRowHtml).join('')}</tbody></table></div>`;
+  if (rows.length <= limit) return table(rows, 'Requests Knative itself needs');
+  const byEdge = new Map<string, { total: number; held: number; example: EdgeRow }>();
+  for (const e of rows) {
+    const g = byEdge.get(e.edge) ?? { total: 0, held: 0, example: e };
+    g.total++;
+    if (e.allowed) g.held++;
+    byEdge.set(e.edge, g);
+  }
+  const summary = [...byEdge].map(
+    ([id, g]) =>
+      `<tr><td>${g.held === g.total ? '<span class="c4 badge">✓ holds</span>' : '<span class="c5 badge">✗ BLOCKED</span>'}</td><th scope="row">${esc(id)}</th><td>${g.held} of ${g.total}</td><td>${esc(g.example.description)}</td></tr>`,
   );
-  return `<div class="scroll" tabindex="0" role="region" aria-label="Required system edges"><table class="edges"><caption>Requests Knative itself needs</caption><thead><tr><th scope="col">Status</th><th scope="col">Edge</th><th scope="col">Target</th><th scope="col">Deciding hop</th><th scope="col">Policy</th><th scope="col">Reason</th></tr></thead><tbody>${trs.join('')}</tbody></table></div>`;
+  const blocked = rows.filter((e) => !e.allowed);
+  return [
+    `<p>${rows.length} required edges, one line per kind (example: the first one); the blocked ones follow${blocked.length > limit ? ` (the first ${limit} of ${blocked.length})` : ''}.</p>`,
+    `<div class="scroll" tabindex="0" role="region" aria-label="Required edges per kind"><table class="edges"><caption class="sr">Requests Knative itself needs, per kind</caption><thead><tr><th scope="col">Status</th><th scope="col">Edge</th><th scope="col">Hold</th><th scope="col">Example</th></tr></thead><tbody>${summary.join('')}</tbody></table></div>`,
+    blocked.length ? table(blocked.slice(0, limit), 'Blocked required edges') : '',
+  ].join('');
 }
 
 function findingsSection(findings: readonly Finding[], tool: HtmlReportInput['tool']): string {
@@ -477,7 +503,7 @@ function bundleSection(b: HtmlReportInput['bundle'], budget: number, source: str
       .map(([k, n]) => `${n} ${esc(k)}`)
       .join(', ')}. ${source.startsWith('-f') ? `All of them: <code>serverless-mesh render ${esc(source)}</code>.` : ''}</p>`;
   }
-  return `<details class="bundle"><summary>${esc(b.title)}: ${b.objects.length} objects</summary>${note}<pre>${esc(text)}</pre></details>`;
+  return `<details class="bundle"><summary>${esc(b.title)}: ${b.objects.length} objects</summary>${note}<pre tabindex="0" aria-label="${esc(b.title)}">${esc(text)}</pre></details>`;
 }
 
 const CSS = `
@@ -502,6 +528,7 @@ dl.summary dt{font-weight:bold}dl.summary dd{margin:0}
 .vias .scroll{max-height:80vh}
 table{border-collapse:collapse;margin:4px 0}
 caption{text-align:left;font-style:italic;color:#444;padding:2px 0}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 th,td{border:1px solid #999;padding:3px 6px;font-size:13px}
 thead th{background:#f0f0f0;position:sticky;top:0}
 th[scope=row]{background:#f7f7f7;text-align:left;white-space:nowrap;position:sticky;left:0}
@@ -548,7 +575,8 @@ export function renderHtmlReport(input: HtmlReportInput): {
 } {
   const lim: ReportLimits = { ...DEFAULT_LIMITS, ...input.limits };
   const m = input.model;
-  const rep = verifyModel(m, { expandRows: false });
+  // Expanded rows where the layout is detailed: every finding then names its pair and deciding hop.
+  const rep = verifyModel(m, { expandRows: m.sources.length <= lim.detailSources && m.ksvcs.length <= lim.detailTargets });
   // check's SM5001–SM5003 run verify on a model built from the objects alone; the report shows the
   // matrix of `model` (for -f: with the spec's tenants and control-plane defaults), so its findings
   // come from that same run, or the summary and the findings could disagree.
@@ -597,7 +625,7 @@ export function renderHtmlReport(input: HtmlReportInput): {
     ...drills.map((d) => d.html),
     ...ex.written.values(),
     '</div></section>',
-    `<section id="edges" aria-labelledby="edges-h"><h2 id="edges-h">Required system edges</h2>${edgesSection(rep.requiredEdges)}</section>`,
+    `<section id="edges" aria-labelledby="edges-h"><h2 id="edges-h">Required system edges</h2>${edgesSection(rep.requiredEdges, lim.edges)}</section>`,
     `<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings (check)</h2>${findingsSection(findings, input.tool)}</section>`,
     `<section id="bundle" aria-labelledby="bundle-h"><h2 id="bundle-h">Bundle</h2>${bundleSection(input.bundle, lim.bundleBytes, input.source)}</section>`,
     '</main>',
