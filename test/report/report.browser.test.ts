@@ -10,7 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
+import { parseSpec } from '../../src/api/load.ts';
+import { modelFromObjects } from '../../src/authz/knative.ts';
 import { readReportInput, reportFor, type ReportOptions } from '../../src/cli/report-commands.ts';
+import { TOOL } from '../../src/cli/check-commands.ts';
+import { renderHtmlReport } from '../../src/report/html.ts';
+import { tenantSpecText } from '../../bench/tenant-spec.ts';
 import { render } from '../../src/render/index.ts';
 import { toYaml } from '../../src/render/serialize.ts';
 import { launch, openReport } from '../helpers/browser.ts';
@@ -182,6 +187,56 @@ describe('report in a browser: a leak', () => {
       assert.deepEqual(r.requests, []);
     } finally {
       await r.context.close();
+    }
+  });
+});
+
+describe('report in a browser: the aggregated layout', () => {
+  it('a leaking tenant pair in the one-character grid → its namespace drill-down → the explanation, all without JavaScript', async () => {
+    const mesh = parseSpec('spec.yaml', tenantSpecText(8, 2));
+    const objects = render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } });
+    objects.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'let-tenant-1-in', namespace: 'tenant-0-ns-1' },
+      spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: ['tenant-1-ns-0'] } }] }] },
+    });
+    const model = modelFromObjects(objects, { flavor: 'ossm2', tenants: mesh.spec.tenants, domain: mesh.spec.domain });
+    // Small limits: the layouts meant for hundreds of tenants, on eight.
+    const { html } = renderHtmlReport({
+      model,
+      source: '-f spec.yaml',
+      findings: [],
+      bundle: { title: 'Rendered bundle', objects },
+      tool: TOOL,
+      limits: { detailSources: 4, gridUnits: 4 },
+    });
+    const r = await openReport(browser, html);
+    try {
+      const { page } = r;
+      const cell = page.locator('#m-direct table.grid span.c6');
+      assert.equal(await cell.count(), 1);
+      assert.equal(await cell.textContent(), 'L');
+      assert.equal(await cell.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(179, 38, 30)');
+      await page.locator('#m-direct table.grid a').click();
+      const drill = page.locator('section.expl:target');
+      assert.match((await drill.locator('h4').textContent()) ?? '', /^tenant-1 → tenant-0 via direct, per namespace$/);
+      // tenant-1's two namespaces × tenant-0's two Knative Services: one leaks.
+      assert.equal(await drill.locator('td').count(), 4);
+      await drill.locator('td.c6 a').click();
+      const expl = page.locator('section.expl:target');
+      assert.match((await expl.locator('h4').textContent()) ?? '', /^tenant-1-ns-0 → tenant-0-ns-1\/ksvc via direct$/);
+      assert.match(await expl.locator('li.deciding').innerText(), /by tenant-0-ns-1\/let-tenant-1-in/);
+      assert.deepEqual(r.requests, []);
+    } finally {
+      await r.context.close();
+    }
+    const a = await openReport(browser, html, { javaScript: true });
+    try {
+      await a.page.locator('#m-direct table.grid a').click();
+      assert.deepEqual(await axeViolations(a.page), []);
+    } finally {
+      await a.context.close();
     }
   });
 });
