@@ -1,5 +1,5 @@
 // Issue 13 §1: the report of 1,000 tenants (two namespaces each, as bench/verify.ts) is small enough to mail: under 10 MB.
-// Measured 2026-12-02: 6.8 MB (aggregated per tenant: ~5 MB of one-character cells, 1.5 MB of bundle).
+// Measured 2026-12-02 (npm run bench:report): 6.5 MB (aggregated per tenant: ~5 MB of one-character cells, 1.5 MB of bundle).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { modelFromObjects } from '../../src/authz/knative.ts';
