@@ -241,9 +241,15 @@ class Explanations {
     const from = this.m.sources[si]!;
     const k = this.m.ksvcs[ti]!;
     const [p] = explain(this.m, from, k, [via], this.v);
+    // As the matrix decides (expectations.ts `pick`): the variant that breaks the expectation, if any.
+    const anyAllowed = p!.variants.some((x) => x.allowed);
+    const anyRefused = p!.variants.some((x) => !x.allowed);
+    const bad = p!.expectation === 'deny' && anyAllowed ? Cell.Leak : p!.expectation === 'allow' && anyRefused ? Cell.Broken : null;
+    const verdict = bad === null ? null : CELL[bad];
     const out: string[] = [
       `<section class="expl" id="${id}" aria-labelledby="${id}-h"><h4 id="${id}-h">${esc(from)} → ${esc(ksvcKey(k))} via ${esc(via)}</h4>`,
-      `<p>Expected: <strong>${p!.expectation ?? 'no expectation on this path'}</strong>. <code>serverless-mesh verify ${esc(this.source)} --from ${esc(from)} --to ${esc(ksvcKey(k))} --via ${esc(via)}</code></p>`,
+      `<p>Expected: <strong>${p!.expectation ?? 'no expectation on this path'}</strong>.${verdict ? ` <strong class="${verdict.cls} badge">${esc(verdict.label)}</strong>` : ''}</p>`,
+      `<p>In a terminal: <code>serverless-mesh verify ${esc(this.source)} --from ${esc(from)} --to ${esc(ksvcKey(k))} --via ${esc(via)}</code></p>`,
     ];
     for (const variant of p!.variants) {
       const title = p!.variants.length > 1 ? `Activator ${variant.variant === 'serve' ? 'out of path' : 'in path'}: ` : 'Result: ';

@@ -146,7 +146,7 @@ describe('report in a browser: a leak', () => {
       assert.equal(await expl.isVisible(), true, 'the explanation shows after the click');
       const text = (await expl.textContent()) ?? '';
       assert.match(text, /team-bravo-1 → team-alpha-1\/ksvc via direct/);
-      assert.match(text, /Expected: deny/);
+      assert.match(text, /Expected: deny\. LEAK: allowed, but another unit must not reach it/);
       assert.match(await expl.locator('li.deciding').innerText(), /ALLOW by team-alpha-1\/let-bravo-in rules\[0\]/);
       assert.match(
         text,
