@@ -22,16 +22,35 @@ function run(cmd, args) {
 function sudoPrefix() {
   if (process.getuid?.() === 0) return [];
   if (spawnSync('sh', ['-c', 'command -v sudo']).status === 0) return ['sudo', '-n'];
-  throw new Error(`${CHROMIUM} is missing and this is not root (and no sudo): apt-get install chromium`);
+  throw new Error(`${PACKAGES.join(', ')}: not all installed, and this is not root (and no sudo): apt-get install ${PACKAGES.join(' ')}`);
 }
 
-/** Makes sure chromium is installed and starts; throws otherwise. */
+/**
+ * Chromium, and the fonts the screenshots were taken with: the report names only generic families,
+ * which Chromium resolves to Liberation (sans-serif, Arial's metrics) and DejaVu on Debian.
+ */
+const PACKAGES = ['chromium', 'fonts-liberation', 'fonts-dejavu-core'];
+
+const installed = (pkg) =>
+  spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.trim() === 'install ok installed';
+
+/** Makes sure chromium (and its fonts) are installed and it starts; throws otherwise. */
 export function install() {
-  if (!existsSync(CHROMIUM)) {
+  const need = PACKAGES.filter((p) => !installed(p));
+  if (need.length || !existsSync(CHROMIUM)) {
     const sudo = sudoPrefix();
     const sh = (args) => run(sudo[0] ?? args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1));
     sh(['apt-get', 'update', '-q']);
-    sh(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', 'chromium']);
+    sh([
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      ...(need.length ? need : ['chromium']),
+    ]);
     if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is still missing`);
   }
   const r = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' });
