@@ -19,6 +19,7 @@ import { returnsCode } from './action.ts';
 import { loadModel } from './authz-commands.ts';
 import { listCluster, neededKinds, readManifestSet, TOOL } from './check-commands.ts';
 import { ExitCode } from './exit-codes.ts';
+import { outputOption } from './output-format.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -108,6 +109,8 @@ export function register(program: Command): void {
     .addOption(new Option('--flavor <flavor>', 'mesh flavour for -m / --cluster (default: detected)').choices(['ossm2', 'ossm3', 'istio']))
     .option('--root-namespace <ns>', 'mesh root namespace (default: from the control plane)')
     .option('--mesh-config <file>', 'MeshConfig YAML overriding the one among the manifests (normalization, trust domain, providers)')
+    // -o as in every command; one format. `-o report.html` gets the hint to use --output-file.
+    .addOption(outputOption(['html'] as const, 'html', '--output-file'))
     .option('--output-file <file>', 'write the report here instead of stdout')
     .action(
       returnsCode(async (opts: ReportOptions, cmd: Command) => {

@@ -67,6 +67,12 @@ describe('report CLI', () => {
     assert.match(w.stderr, /--output-file: cannot write/);
     assert.ok(!existsSync(nowhere));
   });
+  it('-o is the format (html only): -o FILE is a usage error that points to --output-file', () => {
+    const r = run(['-f', 'examples/ossm2-basic.yaml', '-o', 'report.html']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /expected one of html; -o is the output format, for a file use --output-file report\.html/);
+    assert.equal(run(['-f', 'examples/ossm2-basic.yaml', '-o', 'html']).code, 0);
+  });
   it('--help names the exit codes and examples', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/serverless-mesh.js'), 'report', '--help'], { encoding: 'utf8' });
     assert.match(r.stdout, /Exit codes:\n {2}0 {2}success\n {2}1 {2}the report was written and shows a leak/);
