@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { loadSpecFile } from '../api/load.ts';
 import { modelFromObjects, type Flavor, type KnativeModel } from '../authz/knative.ts';
 import { buildContext } from '../check/context.ts';
-import { runRules } from '../check/engine.ts';
+import { enabledRules, runRules } from '../check/engine.ts';
 import { RULES } from '../check/registry.ts';
 import { overlayObjects } from '../check/resource-index.ts';
 import { ManifestSet } from '../check/source.ts';
@@ -17,7 +17,7 @@ import type { KubeObject } from '../util/kube.ts';
 import { writeFilesAtomic } from '../util/output.ts';
 import { returnsCode } from './action.ts';
 import { loadModel } from './authz-commands.ts';
-import { listCluster, neededKinds, readManifestSet, TOOL } from './check-commands.ts';
+import { coverageNotes, listCluster, neededKinds, readManifestSet, TOOL } from './check-commands.ts';
 import { ExitCode } from './exit-codes.ts';
 import { outputOption } from './output-format.ts';
 
@@ -46,6 +46,8 @@ export interface ReportInput {
   objects: KubeObject[];
   set: ManifestSet;
   title: string;
+  /** Kinds the cluster does not serve (--cluster). */
+  absent: string[];
 }
 
 /** Reads what the options name (a spec, manifests, the cluster) into the model and the objects to check. */
@@ -59,16 +61,18 @@ export async function readReportInput(opts: ReportOptions, globals: { kubeconfig
     const mesh = loadSpecFile(opts.filename);
     // No certificates: the report is meant to be mailed, it must not carry a private key.
     set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
-    return { model: loadModel(opts), objects: set.objects, set, title: 'Rendered bundle (without generated certificates)' };
+    return { model: loadModel(opts), objects: set.objects, set, title: 'Rendered bundle (without generated certificates)', absent: [] };
   }
   if (opts.manifests?.length) readManifestSet(opts.manifests, set);
   let objects = set.objects;
+  let absent: string[] = [];
   if (opts.cluster) {
     const s = await connect({ kubeconfig: globals.kubeconfig, context: globals.context });
     try {
       // The kinds check reads (Secrets as metadata only): verify's inputs are among them.
       const live = await listCluster(s.client, s.discovery, neededKinds(RULES));
       objects = overlayObjects(live.objects, set.objects);
+      absent = live.absent;
     } finally {
       s.client.close();
     }
@@ -80,14 +84,16 @@ export async function readReportInput(opts: ReportOptions, globals: { kubeconfig
       ...readMeshConfigFile(opts.meshConfig, model.mesh),
       ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}),
     };
-  return { model, objects, set, title: opts.cluster ? 'Objects read from the cluster' : 'Manifests analysed' };
+  return { model, objects, set, title: opts.cluster ? 'Objects read from the cluster' : 'Manifests analysed', absent };
 }
 
 /** check over the objects, then the report (`generated` left out: reproducible output, as the tests need). */
 export function reportFor(opts: ReportOptions, input: ReportInput, generated?: string): ReturnType<typeof renderHtmlReport> {
   const ctx = buildContext(input.objects, { flavor: opts.flavor ?? (opts.filename ? input.model.flavor : undefined) });
   const findings = runRules(RULES, ctx, { locate: input.set.locate });
+  const notes = coverageNotes(RULES, enabledRules(RULES, ctx), input.absent);
   return renderHtmlReport({
+    notes,
     model: input.model,
     source: sourceArgs(opts),
     findings,
@@ -116,6 +122,8 @@ export function register(program: Command): void {
       returnsCode(async (opts: ReportOptions, cmd: Command) => {
         const input = await readReportInput(opts, cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>());
         const res = reportFor(opts, input, new Date().toISOString());
+        // As check: on stderr only for --cluster, where an absent kind is news; the report always lists them.
+        if (opts.cluster) for (const n of res.notes) process.stderr.write(`report: note: ${n}\n`);
         if (opts.outputFile) writeFilesAtomic([{ path: opts.outputFile, body: res.html, mode: 0o644 }], '--output-file');
         else process.stdout.write(res.html);
         const errors = res.findings.some((f) => SEVERITY_ORDER[f.severity] === SEVERITY_ORDER.error);

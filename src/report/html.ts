@@ -66,6 +66,8 @@ export interface HtmlReportInput {
   tool: { name: string; version: string; informationUri: string };
   /** When it was generated (left out in tests, so the output is reproducible). */
   generated?: string;
+  /** What the check run could not look at (check-commands `coverageNotes`). */
+  notes?: readonly string[];
   limits?: Partial<ReportLimits>;
 }
 
@@ -480,6 +482,10 @@ function edgesSection(rows: readonly EdgeRow[], limit: number): string {
   ].join('');
 }
 
+function notesHtml(notes: readonly string[]): string {
+  return notes.length ? `<p>Not looked at:</p><ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+}
+
 function findingsSection(findings: readonly Finding[], tool: HtmlReportInput['tool']): string {
   if (findings.length === 0) return '<p>No findings.</p>';
   const groups = new Map<string, Finding[]>();
@@ -588,6 +594,7 @@ a{color:#0b4fa8}
 export function renderHtmlReport(input: HtmlReportInput): {
   html: string;
   findings: Finding[];
+  notes: readonly string[];
   leaks: number;
   broken: number;
   blocked: number;
@@ -645,7 +652,7 @@ export function renderHtmlReport(input: HtmlReportInput): {
     ...ex.written.values(),
     '</div></section>',
     `<section id="edges" aria-labelledby="edges-h"><h2 id="edges-h">Required system edges</h2>${edgesSection(rep.requiredEdges, lim.edges)}</section>`,
-    `<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings (check)</h2>${findingsSection(findings, input.tool)}</section>`,
+    `<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings (check)</h2>${notesHtml(input.notes ?? [])}${findingsSection(findings, input.tool)}</section>`,
     `<section id="bundle" aria-labelledby="bundle-h"><h2 id="bundle-h">Bundle</h2>${bundleSection(input.bundle, lim.bundleBytes, input.source)}</section>`,
     '</main>',
   ];
@@ -659,5 +666,5 @@ export function renderHtmlReport(input: HtmlReportInput): {
 ${body.join('\n')}
 </body></html>
 `;
-  return { html, findings, leaks, broken, blocked };
+  return { html, findings, notes: input.notes ?? [], leaks, broken, blocked };
 }
