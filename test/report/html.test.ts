@@ -49,6 +49,13 @@ describe('escaping', () => {
   });
 });
 
+describe('coverage notes', () => {
+  it('what check could not look at is listed with the findings', () => {
+    const { html } = renderHtmlReport({ ...input(2, 1), notes: ['the cluster serves no Istio.sailoperator.io <b>'] });
+    assert.match(html, /<p>Not looked at:<\/p><ul class="notes"><li>the cluster serves no Istio\.sailoperator\.io &lt;b&gt;<\/li><\/ul>/);
+  });
+});
+
 describe('self-contained', () => {
   const { html } = renderHtmlReport(input(2, 2, { leak: true }));
   it('loads nothing: a CSP of default-src none, no src attribute, no stylesheet link, no url() in the CSS', () => {
