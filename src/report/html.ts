@@ -42,6 +42,8 @@ export interface ReportLimits {
   bundleBytes: number;
   /** Required-edge rows listed one by one; beyond, per kind and the blocked ones. */
   edges: number;
+  /** Exceptions marked in colour (with a title) per path in the one-character grid. */
+  gridMarkup: number;
 }
 
 export const DEFAULT_LIMITS: ReportLimits = {
@@ -53,6 +55,7 @@ export const DEFAULT_LIMITS: ReportLimits = {
   drillDowns: 100,
   bundleBytes: 1_500_000,
   edges: 200,
+  gridMarkup: 2000,
 };
 
 export interface HtmlReportInput {
@@ -97,6 +100,9 @@ const CELL: Record<Cell, { cls: string; text: string; char: string; label: strin
   [Cell.Broken]: { cls: 'c5', text: 'BROKEN', char: 'B', label: 'BROKEN: refused, but its own unit must reach it' },
   [Cell.Leak]: { cls: 'c6', text: 'LEAK', char: 'L', label: 'LEAK: allowed, but another unit must not reach it' },
 };
+
+/** verify lists at most this many eventing rows that break their expectation (eventing.ts). */
+const EVENTING_CAP = 1000;
 
 /** The grid's characters as bytes, by state. */
 const CHAR_CODE = Uint8Array.from(
@@ -407,6 +413,8 @@ function matrixSection(
           bytes[j] = CHAR_CODE[st]!;
           if (st !== Cell.Leak && st !== Cell.Broken) continue;
           exceptions.push([i, j]);
+          // Past the budget (a mesh without any isolation policy leaks everywhere) the letter stays plain.
+          if (exceptions.length > lim.gridMarkup) continue;
           const id = drillId(i, j);
           const cell = `<span class="${CELL[st].cls}" title="${esc(title(i, j, st))}">${CELL[st].char}</span>`;
           line += ASCII.decode(bytes.subarray(from, j)) + (id ? `<a href="#${id}">${cell}</a>` : cell);
@@ -414,6 +422,10 @@ function matrixSection(
         }
         rows.push(`<tr><th scope="row">${esc(mx.units[i]!.label)}</th><td>${line}${ASCII.decode(bytes.subarray(from, U))}</td></tr>`);
       }
+      if (exceptions.length > lim.gridMarkup)
+        out.push(
+          `<p><strong>${exceptions.length} unit pairs break their expectation on this path</strong>; the first ${lim.gridMarkup} are marked in colour, the others only by their letter.</p>`,
+        );
       out.push(
         `<p>${U} units: one character per unit pair, columns in the same order as the rows (${legendChars()}).</p>`,
         `<div class="scroll" tabindex="0" role="region" aria-label="${esc(VIA_TITLE[via])}, per unit"><table class="grid"><caption class="sr">Requests ${esc(VIA_TITLE[via])}, per unit</caption><tbody>${rows.join('')}</tbody></table></div>`,
@@ -618,8 +630,10 @@ export function renderHtmlReport(input: HtmlReportInput): {
   const sev = (s: Severity) => findings.filter((f) => f.severity === s).length;
   const eventingBad = (code: string) =>
     rep.findings.filter((f) => f.code === code && f.reachability?.via !== undefined && !VIAS.includes(f.reachability.via as Via)).length;
-  const leaks = mx.counts.leak + eventingBad('SM5001');
-  const broken = mx.counts.broken + eventingBad('SM5002');
+  const evLeaks = eventingBad('SM5001');
+  const evBroken = eventingBad('SM5002');
+  const leaks = mx.counts.leak + evLeaks;
+  const broken = mx.counts.broken + evBroken;
   const blocked = rep.requiredEdges.filter((e) => !e.allowed).length;
   const isolated = m.tenantOf.size > 0;
   const verdict = !isolated
@@ -642,7 +656,7 @@ export function renderHtmlReport(input: HtmlReportInput): {
     `<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>${verdict}`,
     `<dl class="summary"><dt>Tenants</dt><dd>${tenants}</dd><dt>Namespaces</dt><dd>${namespaces} (${m.sources.length} calling)</dd><dt>Knative Services</dt><dd>${m.ksvcs.length}${m.ksvcs.some((k) => k.representative) ? ' (one per namespace stands in where no Knative Service was given)' : ''}</dd>`,
     `<dt>Findings</dt><dd>${sev('error')} error, ${sev('warning')} warning, ${sev('info')} info</dd>`,
-    `<dt>Reachability</dt><dd>${leaks} leak(s), ${broken} same-tenant request(s) refused, ${blocked} of ${rep.requiredEdges.length} required edge(s) blocked</dd></dl></section>`,
+    `<dt>Reachability</dt><dd>${leaks} leak(s), ${broken} same-tenant request(s) refused${evLeaks + evBroken ? ` (of which on eventing paths: ${evLeaks} and ${evBroken}${evLeaks + evBroken >= EVENTING_CAP ? `, verify lists at most ${EVENTING_CAP}` : ''})` : ''}, ${blocked} of ${rep.requiredEdges.length} required edge(s) blocked</dd></dl></section>`,
     `<section id="matrix" aria-labelledby="matrix-h"><h2 id="matrix-h">Reachability per path</h2><p>${layout} In-mesh paths (direct, activator, local gateway) must stay inside each tenant; external and no-sidecar paths carry no isolation expectation.</p>${legend()}${omitted}`,
     '<div class="vias">',
     ...matrices,
