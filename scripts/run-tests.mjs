@@ -22,6 +22,8 @@ function findTests(dir) {
 const filter = process.argv.slice(2);
 const files = findTests('test').filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
 const needsCluster = files.some((f) => f.startsWith(join('test', 'integration') + '/'));
+// The HTML report's browser tests drive Debian's chromium (scripts/browser-env.mjs).
+const needsBrowser = files.some((f) => f.endsWith('.browser.test.ts'));
 
 let env = { ...process.env };
 let testEnv;
@@ -61,6 +63,7 @@ let status = 1;
 try {
   if (filter.length === 0 || process.env.SERVERLESS_MESH_STATIC_CHECKS === '1') staticChecks();
   await build();
+  if (needsBrowser) (await import('./browser-env.mjs')).install();
   if (needsCluster) {
     // Never skip-and-pass: if the apiserver cannot be built or started, the run fails.
     testEnv = await import('./test-env.mjs');

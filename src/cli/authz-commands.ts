@@ -26,7 +26,8 @@ function data(format: Format, value: unknown): string {
   return format === 'yaml' ? emitYaml(value) : `${JSON.stringify(value, null, 2)}\n`;
 }
 
-function loadModel(opts: {
+/** The model `verify` (and `report`) reads from -f or -m. */
+export function loadModel(opts: {
   filename?: string;
   manifests?: string[];
   flavor?: Flavor;

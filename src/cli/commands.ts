@@ -4,6 +4,7 @@ import { register as registerAuthz } from './authz-commands.ts';
 import { register as registerCluster } from './cluster-commands.ts';
 import { register as registerMigrate } from './migrate-commands.ts';
 import { register as registerCheck } from './check-commands.ts';
+import { register as registerReport } from './report-commands.ts';
 import { register as registerCompletion } from './completion-commands.ts';
 import { register as registerController } from './controller-commands.ts';
 
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerCheck(program);
   registerAuthz(program);
+  registerReport(program);
   registerCluster(program);
   registerMigrate(program);
   registerCompletion(program);

@@ -62,6 +62,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     codes: [ExitCode.Differences],
     differences: 'a leak or a broken required path',
   },
+  report: {
+    examples: [
+      'report -f examples/ossm2-tenants.yaml > report.html',
+      'report -m bundle.yaml --output-file report.html',
+      'report --cluster --output-file report.html',
+    ],
+    codes: [ExitCode.Differences, ExitCode.Cluster],
+    differences: 'the report was written and shows a leak, a refused same-tenant request, a blocked required edge or an error finding',
+  },
   apply: { examples: ['apply -f spec.yaml --wait 5m', 'apply -f spec.yaml --dry-run server'], codes: [ExitCode.Cluster] },
   diff: {
     examples: ['diff -f spec.yaml'],

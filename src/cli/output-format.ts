@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 
-export type OutputFormat = 'yaml' | 'json' | 'text' | 'sarif';
+export type OutputFormat = 'yaml' | 'json' | 'text' | 'sarif' | 'html';
 
 /**
  * `-o, --output <format>` as in kubectl: the output format, in every command. A value that looks
@@ -9,7 +9,8 @@ export type OutputFormat = 'yaml' | 'json' | 'text' | 'sarif';
 export function outputOption<F extends OutputFormat>(choices: readonly F[], dflt: F, dirFlag = '--output-dir'): Option {
   const option = new Option('-o, --output <format>', `output format: ${choices.join(', ')}`).default(dflt).argParser((v: string) => {
     if ((choices as readonly string[]).includes(v)) return v as F;
-    const hint = /[/.]/.test(v) || v === '' ? `; -o is the output format, for a directory use ${dirFlag} ${v}` : '';
+    const what = dirFlag.endsWith('-file') ? 'a file' : 'a directory';
+    const hint = /[/.]/.test(v) || v === '' ? `; -o is the output format, for ${what} use ${dirFlag} ${v}` : '';
     throw new InvalidArgumentError(`expected one of ${choices.join(', ')}${hint}`);
   });
   VALUE_CHOICES.set(option, choices);

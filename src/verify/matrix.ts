@@ -288,9 +288,8 @@ function countViolations(
   return n;
 }
 
-/** `verify --from NS --to NS/KSVC [--via P]`: every hop of every variant. */
-export function explain(m: KnativeModel, from: string, k: Ksvc, vias: readonly Via[]) {
-  const v = new Verifier(m);
+/** `verify --from NS --to NS/KSVC [--via P]`: every hop of every variant (`v`: share the caches across calls). */
+export function explain(m: KnativeModel, from: string, k: Ksvc, vias: readonly Via[], v: Verifier = new Verifier(m)) {
   return vias.map((via) => ({
     via,
     expectation: expectation(m, from, k, via),

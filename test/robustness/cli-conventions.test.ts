@@ -101,7 +101,9 @@ describe('-o is the output format in every command', () => {
       const o = cmd.options.find((x) => x.short === '-o');
       assert.ok(o, `${cmd.name()} has no -o`);
       assert.equal(o.long, '--output', `${cmd.name()}: -o is ${o.long}`);
-      assert.ok(['yaml', 'text'].includes(String(o.defaultValue)), `${cmd.name()}: default ${String(o.defaultValue)}`);
+      // report writes one format only: its HTML.
+      const defaults = cmd.name() === 'report' ? ['html'] : ['yaml', 'text'];
+      assert.ok(defaults.includes(String(o.defaultValue)), `${cmd.name()}: default ${String(o.defaultValue)}`);
     }
   });
   it('render -o yaml|json|text', () => {
