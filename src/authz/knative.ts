@@ -2,7 +2,7 @@
  * The Knative data-path model (research istio-semantics.md §6.1–§6.4, serverless-operator.md §4–§6):
  * which workloads a request crosses on each path and who each hop sees as the caller.
  */
-import type { MeshFlavor } from '../api/types.ts';
+import type { MeshFlavor, ServerlessMesh } from '../api/types.ts';
 import { detectFlavor, profileFor, type FlavorProfile, type ListenerTls } from '../flavors/index.ts';
 import {
   ADMIN_PORT,
@@ -139,6 +139,24 @@ export interface ModelOptions {
   serving?: boolean;
   /** Knative Eventing enabled (default: a KnativeEventing is among the objects). */
   eventing?: boolean;
+}
+
+/**
+ * What a spec says that its render alone does not: tenants, members, domain, and — where render owns
+ * no control plane (upstream Istio) — the excluded inbound ports docs/flavours.md prescribes. One
+ * place, so `verify -f`, `check -f`, `report -f` and the controller judge a spec alike.
+ */
+export function specModelOptions(mesh: ServerlessMesh): ModelOptions {
+  return {
+    flavor: mesh.spec.mesh.flavor,
+    rootNamespace: mesh.spec.mesh.namespace,
+    tenants: mesh.spec.tenants,
+    members: mesh.spec.members,
+    domain: mesh.spec.domain,
+    excludedPorts: profileFor(mesh.spec.mesh.flavor).excludedInboundPorts,
+    serving: mesh.spec.serving.enabled,
+    eventing: mesh.spec.eventing.enabled,
+  };
 }
 
 const parsePorts = portList;

@@ -1,5 +1,5 @@
 /** The rule context: indexed objects, the mesh flavour the control-plane objects describe, mesh membership. */
-import { modelFromObjects, type KnativeModel } from '../authz/knative.ts';
+import { modelFromObjects, type KnativeModel, type ModelOptions } from '../authz/knative.ts';
 import { detectFlavor, profileFor, type FlavorProfile } from '../flavors/index.ts';
 import type { MeshFlavor } from '../api/types.ts';
 import { verifyModel, type VerifyReport } from '../verify/matrix.ts';
@@ -34,6 +34,8 @@ export interface ContextOptions {
   /** Force a flavour (else read from the objects). */
   flavor?: MeshFlavor;
   validate?: CheckContext['validate'];
+  /** What a spec adds to its render (`specModelOptions`): the model `verify -f` builds. */
+  model?: ModelOptions;
 }
 
 export function buildContext(objects: readonly KubeObject[], opts: ContextOptions = {}): CheckContext {
@@ -57,7 +59,7 @@ export function buildContext(objects: readonly KubeObject[], opts: ContextOption
   }
   let model: KnativeModel | undefined;
   let verification: VerifyReport | undefined;
-  const getModel = () => (model ??= modelFromObjects(objects, profile ? { flavor: profile.flavor } : {}));
+  const getModel = () => (model ??= modelFromObjects(objects, { ...(profile ? { flavor: profile.flavor } : {}), ...opts.model }));
   return {
     index,
     profile,

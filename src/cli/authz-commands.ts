@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { checkRequest } from '../authz/evaluate.ts';
-import { modelFromObjects, VIAS, type Flavor, type KnativeModel, type Via } from '../authz/knative.ts';
+import { modelFromObjects, specModelOptions, VIAS, type Flavor, type KnativeModel, type Via } from '../authz/knative.ts';
 import { meshConfigFromObjects, meshOptionsFromMeshConfig, parseRequest, securityConfigFrom } from '../authz/parse.ts';
 import { readManifests, readMeshConfigFile } from '../manifests/read.ts';
 import { DEFAULT_MESH } from '../authz/types.ts';
@@ -9,7 +9,6 @@ import { verifyRuleDescriptors } from '../verify/findings.ts';
 import { renderSarif, renderText } from '../report/render.ts';
 import { TOOL } from './check-commands.ts';
 import { render } from '../render/index.ts';
-import { profileFor } from '../flavors/index.ts';
 import { loadSpecFile } from '../api/load.ts';
 import { UserError } from '../util/errors.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
@@ -47,17 +46,7 @@ function loadModelFrom(opts: { filename?: string; manifests?: string[]; flavor?:
     const mesh = loadSpecFile(opts.filename);
     // Only the policies matter here: skip certificate generation.
     const objects = render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } });
-    return modelFromObjects(objects, {
-      flavor: mesh.spec.mesh.flavor,
-      rootNamespace: opts.rootNamespace ?? mesh.spec.mesh.namespace,
-      tenants: mesh.spec.tenants,
-      members: mesh.spec.members,
-      domain: mesh.spec.domain,
-      // Where render owns no control plane (upstream Istio), assume the one docs/flavours.md prescribes.
-      excludedPorts: profileFor(mesh.spec.mesh.flavor).excludedInboundPorts,
-      serving: mesh.spec.serving.enabled,
-      eventing: mesh.spec.eventing.enabled,
-    });
+    return modelFromObjects(objects, { ...specModelOptions(mesh), ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}) });
   }
   if (!opts.manifests?.length) throw new UserError('give a spec (-f SPEC) or manifests (-m PATH…)', 2);
   return modelFromObjects(readManifests(opts.manifests, { requireObjects: true }), {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadSpecFile } from '../api/load.ts';
 import type { MeshFlavor } from '../api/types.ts';
+import { specModelOptions, type ModelOptions } from '../authz/knative.ts';
 import { buildContext } from '../check/context.ts';
 import { enabledRules, runRules } from '../check/engine.ts';
 import { descriptors, RULES } from '../check/registry.ts';
@@ -187,8 +188,10 @@ export function register(program: Command): void {
         if (opts.filename && opts.manifests?.length) throw new UserError('use either -f SPEC or -m PATH…, not both', 2);
 
         const set = new ManifestSet();
+        let modelOptions: ModelOptions | undefined;
         if (opts.filename) {
           const mesh = loadSpecFile(opts.filename);
+          modelOptions = specModelOptions(mesh);
           set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
         }
         if (opts.manifests?.length) readManifestSet(opts.manifests, set);
@@ -213,7 +216,7 @@ export function register(program: Command): void {
           const schemas = CrdSchemas.fromDirs(opts.crds);
           validate = (o: KubeObject) => schemas.validate(o);
         }
-        const ctx = buildContext(objects, { flavor: opts.flavor, validate });
+        const ctx = buildContext(objects, { flavor: opts.flavor, validate, ...(modelOptions ? { model: modelOptions } : {}) });
         const findings: Finding[] = runRules(RULES, ctx, { only, skip, minSeverity: opts.severity, locate: set.locate });
         const notes = coverageNotes(selected, enabledRules(RULES, ctx, { only, skip }), absent);
         // On stderr only for --cluster, where an absent kind is news; SARIF always carries them.

@@ -1,7 +1,7 @@
 // `serverless-mesh report`: the HTML report's shell — read a spec, manifests or the cluster, run verify and check, write one file.
 import { type Command, Option } from 'commander';
 import { loadSpecFile } from '../api/load.ts';
-import { modelFromObjects, type Flavor, type KnativeModel } from '../authz/knative.ts';
+import { modelFromObjects, specModelOptions, type Flavor, type KnativeModel, type ModelOptions } from '../authz/knative.ts';
 import { buildContext } from '../check/context.ts';
 import { enabledRules, runRules } from '../check/engine.ts';
 import { RULES } from '../check/registry.ts';
@@ -48,6 +48,8 @@ export interface ReportInput {
   title: string;
   /** Kinds the cluster does not serve (--cluster). */
   absent: string[];
+  /** With -f: what the spec adds to its render, so check's rules see the model verify sees. */
+  modelOptions?: ModelOptions;
 }
 
 /** Reads what the options name (a spec, manifests, the cluster) into the model and the objects to check. */
@@ -61,7 +63,14 @@ export async function readReportInput(opts: ReportOptions, globals: { kubeconfig
     const mesh = loadSpecFile(opts.filename);
     // No certificates: the report is meant to be mailed, it must not carry a private key.
     set.addObjects(render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, generate: false } } }), opts.filename);
-    return { model: loadModel(opts), objects: set.objects, set, title: 'Rendered bundle (without generated certificates)', absent: [] };
+    return {
+      model: loadModel(opts),
+      objects: set.objects,
+      set,
+      title: 'Rendered bundle (without generated certificates)',
+      absent: [],
+      modelOptions: specModelOptions(mesh),
+    };
   }
   if (opts.manifests?.length) readManifestSet(opts.manifests, set);
   let objects = set.objects;
@@ -89,7 +98,10 @@ export async function readReportInput(opts: ReportOptions, globals: { kubeconfig
 
 /** check over the objects, then the report (`generated` left out: reproducible output, as the tests need). */
 export function reportFor(opts: ReportOptions, input: ReportInput, generated?: string): ReturnType<typeof renderHtmlReport> {
-  const ctx = buildContext(input.objects, { flavor: opts.flavor ?? (opts.filename ? input.model.flavor : undefined) });
+  const ctx = buildContext(input.objects, {
+    flavor: opts.flavor ?? (opts.filename ? input.model.flavor : undefined),
+    ...(input.modelOptions ? { model: input.modelOptions } : {}),
+  });
   const findings = runRules(RULES, ctx, { locate: input.set.locate });
   const notes = coverageNotes(RULES, enabledRules(RULES, ctx), input.absent);
   return renderHtmlReport({

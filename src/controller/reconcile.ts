@@ -2,14 +2,13 @@
 // phase, prune, look at readiness and verify, write status. It never sleeps: it returns when to look
 // again (requeueAfterMs) or an error (the queue backs off). Running it twice in a row writes nothing
 // the second time.
-import { modelFromObjects } from '../authz/knative.ts';
+import { modelFromObjects, specModelOptions } from '../authz/knative.ts';
 import { verifyModel } from '../authz/verify.ts';
 import { ApiError } from '../cluster/client.ts';
 import { type ClusterSession, applyPhase, ownedSnapshot, planApply, pruneCandidates, pruneObjects, readiness } from '../cluster/engine.ts';
 import { getObject, resourcePath } from '../cluster/ops.ts';
 import { clusterRequirements, hasReadyCondition, isKnativeServing, selectPrune } from '../cluster/plan.ts';
 import { tlsForApply } from '../cluster/session.ts';
-import { profileFor } from '../flavors/index.ts';
 import { render } from '../render/index.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { CR_RESOURCE } from './crd.ts';
@@ -191,14 +190,7 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   let verified: Condition;
   if (!waitingFor && !failures.length) {
     const live = [...(await ownedSnapshot(s, plan.bodies, name, ctx.concurrency)).live.values()];
-    const model = modelFromObjects(live, {
-      flavor: mesh.spec.mesh.flavor,
-      rootNamespace: mesh.spec.mesh.namespace,
-      tenants: mesh.spec.tenants,
-      members: mesh.spec.members,
-      domain: mesh.spec.domain,
-      excludedPorts: profileFor(mesh.spec.mesh.flavor).excludedInboundPorts,
-    });
+    const model = modelFromObjects(live, specModelOptions(mesh));
     const rep = verifyModel(model, { expandRows: false });
     verified = rep.violations
       ? {

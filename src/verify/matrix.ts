@@ -229,6 +229,11 @@ export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyRe
   };
 }
 
+/** The label of the hop that decided an outcome (as `toRow` reports it for expanded rows). */
+function decidingHop(m: KnativeModel, from: string, k: Ksvc, via: Via, o: PathOutcome): string {
+  return pathHops(m, callerIn(from), k, via, o.variant)[o.hopIndex]?.label ?? '';
+}
+
 /**
  * Counting without expanding rows: only the target's own-tenant namespaces expect "allow", every
  * other source expects "deny", so a class needs two checks and a count, not one per source.
@@ -260,27 +265,30 @@ function countViolations(
             example = s;
             break;
           }
-        surprises.push(`LEAK ${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`);
         const o = pick(c.outcomes, 'deny');
+        const text = `${example}${cross > 1 ? ` (+${cross - 1} more)` : ''} → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`;
+        surprises.push(`LEAK ${text}`);
         findings.push(
-          reachabilityFinding(
-            'leak',
-            k,
-            `${example} (+${cross - 1} more) → ${k.namespace}/${k.name} via ${via}: cross-tenant request allowed`,
-            { from: example, to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy },
-          ),
+          reachabilityFinding('leak', k, text, {
+            from: example,
+            to: `${k.namespace}/${k.name}`,
+            via,
+            hop: decidingHop(m, example, k, via, o),
+            policy: o.policy,
+          }),
         );
       }
     }
     if (sameCount > 0 && !pick(c.outcomes, 'allow').allowed && surprises.length < 50) {
       surprises.push(`BROKEN ${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`);
       const o = pick(c.outcomes, 'allow');
+      const from = ownList.find((s) => c.has(s)) ?? '';
       findings.push(
         reachabilityFinding(
           'broken',
           k,
           `${sameCount} same-tenant source(s) → ${k.namespace}/${k.name} via ${via}: same-tenant request refused`,
-          { from: ownList.find((s) => c.has(s)) ?? '', to: `${k.namespace}/${k.name}`, via, hop: '', policy: o.policy },
+          { from, to: `${k.namespace}/${k.name}`, via, hop: from ? decidingHop(m, from, k, via, o) : '', policy: o.policy },
         ),
       );
     }

@@ -128,6 +128,22 @@ describe('check CLI', () => {
     assertValidSarif(stdin);
     assert.ok(stdin.runs[0].tool.driver.rules.length >= 30);
   });
+  it('-f SPEC judges the spec as verify -f does (upstream Istio: the excluded ports docs/flavours.md prescribes)', () => {
+    const r = run(['-f', join(ROOT, 'examples', 'istio-tenants.yaml'), '-o', 'json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { findings: unknown[] }).findings, []);
+    // The same objects as plain manifests say nothing about the user's istiod: PreStop on 8022 is refused under STRICT.
+    const rendered = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/serverless-mesh.js'), 'render', '-f', join(ROOT, 'examples', 'istio-tenants.yaml')],
+      {
+        encoding: 'utf8',
+      },
+    ).stdout;
+    const m = run(['-m', '-', '-o', 'json', '--rule', 'SM5003'], rendered);
+    assert.equal(m.code, 1, m.stderr);
+    assert.ok((JSON.parse(m.stdout) as { findings: Array<{ code: string }> }).findings.every((f) => f.code === 'SM5003'));
+  });
   it('-f SPEC checks the render', () => {
     const r = run(['-f', join(ROOT, 'examples', 'ossm2-basic.yaml')]);
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -170,3 +170,26 @@ describe('Knative Kafka eventing paths (Kafka-class Broker, KafkaChannel, KafkaS
     );
   });
 });
+
+describe('counting mode (large meshes) reports leaks as expanded mode does', () => {
+  it('the deciding hop is named, and a single leaking source is not "(+0 more)"', () => {
+    const letBravoIn: KubeObject = {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'let-bravo-in', namespace: 'team-alpha-1' },
+      spec: { rules: [{ from: [{ source: { namespaces: ['team-bravo-1'] } }] }] },
+    };
+    const m = modelOf(example('ossm2-tenants'), [letBravoIn]);
+    const counted = verifyModel(m, { expandRows: false }).findings.filter((f) => f.code === 'SM5001' && f.reachability?.via === 'direct');
+    const expanded = verifyModel(m, { expandRows: true }).findings.filter((f) => f.code === 'SM5001' && f.reachability?.via === 'direct');
+    assert.ok(counted.length > 0, 'the leak is found');
+    for (const f of counted) {
+      assert.doesNotMatch(f.message, /\+0 more/);
+      const same = expanded.find((e) => e.reachability?.from === f.reachability?.from && e.reachability?.to === f.reachability?.to);
+      assert.ok(same, `expanded mode has ${f.reachability?.from} → ${f.reachability?.to}`);
+      assert.equal(f.reachability?.hop, same.reachability?.hop);
+      assert.notEqual(f.reachability?.hop, '');
+      assert.equal(f.reachability?.policy, 'team-alpha-1/let-bravo-in');
+    }
+  });
+});
