@@ -214,12 +214,17 @@ function disagreement(r: ProbeRequest, c: Classified): Finding {
   const to = `${r.target.namespace}/${r.target.name}`;
   const which =
     c.verdict === 'reached' ? VERIFY_RULES.liveReached : c.verdict === 'refused' ? VERIFY_RULES.liveRefused : VERIFY_RULES.liveUnknown;
-  const cross =
-    r.prediction.expectation === 'deny' ? ' (cross-tenant: a live leak)' : r.prediction.expectation === 'allow' ? ' (same tenant)' : '';
+  const exp = r.prediction.expectation;
+  const tenancy =
+    c.verdict === 'reached' && exp === 'deny'
+      ? ' (cross-tenant: a live leak)'
+      : c.verdict === 'refused' && exp === 'allow'
+        ? ' (same tenant: a broken path)'
+        : '';
   const what =
     c.verdict === 'unknown'
       ? `outcome unknown (${c.evidence}); predicted ${predictedText(r.prediction)}`
-      : `live ${c.verdict === 'reached' ? 'reached the service' : 'refused'} (${c.evidence}), predicted ${predictedText(r.prediction)}${c.verdict === 'reached' ? cross : ''}`;
+      : `live ${c.verdict === 'reached' ? 'reached the service' : 'refused'} (${c.evidence}), predicted ${predictedText(r.prediction)}${tenancy}`;
   return {
     code: which.code,
     severity: which.severity,

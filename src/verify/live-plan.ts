@@ -187,7 +187,7 @@ export function requestArgs(m: KnativeModel, t: LiveTarget, via: LiveVia, o: Liv
       // caller's sidecar routes by Host (the ksvc's mesh VirtualService), as the model says (pathHops).
       const port = m.profile.gateway.localService.ports[0]?.port ?? 80;
       const gw = `${svcHost('knative-local-gateway', m.gateway.namespace)}${port === 80 ? '' : `:${port}`}`;
-      return [...max, '-H', `Host: ${t.model.representative ? svcHost(t.name, t.namespace) : t.model.host}`, `http://${gw}/`];
+      return [...max, '-H', `Host: ${svcHost(t.name, t.namespace)}`, `http://${gw}/`];
     }
     case 'external':
       return [...max, ...(o.caPem ? ['--cacert', CA_PATH] : ['--insecure']), t.externalUrl];
