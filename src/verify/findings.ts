@@ -74,7 +74,7 @@ export const VERIFY_RULES = {
     description:
       '`verify --live`: the requests from a namespace, or to a Knative Service, were not made: creating the probe pod was forbidden or rejected, the pod did not start in time, its sidecar injection differs from the one requested, exec into it failed, or the Knative Service is not on the cluster.',
     severity: 'error',
-    fix: 'Grant create/get/delete on pods and create on pods/exec in the namespace, let the probe image be pulled (or pass --probe-image), and deploy the Knative Services the spec names.',
+    fix: 'Grant create/get/delete/deletecollection on pods and get+create on pods/exec in the namespace, let the probe image be pulled (or pass --probe-image), and deploy the Knative Services the spec names.',
     source: LIVE_SOURCE,
   },
 } as const satisfies Record<string, VerifyRule>;

@@ -18,6 +18,8 @@ import type { ServerlessMesh } from '../../src/api/types.ts';
 import { loadSpecFile } from '../../src/api/load.ts';
 import type { KubeClient } from '../../src/cluster/client.ts';
 import { runProbes, type ProbeExecutor } from '../../src/cluster/probe.ts';
+import { WebSocketExecutor } from '../../src/cluster/exec.ts';
+import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { render } from '../../src/render/index.ts';
 import { compareLive } from '../../src/verify/live-compare.ts';
 import { buildLivePlan, PROBE_MARKER, PROBE_RUN_LABEL, type LiveTarget } from '../../src/verify/live-plan.ts';
@@ -100,7 +102,7 @@ describe('verify --live on the real apiserver', () => {
       if (ns !== FORBIDDEN)
         rules.push(
           { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'delete', 'deletecollection'] },
-          { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] },
+          { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
         );
       await ensure(c, rbacPath(ns, 'roles'), {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -262,6 +264,31 @@ describe('verify --live on the real apiserver', () => {
       for (const p of await pods(c, ns, `${PROBE_RUN_LABEL}=${out.runId}`))
         assert.ok(p.metadata.deletionTimestamp, `${ns}/${p.metadata.name} left`);
     assert.match(res.stderr, new RegExp(`deleted probe pods \\(${PROBE_RUN_LABEL}=${out.runId}\\)`));
+  });
+
+  it('exec over the apiserver websocket: authenticated, and its refusals are one readable line', async () => {
+    await ensure(c, '/api/v1/namespaces/lv-a1/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'exec-target' },
+      spec: { automountServiceAccountToken: false, containers: [{ name: 'probe', image: 'example.com/x' }] },
+    });
+    try {
+      // The apiserver accepts the upgrade request and refuses: the pod is on no node (no kubelet here).
+      const admin = new WebSocketExecutor(loadKubeConfig({ kubeconfig: requireCluster() }));
+      await assert.rejects(
+        admin.exec('lv-a1', 'exec-target', 'probe', ['true'], 10_000),
+        /exec refused \(HTTP 400\): .*does not have a host assigned/,
+      );
+      // RBAC applies: USER may not exec in FORBIDDEN (the websocket upgrade is a GET: verb get on pods/exec in 1.20).
+      const user = new WebSocketExecutor(loadKubeConfig({ kubeconfig }));
+      await assert.rejects(
+        user.exec(FORBIDDEN, 'exec-target', 'probe', ['true'], 10_000),
+        /exec refused \(HTTP 403\): .*cannot (get|create) resource "pods\/exec"/,
+      );
+    } finally {
+      await c.request('DELETE', '/api/v1/namespaces/lv-a1/pods/exec-target', { query: { gracePeriodSeconds: 0 } });
+    }
   });
 
   it('Ctrl-C while waiting for the pods: they are deleted and the exit code is 130', async () => {
