@@ -1,5 +1,5 @@
 /** docs/rules.md, generated from the rules' metadata (scripts/gen-rules-doc.ts; a test fails when it is stale). */
-import { VERIFY_RULES } from '../verify/findings.ts';
+import { VERIFY_RULES, type VerifyRule } from '../verify/findings.ts';
 import { RETIRED, RULES } from './registry.ts';
 
 export function rulesMarkdown(): string {
@@ -18,7 +18,12 @@ export function rulesMarkdown(): string {
     ...RULES.map((r) => ({ ...r.meta, by: 'check' })),
     ...Object.values(VERIFY_RULES)
       .filter((v) => !RULES.some((r) => r.meta.code === v.code))
-      .map((v) => ({ ...v, source: 'research users-and-anchors.md P2', inputs: [] as readonly string[], by: 'verify' })),
+      .map((v: VerifyRule) => ({
+        ...v,
+        source: v.source ?? 'research users-and-anchors.md P2',
+        inputs: [] as readonly string[],
+        by: 'verify',
+      })),
   ].sort((a, b) => a.code.localeCompare(b.code));
   for (const r of all) lines.push(`| [${r.code}](#${r.code.toLowerCase()}) | ${r.severity} | \`${r.name}\` | ${r.title} |`);
   for (const r of RETIRED) lines.push(`| ${r.code} | retired | \`${r.name}\` | retired: ${r.retired} |`);

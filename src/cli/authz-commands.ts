@@ -14,6 +14,9 @@ import { UserError } from '../util/errors.ts';
 import { emitYaml } from '../render/yaml-emit.ts';
 import { ExitCode } from './exit-codes.ts';
 import { outputOption as formatOption } from './output-format.ts';
+import { returnsCode } from './action.ts';
+import { duration, positiveInt, type GlobalOpts } from './arg-parsers.ts';
+import { DEFAULT_PROBE_IMAGE } from '../verify/live-plan.ts';
 
 type Format = 'text' | 'json' | 'yaml' | 'sarif';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -97,51 +100,80 @@ export function register(program: Command): void {
     .option('--from <ns>', 'explain one source namespace…')
     .option('--to <ns/ksvc>', '…to one Knative Service, hop by hop')
     .addOption(new Option('--via <path>', 'only this path').choices([...VIAS]))
+    .option(
+      '--live',
+      'probe a real cluster: a curl pod per source namespace, a request per Knative Service and path, compared with the prediction',
+    )
+    .option('--probe-image <image>', `--live: probe image with sh and curl (default ${DEFAULT_PROBE_IMAGE})`)
+    .option('--ca-file <pem>', '--live: root CA of the external certificate (default: external requests use curl --insecure)')
+    .addOption(
+      new Option('--timeout <duration>', '--live: how long the probe pods may take to start').argParser(duration).default(120_000, '2m'),
+    )
+    .addOption(new Option('--request-timeout <duration>', '--live: deadline of each request').argParser(duration).default(10_000, '10s'))
+    .option('--run-as-user <uid>', '--live: probe pod runAsUser (plain Kubernetes; OpenShift assigns one)', positiveInt)
+    .option('--keep-pods', '--live: keep the probe pods for debugging (delete them with the printed label selector)')
     .addOption(outputOption(true))
     .action(
-      (opts: {
-        filename?: string;
-        manifests?: string[];
-        flavor?: Flavor;
-        rootNamespace?: string;
-        meshConfig?: string;
-        from?: string;
-        to?: string;
-        via?: Via;
-        output: Format;
-      }) => {
-        const m = loadModel(opts);
-        if (opts.from || opts.to) {
-          if (!opts.from || !opts.to) throw new UserError('--from and --to go together', 2);
-          const k = m.ksvcs.find(
-            (x) => `${x.namespace}/${x.name}` === opts.to || (x.representative && x.namespace === opts.to!.split('/')[0]),
-          );
-          if (!k)
-            throw new UserError(
-              `--to ${opts.to}: no such Knative Service (known: ${m.ksvcs.map((x) => `${x.namespace}/${x.name}`).join(', ') || 'none'})`,
-              2,
+      returnsCode(
+        async (
+          opts: {
+            filename?: string;
+            manifests?: string[];
+            flavor?: Flavor;
+            rootNamespace?: string;
+            meshConfig?: string;
+            from?: string;
+            to?: string;
+            via?: Via;
+            output: Format;
+            live?: boolean;
+            probeImage?: string;
+            caFile?: string;
+            timeout: number;
+            requestTimeout: number;
+            runAsUser?: number;
+            keepPods?: boolean;
+          },
+          cmd: Command,
+        ): Promise<ExitCode> => {
+          const m = loadModel(opts);
+          if (opts.live) {
+            if (opts.from || opts.to) throw new UserError('--live probes the whole matrix: drop --from/--to', 2);
+            const { verifyLive } = await import('./verify-live.ts');
+            return verifyLive(m, { ...opts, output: opts.output === 'yaml' ? 'yaml' : opts.output }, cmd.optsWithGlobals<GlobalOpts>());
+          }
+          if (opts.from || opts.to) {
+            if (!opts.from || !opts.to) throw new UserError('--from and --to go together', 2);
+            const k = m.ksvcs.find(
+              (x) => `${x.namespace}/${x.name}` === opts.to || (x.representative && x.namespace === opts.to!.split('/')[0]),
             );
-          const res = explain(m, opts.from, k, opts.via ? [opts.via] : VIAS);
-          if (opts.output === 'sarif') throw new UserError('-o sarif prints findings of the whole matrix: drop --from/--to', 2);
-          if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, res));
-          else process.stdout.write(explainText(opts.from, `${k.namespace}/${k.name}`, res));
-          return;
-        }
-        const rep = verifyModel(m);
-        const vias = opts.via ? [opts.via] : VIAS;
-        const paths = rep.paths.filter((p) => vias.includes(p.via));
-        const result = {
-          paths,
-          requiredEdges: rep.requiredEdges,
-          eventing: rep.eventing,
-          expectations: rep.expectations,
-          findings: rep.findings,
-        };
-        if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, result));
-        else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
-        else process.stdout.write(verifyText(m, paths, rep));
-        if (rep.violations > 0) process.exitCode = ExitCode.Differences;
-      },
+            if (!k)
+              throw new UserError(
+                `--to ${opts.to}: no such Knative Service (known: ${m.ksvcs.map((x) => `${x.namespace}/${x.name}`).join(', ') || 'none'})`,
+                2,
+              );
+            const res = explain(m, opts.from, k, opts.via ? [opts.via] : VIAS);
+            if (opts.output === 'sarif') throw new UserError('-o sarif prints findings of the whole matrix: drop --from/--to', 2);
+            if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, res));
+            else process.stdout.write(explainText(opts.from, `${k.namespace}/${k.name}`, res));
+            return ExitCode.Ok;
+          }
+          const rep = verifyModel(m);
+          const vias = opts.via ? [opts.via] : VIAS;
+          const paths = rep.paths.filter((p) => vias.includes(p.via));
+          const result = {
+            paths,
+            requiredEdges: rep.requiredEdges,
+            eventing: rep.eventing,
+            expectations: rep.expectations,
+            findings: rep.findings,
+          };
+          if (opts.output === 'json' || opts.output === 'yaml') process.stdout.write(data(opts.output, result));
+          else if (opts.output === 'sarif') process.stdout.write(renderSarif(rep.findings, verifyRuleDescriptors(), TOOL));
+          else process.stdout.write(verifyText(m, paths, rep));
+          return rep.violations > 0 ? ExitCode.Differences : ExitCode.Ok;
+        },
+      ),
     );
 }
 

@@ -16,6 +16,8 @@ export enum ExitCode {
   Cluster = 3,
   /** A bug in serverless-mesh (an unexpected exception; the stack trace is printed). */
   Internal = 4,
+  /** Interrupted (SIGINT, Ctrl-C) after cleaning up what the run created (shell convention 128 + 2). */
+  Interrupted = 130,
 }
 
 /** One line per code for `--help` (src/cli/help.ts); a command may say what Differences means for it. */
@@ -25,6 +27,7 @@ export const EXIT_CODE_MEANING: Readonly<Record<ExitCode, string>> = {
   [ExitCode.BadInput]: 'bad input or usage (a spec, manifest, flag or path the command cannot use)',
   [ExitCode.Cluster]: 'the cluster, the network or permissions (unreachable, 401/403, rejected, timed out)',
   [ExitCode.Internal]: 'internal error (a bug in serverless-mesh; the stack trace is printed)',
+  [ExitCode.Interrupted]: 'interrupted (Ctrl-C) after cleaning up what the run created',
 };
 
 /** The exit code for an error that ended a command. */

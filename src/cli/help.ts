@@ -58,9 +58,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   verify: {
-    examples: ['verify -f examples/ossm2-tenants.yaml', 'verify -m bundle.yaml --from team-b --to team-a/hello --via activator'],
-    codes: [ExitCode.Differences],
-    differences: 'a leak or a broken required path',
+    examples: [
+      'verify -f examples/ossm2-tenants.yaml',
+      'verify -m bundle.yaml --from team-b --to team-a/hello --via activator',
+      'verify -f mesh.yaml --live --ca-file root.crt',
+    ],
+    // Cluster and Interrupted: --live only (it talks to the cluster and cleans up its probe pods on Ctrl-C).
+    codes: [ExitCode.Differences, ExitCode.Cluster, ExitCode.Interrupted],
+    differences:
+      'a leak or a broken required path; with --live: a probe result that differs from the prediction, is unknown, or could not be made',
   },
   report: {
     examples: [

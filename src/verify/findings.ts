@@ -4,6 +4,11 @@ import { SERVING_NS } from '../model/constants.ts';
 import { docsUrl, type Finding, type Reachability, type ResourceRef } from '../report/finding.ts';
 import type { RuleDescriptor } from '../report/render.ts';
 
+/** A verify rule; `source` is where its semantics come from (docs/rules.md), default research users-and-anchors.md P2. */
+export type VerifyRule = RuleDescriptor & { source?: string };
+
+const LIVE_SOURCE = 'docs §2.4 (verifying the configuration with curl); Envoy RBAC filter (403 "RBAC: access denied")';
+
 export const VERIFY_RULES = {
   leak: {
     code: 'SM5001',
@@ -32,7 +37,47 @@ export const VERIFY_RULES = {
     severity: 'error',
     fix: 'Allow knative-serving (activator, autoscaler) to the revision ports 8012/9090, allow port 8022 from any source or exclude it from capture, and exempt the ingress probe at the gateway.',
   },
-} as const satisfies Record<string, RuleDescriptor>;
+  liveReached: {
+    code: 'SM5004',
+    name: 'live-reached-predicted-refused',
+    title: 'Live probe reached a service the model refuses',
+    description:
+      '`verify --live`: a probe pod reached the Knative Service (an HTTP answer from the application, queue-proxy or activator) on a path where the simulator predicts the mesh refuses the request. Either the cluster runs other policies than the ones verified (drift, a policy outside the manifests) or the simulator is wrong; for a cross-tenant pair it is a live leak.',
+    severity: 'error',
+    fix: 'Compare the live AuthorizationPolicies/PeerAuthentications with the verified manifests (`serverless-mesh diff`); if they match, report the case as a simulator bug with the probe output.',
+    source: LIVE_SOURCE,
+  },
+  liveRefused: {
+    code: 'SM5005',
+    name: 'live-refused-predicted-allowed',
+    title: 'Live probe refused where the model allows',
+    description:
+      '`verify --live`: the mesh refused a probe request (HTTP 403 `RBAC: access denied` from Envoy, or the connection reset by a sidecar enforcing STRICT mTLS or a TCP policy) on a path where the simulator predicts the request is allowed.',
+    severity: 'error',
+    fix: 'Look for a policy on the cluster that the verified manifests lack (a DENY, a narrower ALLOW), a missing sidecar on the target, or a PeerAuthentication the manifests do not show.',
+    source: LIVE_SOURCE,
+  },
+  liveUnknown: {
+    code: 'SM5006',
+    name: 'live-outcome-unknown',
+    title: 'Live probe outcome unknown',
+    description:
+      '`verify --live`: a probe request neither reached the service nor was refused by the mesh: timeout, DNS failure, connection refused, TLS verification failure, `503 no healthy upstream`, or no result line at all. It is counted as neither allowed nor refused.',
+    severity: 'warning',
+    fix: 'Check that the Knative Service is Ready and scales from zero within --request-timeout, that NetworkPolicies admit the probe namespace, and that --ca-file is the root CA of the external certificate.',
+    source: LIVE_SOURCE,
+  },
+  liveNotRun: {
+    code: 'SM5007',
+    name: 'live-probe-not-run',
+    title: 'Live probe could not run',
+    description:
+      '`verify --live`: the requests from a namespace, or to a Knative Service, were not made: creating the probe pod was forbidden or rejected, the pod did not start in time, its sidecar injection differs from the one requested, exec into it failed, or the Knative Service is not on the cluster.',
+    severity: 'error',
+    fix: 'Grant create/get/delete/deletecollection on pods and get+create on pods/exec in the namespace, let the probe image be pulled (or pass --probe-image), and deploy the Knative Services the spec names.',
+    source: LIVE_SOURCE,
+  },
+} as const satisfies Record<string, VerifyRule>;
 
 export const verifyRuleDescriptors = (): RuleDescriptor[] => Object.values(VERIFY_RULES);
 
