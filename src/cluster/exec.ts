@@ -65,7 +65,7 @@ export class WebSocketExecutor implements ProbeExecutor {
           }
         }
       });
-      ws.on('unexpected-response', (_req, res) => {
+      ws.on('unexpected-response', (req, res) => {
         clearTimeout(timer);
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
@@ -76,6 +76,11 @@ export class WebSocketExecutor implements ProbeExecutor {
           } catch {
             // not a Status
           }
+          // With a listener here, ws leaves the connection to us: close it, or the keep-alive socket holds the process open.
+          // (ws's own abortHandshake destroys the socket explicitly too: req.destroy() alone leaves it open.)
+          req.socket?.destroy();
+          res.socket?.destroy();
+          req.destroy();
           reject(new Error(`exec refused (HTTP ${res.statusCode}): ${msg.slice(0, 300)}`));
         });
       });
