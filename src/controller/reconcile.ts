@@ -6,8 +6,17 @@ import { modelFromObjects } from '../authz/knative.ts';
 import { verifyModel } from '../authz/verify.ts';
 import { ApiError } from '../cluster/client.ts';
 import { type ClusterSession, applyPhase, ownedSnapshot, planApply, pruneCandidates, pruneObjects, readiness } from '../cluster/engine.ts';
-import { getObject, resourcePath } from '../cluster/ops.ts';
-import { clusterRequirements, hasReadyCondition, isKnativeServing, selectPrune } from '../cluster/plan.ts';
+import { getObject, listAll, resourcePath } from '../cluster/ops.ts';
+import {
+  PRUNABLE_KINDS,
+  SPEC_LABEL,
+  clusterRequirements,
+  hasReadyCondition,
+  isKnativeServing,
+  mapLimit,
+  objectKey,
+  selectPrune,
+} from '../cluster/plan.ts';
 import { tlsForApply } from '../cluster/session.ts';
 import { profileFor } from '../flavors/index.ts';
 import { render } from '../render/index.ts';
@@ -26,6 +35,28 @@ export const HAND_EDIT_MANAGERS = [
   'kubectl-set',
   'kubectl',
 ];
+
+/** Kinds whose objects decide who may reach whom: verify reads all of them, not only ours. */
+export const POLICY_KINDS = PRUNABLE_KINDS.filter(
+  (k, i, all) =>
+    k.apiVersion.startsWith('security.istio.io/') &&
+    (k.kind === 'AuthorizationPolicy' || k.kind === 'PeerAuthentication') &&
+    all.findIndex((x) => x.kind === k.kind && x.apiVersion.startsWith('security.istio.io/')) === i,
+);
+
+/**
+ * Policies in the cluster that this CR does not own (hand-made, another tool's): Istio enforces every
+ * policy of a namespace and of the root namespace regardless of who wrote it
+ * (https://istio.io/latest/docs/reference/config/security/authorization-policy/), so a hand-made ALLOW
+ * can open a path between tenants that our own objects close.
+ */
+async function foreignPolicies(ctx: ReconcileContext, name: string): Promise<KubeObject[]> {
+  const out: KubeObject[][] = await mapLimit(POLICY_KINDS, 2, async (k) => {
+    const info = await ctx.s.discovery.resolve(k.apiVersion, k.kind);
+    return info ? listAll(ctx.s.client, info, `${SPEC_LABEL}!=${name}`, { fromCache: true }) : [];
+  });
+  return out.flat();
+}
 
 export interface Condition {
   type: 'Ready' | 'Progressing' | 'Degraded' | 'Verified';
@@ -190,7 +221,8 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   // Verify what is live (labelled ours): a cluster whose policies let tenants reach each other is not Ready.
   let verified: Condition;
   if (!waitingFor && !failures.length) {
-    const live = [...(await ownedSnapshot(s, plan.bodies, name, ctx.concurrency)).live.values()];
+    const owned = (await ownedSnapshot(s, plan.bodies, name, ctx.concurrency)).live;
+    const live = [...owned.values(), ...(await foreignPolicies(ctx, name)).filter((o) => !owned.has(objectKey(o)))];
     const model = modelFromObjects(live, {
       flavor: mesh.spec.mesh.flavor,
       rootNamespace: mesh.spec.mesh.namespace,
