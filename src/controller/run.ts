@@ -13,7 +13,7 @@ import type { KubeObject } from '../util/kube.ts';
 import { CR_RESOURCE } from './crd.ts';
 import { LeaderElector } from './leader.ts';
 import { WorkQueue } from './queue.ts';
-import { reconcile, type EventSink } from './reconcile.ts';
+import { reconcile, type Condition, type EventSink } from './reconcile.ts';
 import { Watcher } from './watch.ts';
 
 export interface ControllerOptions {
@@ -165,6 +165,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
 
     const queue = new WorkQueue();
     const lastGen = new Map<string, number>();
+    const verifyCache = new Map<string, { fingerprint: string; condition: Condition }>();
     const enqueue = (name: string | undefined) => {
       if (name) queue.add(name);
       metrics.depth.set(queue.length);
@@ -178,8 +179,10 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
           const gen = (cr.metadata as { generation?: number }).generation ?? 0;
           const del = !!(cr.metadata as { deletionTimestamp?: string }).deletionTimestamp;
           // Status writes (ours) do not change the generation: no reconcile for them.
-          if (type === 'DELETED') lastGen.delete(cr.metadata.name);
-          else if (!del && lastGen.get(cr.metadata.name) === gen && type !== 'SYNC') return;
+          if (type === 'DELETED') {
+            lastGen.delete(cr.metadata.name);
+            verifyCache.delete(cr.metadata.name);
+          } else if (!del && lastGen.get(cr.metadata.name) === gen && type !== 'SYNC') return;
           lastGen.set(cr.metadata.name, gen);
           enqueue(cr.metadata.name);
         },
@@ -257,7 +260,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
       : undefined;
     renew?.unref();
 
-    const ctx = { s, event: eventSink(s.client, o.eventNamespace) };
+    const ctx = { s, event: eventSink(s.client, o.eventNamespace), verifyCache };
     const worker = async () => {
       for (;;) {
         const key = await queue.get();
