@@ -217,20 +217,30 @@ try {
     const ap = aps[(i * step) % aps.length]!;
     const ns = ap.metadata.namespace!;
     const name = ap.metadata.name;
-    const live = await get(c, R.ap, ns, name);
+    // The list's resourceVersion (now), not the object's: that one is long out of the watch cache's window (410).
+    const now = await c.request<{ metadata: { resourceVersion: string } }>('GET', resourcePath(R.ap, ns), {
+      query: { fieldSelector: `metadata.name=${name}` },
+    });
     let back: (() => void) | undefined;
+    let watchError: string | undefined;
     const seen = new Promise<void>((r) => (back = r));
     const w = await c.stream(
       resourcePath(R.ap, ns),
-      { watch: 1, fieldSelector: `metadata.name=${name}`, resourceVersion: live!.metadata.resourceVersion as string },
+      { watch: 1, fieldSelector: `metadata.name=${name}`, resourceVersion: now.metadata.resourceVersion },
       (line) => {
-        if ((line as { type: string }).type === 'ADDED') back!();
+        const ev = line as { type: string; object?: { message?: string } };
+        if (ev.type === 'ADDED') back!();
+        else if (ev.type === 'ERROR') {
+          watchError = `watch of ${ns}/${name}: ${ev.object?.message}`;
+          back!();
+        }
       },
     );
     const rBefore = reconciles;
     await c.request('DELETE', resourcePath(R.ap, ns, name));
     const td = performance.now();
     await Promise.race([seen, sleep(60_000), exited]);
+    if (watchError) throw new Error(watchError);
     restore.push(performance.now() - td);
     w.abort();
     await w.done.catch(() => {});

@@ -10,6 +10,7 @@ import { type ClusterSession, applyPhase, ownedSnapshot, planApply, pruneCandida
 import { getObject, listAll, resourcePath } from '../cluster/ops.ts';
 import {
   PRUNABLE_KINDS,
+  canonicalJson,
   SPEC_LABEL,
   clusterRequirements,
   hasReadyCondition,
@@ -71,7 +72,8 @@ function contentOf(o: KubeObject): string {
     ...meta
   } = o.metadata as KubeObject['metadata'] & Record<string, unknown>;
   const { status: _st, metadata: _m, ...rest } = o;
-  return JSON.stringify({ ...rest, metadata: meta });
+  // Keys sorted: a list item and an apply's answer for the same object order their keys differently.
+  return canonicalJson({ ...rest, metadata: meta });
 }
 
 export interface Condition {
@@ -97,6 +99,8 @@ export interface ReconcileResult {
   /** An error the queue retries with backoff (status says what it is when it could be written). */
   error?: string;
   status?: CrStatus;
+  /** verify's answer was reused (its inputs did not change). */
+  verifyCached?: boolean;
 }
 
 export interface EventSink {
@@ -238,6 +242,7 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
 
   // Verify what is live (labelled ours): a cluster whose policies let tenants reach each other is not Ready.
   let verified: Condition;
+  let verifyCached = false;
   if (!waitingFor && !failures.length) {
     // What is live of ours: the plan's snapshot, updated with every apply's answer (prune succeeded, so
     // what we own is exactly what we render). Policies of others come from a fresh list.
@@ -262,7 +267,8 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
     for (const line of live.map(contentOf).sort()) fingerprint.update(line).update('\n');
     const fp = fingerprint.digest('hex');
     const cached = ctx.verifyCache?.get(name);
-    if (cached?.fingerprint === fp) verified = cached.condition;
+    verifyCached = cached?.fingerprint === fp;
+    if (cached && verifyCached) verified = cached.condition;
     else {
       const rep = verifyModel(modelFromObjects(live, opts), { expandRows: false });
       verified = rep.violations
@@ -314,7 +320,7 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   const status: CrStatus = { ...base, conditions: [ready, progressing, degraded, verified], applied: reached, pending, conflicts };
   void applied; // writes of this pass: in the log line (run.ts) via status.applied is what is in place
   const again = failures.length ? undefined : waitingFor || notReady.length ? (ctx.pendingRequeueMs ?? 5000) : undefined;
-  const out = await finish(ctx, cr, status, again);
+  const out = { ...(await finish(ctx, cr, status, again)), verifyCached };
   return failures.length ? { ...out, error: failures[0] } : out;
 }
 

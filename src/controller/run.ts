@@ -290,7 +290,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
             if (r.requeueAfterMs !== undefined) queue.addAfter(key, r.requeueAfterMs);
             if (r.status)
               log(
-                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending (${Date.now() - t0} ms)`,
+                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending${r.verifyCached ? ', verify unchanged' : ''} (${Date.now() - t0} ms)`,
               );
           }
         } catch (e) {

@@ -153,11 +153,16 @@ describe('controller run against a real kube-apiserver', () => {
     assert.ok(aps.length > 0);
     const victim = aps[0]!;
     const uid = victim.metadata.uid as string;
+    const mark = a!.stderr().length;
     await c.request('DELETE', resourcePath(R.ap, victim.metadata.namespace, victim.metadata.name));
     await waitUntil('the AuthorizationPolicy is back', async () => {
       const o = await get(c, R.ap, victim.metadata.namespace, victim.metadata.name);
       return !!o && o.metadata.uid !== uid;
     });
+    // Restored as it was: verify's inputs are the same, its answer is reused (no second simulation).
+    await waitUntil('a Ready reconcile that reused verify', () =>
+      Promise.resolve(/reconcile ctl: Ready: .*verify unchanged/.test(a!.stderr().slice(mark))),
+    );
   });
 
   it('a hand-edited owned field is restored; a field we do not own stays', async () => {
