@@ -13,6 +13,7 @@ import { serverSideApply } from '../src/cluster/ops.ts';
 import { loadSpecFile } from '../src/api/load.ts';
 import { render } from '../src/render/index.ts';
 import type { KubeObject } from '../src/util/kube.ts';
+import { createSecrets } from './secrets.ts';
 
 const N = Number(process.argv[2] ?? 20_000);
 const kubeconfig = process.env.KUBECONFIG;
@@ -27,20 +28,7 @@ const bundle = render({ ...mesh, spec: { ...mesh.spec, tls: { ...mesh.spec.tls, 
 const t0 = performance.now();
 for (const o of bundle.filter((x) => x.kind === 'Namespace')) await apply(o);
 for (const o of bundle.filter((x) => x.kind !== 'Namespace')) await apply(o);
-await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-secrets' } });
-const blob = Buffer.alloc(1024, 'x').toString('base64');
-for (let i = 0; i < N; i += 100)
-  await Promise.all(
-    Array.from({ length: Math.min(100, N - i) }, (_, j) =>
-      apply({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: `s-${i + j}`, namespace: 'bench-secrets' },
-        type: 'Opaque',
-        data: { blob },
-      }),
-    ),
-  );
+await createSecrets(client, discovery, N);
 client.close();
 console.log(`setup: ${bundle.length} bundle objects + ${N} Secrets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 

@@ -44,6 +44,7 @@ export function register(program: Command): void {
     .option('--no-leader-elect', 'do not take a Lease (one replica only)')
     .option('--lease-namespace <ns>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE or "default")')
     .option('--lease-name <name>', 'name of the Lease', 'serverless-mesh-controller')
+    .option('--lease-duration <duration>', 'how long the Lease holds without renewal (a standby takes over after it)', duration, 15_000)
     .option('--identity <id>', 'this replica in the Lease (default: hostname + random suffix)')
     .option('--listen <host:port>', '/healthz, /readyz and /metrics', listenAddr, ':8080')
     .option('--workers <n>', 'reconciles in parallel (different CRs)', positiveInt, 2)
@@ -56,6 +57,7 @@ export function register(program: Command): void {
             leaderElect: boolean;
             leaseNamespace?: string;
             leaseName: string;
+            leaseDuration: number;
             identity?: string;
             listen: string;
             workers: number;
@@ -74,6 +76,7 @@ export function register(program: Command): void {
               leaderElect: opts.leaderElect,
               leaseNamespace: opts.leaseNamespace ?? ns,
               leaseName: opts.leaseName,
+              leaseDurationS: Math.max(1, Math.round(opts.leaseDuration / 1000)),
               identity: opts.identity,
               listen: opts.listen,
               workers: opts.workers,

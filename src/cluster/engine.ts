@@ -154,9 +154,20 @@ export async function ownedSnapshot(
     if (!info) return;
     infos.set(infoKey(k), info);
     // A moment's staleness is harmless here: a missed change means one extra PATCH or one prune left for next time.
-    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache: true })) live.set(objectKey(o), o);
+    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache: true })) live.set(objectKey(o), slim(o));
   });
   return { live, infos };
+}
+
+/**
+ * A live object without metadata.managedFields (often half its size; nothing here reads it): the
+ * controller holds the snapshot of every owned object for a whole reconcile.
+ */
+export function slim(o: KubeObject): KubeObject {
+  const meta = o.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+  if (!meta.managedFields) return o;
+  const { managedFields: _drop, ...rest } = meta;
+  return { ...o, metadata: rest };
 }
 
 export interface FailedObject {
@@ -231,7 +242,9 @@ export async function applyPhase(s: ClusterSession, plan: ApplyPlan, phase: Phas
     try {
       if (!o.dryRun && !o.force && skipUnchanged && isUnchanged(b, plan.live.get(objectKey(b)))) res.unchanged.push(ref);
       else {
-        await serverSideApply(s.client, info, b, { dryRun: o.dryRun, force: o.force });
+        const after = await serverSideApply(s.client, info, b, { dryRun: o.dryRun, force: o.force });
+        // The snapshot follows what we wrote: verify reads it afterwards instead of listing everything again.
+        if (!o.dryRun) plan.live.set(objectKey(b), slim({ ...after, apiVersion: b.apiVersion, kind: b.kind }));
         res.applied.push(ref);
       }
     } catch (e) {

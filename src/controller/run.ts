@@ -8,17 +8,20 @@ import type { KubeClient } from '../cluster/client.ts';
 import { sleep } from '../cluster/client.ts';
 import type { ClusterSession } from '../cluster/engine.ts';
 import { FIELD_MANAGER, MANAGED_BY, PRUNABLE_KINDS, SPEC_LABEL } from '../cluster/plan.ts';
+import { POLICY_KINDS } from './reconcile.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { CR_RESOURCE } from './crd.ts';
 import { LeaderElector } from './leader.ts';
 import { WorkQueue } from './queue.ts';
-import { reconcile, type EventSink } from './reconcile.ts';
+import { reconcile, type Condition, type EventSink } from './reconcile.ts';
 import { Watcher } from './watch.ts';
 
 export interface ControllerOptions {
   leaderElect: boolean;
   leaseNamespace: string;
   leaseName: string;
+  /** How long a Lease holds without renewal (client-go's LeaseDuration; default 15 s). */
+  leaseDurationS?: number;
   identity?: string;
   /** host:port of /healthz, /readyz, /metrics. */
   listen: string;
@@ -135,7 +138,9 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
     process.once('SIGINT', () => stop('SIGINT'));
   });
 
-  const elector = o.leaderElect ? new LeaderElector(s.client, { namespace: o.leaseNamespace, name: o.leaseName, identity }) : undefined;
+  const elector = o.leaderElect
+    ? new LeaderElector(s.client, { namespace: o.leaseNamespace, name: o.leaseName, identity, leaseDurationS: o.leaseDurationS })
+    : undefined;
   try {
     if (elector) {
       log(`controller ${identity}: waiting for Lease ${o.leaseNamespace}/${o.leaseName}`);
@@ -150,7 +155,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
         if (got) break;
         if (!announced) log(`controller ${identity}: standby (another replica holds the Lease)`);
         announced = true;
-        await Promise.race([sleep(2000), stopped]);
+        await Promise.race([sleep(Math.min(2000, elector.leaseDurationMs / 3)), stopped]);
       }
       if (stopping) return;
       standby = false;
@@ -160,6 +165,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
 
     const queue = new WorkQueue();
     const lastGen = new Map<string, number>();
+    const verifyCache = new Map<string, { fingerprint: string; condition: Condition }>();
     const enqueue = (name: string | undefined) => {
       if (name) queue.add(name);
       metrics.depth.set(queue.length);
@@ -173,8 +179,10 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
           const gen = (cr.metadata as { generation?: number }).generation ?? 0;
           const del = !!(cr.metadata as { deletionTimestamp?: string }).deletionTimestamp;
           // Status writes (ours) do not change the generation: no reconcile for them.
-          if (type === 'DELETED') lastGen.delete(cr.metadata.name);
-          else if (!del && lastGen.get(cr.metadata.name) === gen && type !== 'SYNC') return;
+          if (type === 'DELETED') {
+            lastGen.delete(cr.metadata.name);
+            verifyCache.delete(cr.metadata.name);
+          } else if (!del && lastGen.get(cr.metadata.name) === gen && type !== 'SYNC') return;
           lastGen.set(cr.metadata.name, gen);
           enqueue(cr.metadata.name);
         },
@@ -200,6 +208,23 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
             },
             onList: (relist) => {
               if (relist) log(`controller: ${info.plural} watch relisted (410 Gone)`);
+            },
+            onError: onError(info.plural),
+          }),
+        );
+      }
+      // Policies not ours still decide who reaches whom (verify reads them): a hand-made one re-verifies every CR.
+      for (const k of POLICY_KINDS) {
+        const key = `foreign ${k.apiVersion}/${k.kind}`;
+        if (watched.has(key)) continue;
+        const info = await s.discovery.resolve(k.apiVersion, k.kind);
+        if (!info) continue;
+        watched.add(key);
+        watchers.push(
+          new Watcher(s.client, info, {
+            labelSelector: `${MANAGED_BY}!=${FIELD_MANAGER}`,
+            onEvent: (type) => {
+              if (type !== 'SYNC') for (const name of lastGen.keys()) enqueue(name);
             },
             onError: onError(info.plural),
           }),
@@ -235,7 +260,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
       : undefined;
     renew?.unref();
 
-    const ctx = { s, event: eventSink(s.client, o.eventNamespace) };
+    const ctx = { s, event: eventSink(s.client, o.eventNamespace), verifyCache };
     const worker = async () => {
       for (;;) {
         const key = await queue.get();
@@ -265,7 +290,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
             if (r.requeueAfterMs !== undefined) queue.addAfter(key, r.requeueAfterMs);
             if (r.status)
               log(
-                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending (${Date.now() - t0} ms)`,
+                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending${r.verifyCached ? ', verify unchanged' : ''} (${Date.now() - t0} ms)`,
               );
           }
         } catch (e) {

@@ -1,10 +1,11 @@
 // `serverless-mesh controller run` as a real child process against the test apiserver, with the
 // stand-in operators: create → everything applied and Ready; deleted or hand-edited owned objects are
 // restored; a removed tenant is pruned (look-alikes without our labels untouched); a spec error is
-// Degraded with nothing written; SIGKILL mid-reconcile converges after a restart; a second replica
-// stands by on the Lease; deleting the CR cleans up through the finalizer.
+// Degraded with nothing written; another (non-kubectl) manager's field is reported as a Conflict, not
+// taken; a hand-made policy opening a path between tenants is Verified=False / not Ready; SIGKILL
+// mid-reconcile converges after a restart; a second replica stands by on the Lease and takes it over
+// once the SIGKILLed holder's Lease expired; deleting the CR cleans up through the finalizer.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/cluster/client.ts';
 import { sleep } from '../../src/cluster/client.ts';
@@ -15,8 +16,8 @@ import { CR_RESOURCE } from '../../src/controller/crd.ts';
 import { specFromCr } from '../../src/controller/spec.ts';
 import { render } from '../../src/render/index.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
-import { R, adminClient, cli, fakeOperators, get, list, requireCluster, waitUntil, type CliResult } from './helpers.ts';
-import { installCrd } from './controller-helpers.ts';
+import { R, adminClient, fakeOperators, get, list, requireCluster, waitUntil } from './helpers.ts';
+import { fetchText, installCrd, startController, stopController, type Controller } from './controller-helpers.ts';
 
 const NAME = 'ctl';
 const ALPHA = ['ctl-alpha-1', 'ctl-alpha-2'];
@@ -40,50 +41,6 @@ const TENANTS = [
   { name: 'alpha', namespaces: ALPHA },
   { name: 'bravo', namespaces: BRAVO },
 ];
-
-interface Controller {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  port: Promise<number>;
-  stderr: () => string;
-}
-
-function startController(identity: string): Controller {
-  const run = cli([
-    'controller',
-    'run',
-    '--listen',
-    '127.0.0.1:0',
-    '--identity',
-    identity,
-    '--lease-namespace',
-    'default',
-    '--resync',
-    '20s',
-  ]);
-  let err = '';
-  const port = new Promise<number>((resolve, reject) => {
-    run.child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving \/healthz \/readyz \/metrics on [^\s:]+:(\d+)/.exec(err);
-      if (m) resolve(Number(m[1]));
-    });
-    void run.done.then((r) => reject(new Error(`controller exited early (${r.code}): ${r.stderr}`)));
-  });
-  port.catch(() => {});
-  return { ...run, port, stderr: () => err };
-}
-
-async function stopController(ctl: Controller | undefined): Promise<void> {
-  if (!ctl || ctl.child.exitCode !== null || ctl.child.signalCode !== null) return;
-  ctl.child.kill('SIGTERM');
-  await ctl.done;
-}
-
-async function fetchText(port: number, path: string): Promise<{ status: number; text: string }> {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: r.status, text: await r.text() };
-}
 
 type Cond = { type: string; status: string; reason: string; message: string; observedGeneration?: number };
 async function condition(c: KubeClient, type: string): Promise<Cond | undefined> {
@@ -196,11 +153,16 @@ describe('controller run against a real kube-apiserver', () => {
     assert.ok(aps.length > 0);
     const victim = aps[0]!;
     const uid = victim.metadata.uid as string;
+    const mark = a!.stderr().length;
     await c.request('DELETE', resourcePath(R.ap, victim.metadata.namespace, victim.metadata.name));
     await waitUntil('the AuthorizationPolicy is back', async () => {
       const o = await get(c, R.ap, victim.metadata.namespace, victim.metadata.name);
       return !!o && o.metadata.uid !== uid;
     });
+    // Restored as it was: verify's inputs are the same, its answer is reused (no second simulation).
+    await waitUntil('a Ready reconcile that reused verify', () =>
+      Promise.resolve(/reconcile ctl: Ready: .*verify unchanged/.test(a!.stderr().slice(mark))),
+    );
   });
 
   it('a hand-edited owned field is restored; a field we do not own stays', async () => {
@@ -226,12 +188,75 @@ describe('controller run against a real kube-apiserver', () => {
     await waitReady(c, 'after the hand edit');
   });
 
+  it('a conflict with another manager (not kubectl) is reported on status, not forced', async () => {
+    const aps = (await list(c, R.ap, `${SPEC_LABEL}=${NAME}`)).filter(
+      (x) => x.metadata.namespace === ALPHA[0] && (x.spec as { rules?: unknown }).rules !== undefined,
+    );
+    assert.ok(aps.length > 0, 'an owned AuthorizationPolicy with rules');
+    const ap = aps[0]!;
+    const theirs = [{ from: [{ source: { namespaces: [ALPHA[0]!] } }], to: [{ operation: { paths: ['/other-controller'] } }] }];
+    // An update by another controller: it becomes the owner of spec.rules (managedFields), our apply now conflicts.
+    await c.request('PATCH', resourcePath(R.ap, ap.metadata.namespace, ap.metadata.name), {
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: 'other-controller' },
+      body: { spec: { rules: theirs } },
+    });
+    await waitUntil('Ready=False Conflict', async () => (await condition(c, 'Ready'))?.reason === 'Conflict');
+    const ready = (await condition(c, 'Ready'))!;
+    assert.equal(ready.status, 'False');
+    assert.match(
+      ready.message,
+      new RegExp(
+        `AuthorizationPolicy/${ALPHA[0]}/${ap.metadata.name}: conflict \\(409\\): .*\\.spec\\.rules.* owned by "other-controller"`,
+      ),
+    );
+    assert.equal((await condition(c, 'Degraded'))!.status, 'True');
+    const st = (await get(c, CR_RESOURCE, undefined, NAME))!.status as { conflicts: string[] };
+    assert.equal(st.conflicts.length, 1);
+    assert.match(st.conflicts[0]!, /other-controller/);
+    assert.doesNotMatch(st.conflicts[0]!, /--force-conflicts/);
+    // Not taken over: another reconcile (a resync-like nudge through the CR's own watch) leaves their rules.
+    await sleep(1500);
+    const live = await get(c, R.ap, ap.metadata.namespace, ap.metadata.name);
+    assert.deepEqual((live!.spec as { rules: unknown }).rules, theirs, "the other manager's value stays");
+    const mf = (live!.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields ?? [];
+    assert.ok(mf.some((m) => m.manager === 'other-controller' && m.operation === 'Update'));
+    // The other manager's object goes away: recreated as ours, Ready again.
+    await c.request('DELETE', resourcePath(R.ap, ap.metadata.namespace, ap.metadata.name));
+    await waitReady(c, 'after the conflicting object was deleted');
+    assert.deepEqual(((await get(c, CR_RESOURCE, undefined, NAME))!.status as { conflicts: string[] }).conflicts, []);
+  });
+
+  it('verify: a hand-made policy letting one tenant reach another makes Verified=False and Ready=False; removing it, True again', async () => {
+    const leak = {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'hand-made-leak', namespace: ALPHA[0]! },
+      // ALLOW policies add up (Istio: a request is allowed when any ALLOW policy matches): bravo may now call alpha.
+      spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: [BRAVO[0]!] } }] }] },
+    };
+    await c.request('POST', resourcePath(R.ap, ALPHA[0]), { body: leak });
+    await waitUntil('Verified=False', async () => (await condition(c, 'Verified'))?.status === 'False', 30_000);
+    const v = (await condition(c, 'Verified'))!;
+    assert.equal(v.reason, 'IsolationViolated');
+    assert.match(v.message, /path\(s\) break tenant isolation/);
+    assert.match(v.message, new RegExp(BRAVO[0]!));
+    const ready = (await condition(c, 'Ready'))!;
+    assert.equal(ready.status, 'False');
+    assert.equal(ready.reason, 'IsolationViolated');
+    assert.ok(await get(c, R.ap, ALPHA[0], 'hand-made-leak'), 'the hand-made policy is not ours: reported, not deleted');
+    await c.request('DELETE', resourcePath(R.ap, ALPHA[0], 'hand-made-leak'));
+    await waitReady(c, 'after the leak was removed');
+    assert.equal((await condition(c, 'Verified'))!.status, 'True');
+  });
+
   it('removing a tenant prunes exactly its objects; an unlabelled look-alike is untouched', async () => {
     const lookalike = {
       apiVersion: 'security.istio.io/v1beta1',
       kind: 'AuthorizationPolicy',
       metadata: { name: 'lookalike', namespace: BRAVO[0]! },
-      spec: { action: 'ALLOW', rules: [{}] },
+      // AUDIT: changes no decision, so verify (which reads policies not ours too) still finds the tenants isolated.
+      spec: { action: 'AUDIT', rules: [{}] },
     };
     await c.request('POST', resourcePath(R.ap, BRAVO[0]), { body: lookalike });
     const beforeAll = await desired();
@@ -291,7 +316,8 @@ describe('controller run against a real kube-apiserver', () => {
     );
     a!.child.kill('SIGKILL');
     await a!.done;
-    a = startController('replica-a'); // same identity: takes its own Lease back at once
+    // Same identity: takes its own Lease back at once. A short Lease for the takeover test below.
+    a = startController('replica-a', ['--lease-duration', '3s']);
     await a.port;
     await waitReady(c, 'after the restart', 120_000);
     for (const o of await desired())
@@ -299,7 +325,7 @@ describe('controller run against a real kube-apiserver', () => {
   });
 
   it('two controllers: one holds the Lease, the other stands by and writes nothing', async () => {
-    b = startController('replica-b');
+    b = startController('replica-b', ['--lease-duration', '3s']);
     const port = await b.port;
     await waitUntil('replica-b says it stands by', () => Promise.resolve(/standby/.test(b!.stderr())), 20_000);
     const lease = await c.request<{ spec: { holderIdentity: string } }>(
@@ -316,6 +342,41 @@ describe('controller run against a real kube-apiserver', () => {
     assert.match(m, /serverless_mesh_leader 0/);
     assert.doesNotMatch(b.stderr(), /reconcile ctl/);
     assert.equal((await fetchText(port, '/readyz')).status, 200);
+  });
+
+  it('the Lease holder SIGKILLed: the standby takes over once the Lease expired, and reconciles', async () => {
+    const leasePath = '/apis/coordination.k8s.io/v1/namespaces/default/leases/serverless-mesh-controller';
+    type Lease = { spec: { holderIdentity: string; renewTime: string; acquireTime: string; leaseTransitions: number } };
+    const before = await c.request<Lease>('GET', leasePath);
+    assert.equal(before.spec.holderIdentity, 'replica-a');
+    a!.child.kill('SIGKILL');
+    await a!.done;
+    const killed = await c.request<Lease>('GET', leasePath); // the last renewal a made
+    await waitUntil(
+      'replica-b holds the Lease',
+      async () => (await c.request<Lease>('GET', leasePath)).spec.holderIdentity === 'replica-b',
+      20_000,
+    );
+    const now = await c.request<Lease>('GET', leasePath);
+    // Not before the Lease expired (renewTime + 3 s), by a new transition.
+    assert.ok(
+      Date.parse(now.spec.acquireTime) - Date.parse(killed.spec.renewTime) >= 3000,
+      `acquired ${now.spec.acquireTime}, last renewal ${killed.spec.renewTime}`,
+    );
+    assert.equal(now.spec.leaseTransitions, killed.spec.leaseTransitions + 1);
+    logs = () => b?.stderr() ?? '';
+    await waitUntil('replica-b leads', () => Promise.resolve(/leading/.test(b!.stderr())), 10_000);
+    const aps = (await list(c, R.ap, `${SPEC_LABEL}=${NAME}`)).filter((x) => x.metadata.namespace === ALPHA[0]);
+    const victim = aps[0]!;
+    await c.request('DELETE', resourcePath(R.ap, victim.metadata.namespace, victim.metadata.name));
+    await waitUntil('restored by the new leader', async () => !!(await get(c, R.ap, victim.metadata.namespace, victim.metadata.name)));
+    await waitReady(c, 'under the new leader');
+    const port = await b!.port;
+    // The restore may come from the reconcile the new leader started on taking over: wait for it to be counted.
+    await waitUntil('replica-b counted a Ready reconcile', async () =>
+      /serverless_mesh_reconcile_total\{result="ready"\} [1-9]/.test((await fetchText(port, '/metrics')).text),
+    );
+    assert.match((await fetchText(port, '/metrics')).text, /serverless_mesh_leader 1/);
   });
 
   it('deleting the CR: the finalizer removes every owned object and releases the namespaces', async () => {
