@@ -103,6 +103,29 @@ const headersKey = (h: Record<string, string>): string => {
   return '';
 };
 
+interface OpIndex {
+  policies: AuthzPolicy[];
+  /** Rules are numbered `policy index × stride + rule index`. */
+  stride: number;
+  always: number[];
+  byPathSeg: Map<string, number | number[]>;
+  byHost: Map<string, number | number[]>;
+}
+
+/** First segment of `/seg/…` (undefined for other paths), as `/^\/([^/]+)\//` captures it. */
+function pathSegment(path: string): string | undefined {
+  if (path.charCodeAt(0) !== 47) return undefined;
+  const end = path.indexOf('/', 1);
+  return end > 1 ? path.slice(1, end) : undefined;
+}
+
+/** An operation `opIndex` can key: a `/seg/…` prefix for every path, or exact / `*.suffix` hosts only. */
+function keyedOperation(op: NonNullable<Rule['to']>[number]['operation']): boolean {
+  if (!op || op.notPaths?.length || op.notHosts?.length) return false;
+  if (op.paths?.length) return op.paths.every((x) => /^\/[^/*]+\/.*$/.test(x));
+  return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
+}
+
 export class Verifier {
   readonly m: KnativeModel;
   private dest = new Map<string, DestIndex>();
@@ -439,27 +462,36 @@ export class Verifier {
     const live = (r: Rule) => !r.to?.length || r.to.some((t) => !t.operation || opLive(t.operation));
     // Candidate rules from the per-destination index (path's first segment, host suffixes), then the exact test.
     const idx = this.opIndex(dest);
-    const cands: Array<[number, number]> = [...idx.always];
-    const seg = /^\/([^/]+)\//.exec(path)?.[1];
-    if (seg !== undefined) cands.push(...(idx.byPathSeg.get(seg) ?? []));
+    const stride = idx.stride;
+    const cands: number[] = [];
+    const add = (c: number | number[] | undefined) => {
+      if (c === undefined) return;
+      if (typeof c === 'number') cands.push(c);
+      else for (const x of c) cands.push(x);
+    };
+    add(idx.always);
+    const seg = pathSegment(path);
+    if (seg !== undefined) add(idx.byPathSeg.get(seg));
     for (let i = -1; ;) {
-      cands.push(...(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`) ?? []));
+      add(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`));
       i = h.indexOf('.', i + 1);
       if (i < 0) break;
     }
-    const byPolicy = new Map<number, Set<number>>();
-    for (const [pi, ri] of cands) {
-      const r = idx.policies[pi]!.rules![ri]!;
-      if (!live(r)) continue;
-      (byPolicy.get(pi) ?? byPolicy.set(pi, new Set()).get(pi)!).add(ri);
-    }
-    // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
-    // an ALLOW policy left without rules still counts through allAllowNames.
+    // Live candidates in (policy, rule) order: the encoding sorts like the pair.
+    cands.sort((x, y) => x - y);
     const policies: AuthzPolicy[] = [];
-    for (const pi of [...byPolicy.keys()].sort((x, y) => x - y)) {
+    for (let c = 0; c < cands.length;) {
+      const pi = Math.floor(cands[c]! / stride);
       const p = idx.policies[pi]!;
-      const set = byPolicy.get(pi)!;
       const rules = p.rules ?? [];
+      const set = new Set<number>();
+      for (; c < cands.length && Math.floor(cands[c]! / stride) === pi; c++) {
+        const ri = cands[c]! % stride;
+        if (live(rules[ri]!)) set.add(ri);
+      }
+      // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
+      // an ALLOW policy left without rules still counts through allAllowNames.
+      if (set.size === 0) continue;
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
     const signatures = new Map<string, string>();
@@ -481,57 +513,46 @@ export class Verifier {
     return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
-  private opIndexMemo = new WeakMap<
-    Workload,
-    {
-      policies: AuthzPolicy[];
-      always: Array<[number, number]>;
-      byPathSeg: Map<string, Array<[number, number]>>;
-      byHost: Map<string, Array<[number, number]>>;
-    }
-  >();
+  private opIndexMemo = new WeakMap<Workload, OpIndex>();
 
   /**
-   * Rules at `dest` ([policy, rule] indexes) by what their operations require: every operation a
-   * `/seg/…` path prefix → by segment; every operation exact or `*.suffix` hosts → by host pattern;
-   * otherwise always a candidate.
+   * Rules at `dest` by what their operations require: every operation a `/seg/…` path prefix → by
+   * segment; every operation exact or `*.suffix` hosts → by host pattern; otherwise always a candidate.
+   * A rule is the number `policy index × stride + rule index`; a key holding one rule holds the number
+   * itself (most do: one array per key would be 30,000 long-lived arrays per receiver to collect).
    */
-  private opIndex(dest: Workload) {
+  private opIndex(dest: Workload): OpIndex {
     const memo = this.opIndexMemo.get(dest);
     if (memo) return memo;
     const policies = this.index(dest).policies;
-    const idx = {
-      policies,
-      always: [] as Array<[number, number]>,
-      byPathSeg: new Map<string, Array<[number, number]>>(),
-      byHost: new Map<string, Array<[number, number]>>(),
-    };
-    const push = (m: Map<string, Array<[number, number]>>, k: string, v: [number, number]) => {
+    let stride = 1;
+    for (const p of policies) stride = Math.max(stride, p.rules?.length ?? 0);
+    const idx: OpIndex = { policies, stride, always: [], byPathSeg: new Map(), byHost: new Map() };
+    const push = (m: Map<string, number | number[]>, k: string, v: number) => {
       const l = m.get(k);
-      if (!l) m.set(k, [v]);
-      else if (l[l.length - 1]![0] !== v[0] || l[l.length - 1]![1] !== v[1]) l.push(v);
+      if (l === undefined) m.set(k, v);
+      else if (typeof l === 'number') {
+        if (l !== v) m.set(k, [l, v]);
+      } else if (l[l.length - 1] !== v) l.push(v);
     };
-    policies.forEach((p, pi) =>
-      (p.rules ?? []).forEach((r, ri) => {
-        if (!r) return;
-        const ops = (r.to ?? []).map((t) => t.operation);
-        const keyed =
-          ops.length > 0 &&
-          ops.every((op) => {
-            if (!op || op.notPaths?.length || op.notHosts?.length) return false;
-            if (op.paths?.length) return op.paths.every((x) => /^\/[^/*]+\/.*$/.test(x));
-            return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
-          });
-        if (!keyed) {
-          idx.always.push([pi, ri]);
-          return;
+    for (let pi = 0; pi < policies.length; pi++) {
+      const rules = policies[pi]!.rules ?? [];
+      for (let ri = 0; ri < rules.length; ri++) {
+        const r = rules[ri];
+        if (!r) continue;
+        const id = pi * stride + ri;
+        const to = r.to ?? [];
+        if (!(to.length > 0 && to.every((t) => keyedOperation(t.operation)))) {
+          idx.always.push(id);
+          continue;
         }
-        for (const op of ops) {
-          if (op!.paths?.length) for (const x of op!.paths) push(idx.byPathSeg, /^\/([^/]+)\//.exec(x)![1]!, [pi, ri]);
-          else for (const x of op!.hosts!) push(idx.byHost, x.toLowerCase(), [pi, ri]);
+        for (const t of to) {
+          const op = t.operation!;
+          if (op.paths?.length) for (const x of op.paths) push(idx.byPathSeg, pathSegment(x)!, id);
+          else for (const x of op.hosts!) push(idx.byHost, x.toLowerCase(), id);
         }
-      }),
-    );
+      }
+    }
     this.opIndexMemo.set(dest, idx);
     return idx;
   }
