@@ -424,6 +424,13 @@ export function principalOf(req: AuthzRequest, mesh: MeshOptions): string | unde
   return undefined;
 }
 
+/** Header names lower-cased (a fresh object; most hops carry no headers). */
+function lowerCaseNames(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers) for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
 /**
  * One request at one destination: capture → TLS (PeerAuthentication / Gateway server) → authz.
  * BLOCKED = refused before authorization runs.
@@ -471,7 +478,7 @@ export function checkRequest(
   }
   // "%00: the request will always be rejected with HTTP code 400"
   // (https://istio.io/latest/docs/reference/config/security/normalization/).
-  if (d.protocol === 'http' && req.path !== undefined && /%00/.test(req.path.split('?')[0] ?? ''))
+  if (d.protocol === 'http' && req.path !== undefined && req.path.includes('%00') && /%00/.test(req.path.split('?')[0] ?? ''))
     return { decision: 'BLOCKED', policy: null, rule: null, reason: 'the path contains %00: the proxy rejects the request with 400' };
   // jwt_authn runs before RBAC in the HTTP filter chain (authn filter, then authz filters).
   const jwt = authenticateJwt(req, config, mesh);
@@ -488,7 +495,7 @@ export function checkRequest(
     method: req.method,
     path: req.path === undefined ? undefined : normalizePath(req.path, mesh.pathNormalization),
     host: req.host,
-    headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    headers: lowerCaseNames(req.headers),
     sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.servicePort ?? d.port) : undefined),
   };
   const evaluated = pre

@@ -176,7 +176,11 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
     for (const p of pathsInto(m, ns)) {
       const entry = v.forPath(p.dest, p.host, p.path);
       // The reference evaluation (tests) tells every source apart.
-      const named = opts.reference ? new Set(m.sources) : new Set([...entry.distinguished, ...sensitive]);
+      const named: ReadonlySet<string> = opts.reference
+        ? new Set(m.sources)
+        : sensitive.size === 0
+          ? entry.distinguished
+          : new Set([...entry.distinguished, ...sensitive]);
       const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
         const s = m.sources[i]!;
         return {

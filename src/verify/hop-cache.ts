@@ -110,6 +110,9 @@ interface OpIndex {
   always: number[];
   byPathSeg: Map<string, number | number[]>;
   byHost: Map<string, number | number[]>;
+  /** The host `forPath` was last asked for, and its candidates from `byHost`. */
+  lastHost?: string;
+  lastHostCands?: number[];
 }
 
 /** First segment of `/seg/…` (undefined for other paths), as `/^\/([^/]+)\//` captures it. */
@@ -472,11 +475,21 @@ export class Verifier {
     add(idx.always);
     const seg = pathSegment(path);
     if (seg !== undefined) add(idx.byPathSeg.get(seg));
-    for (let i = -1; ;) {
-      add(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`));
-      i = h.indexOf('.', i + 1);
-      if (i < 0) break;
+    // Host candidates: the host and its `*.suffix` keys. A receiver is mostly asked with one host (the
+    // broker's, the sink's) for every namespace: the last host's candidates are kept.
+    if (idx.lastHost !== h) {
+      const byHost: number[] = [];
+      for (let i = -1; ;) {
+        const c = idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`);
+        if (typeof c === 'number') byHost.push(c);
+        else if (c) byHost.push(...c);
+        i = h.indexOf('.', i + 1);
+        if (i < 0) break;
+      }
+      idx.lastHost = h;
+      idx.lastHostCands = byHost;
     }
+    add(idx.lastHostCands);
     // Live candidates in (policy, rule) order: the encoding sorts like the pair.
     cands.sort((x, y) => x - y);
     const policies: AuthzPolicy[] = [];
