@@ -137,12 +137,20 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 const nsRegexCache = new LruCache<string, RegExp>(CACHE_CAPACITY);
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+/** `principal.includes(`/ns/${pattern}/`)` without building the needle (asked per rule and request). */
+function containsNsSegment(principal: string, pattern: string): boolean {
+  const end = pattern.length + 4;
+  for (let i = principal.indexOf('/ns/'); i >= 0; i = principal.indexOf('/ns/', i + 1))
+    if (principal.charCodeAt(i + end) === 47 && principal.startsWith(pattern, i + 4)) return true;
+  return false;
+}
+
 export function matchNamespace(pattern: string, principal: string | undefined): boolean {
   if (!principal) return false;
   // Without `*` and line terminators (which `.` does not match) the regex is a substring test:
   // `spiffe://` + anything + `/ns/<pattern>/` + anything, i.e. `/ns/<pattern>/` within the principal.
   if (!pattern.includes('*') && !LINE_TERMINATOR.test(pattern) && !LINE_TERMINATOR.test(principal))
-    return principal.includes(`/ns/${pattern}/`);
+    return containsNsSegment(principal, pattern);
   let re = nsRegexCache.get(pattern);
   if (!re) {
     const body = pattern.split('*').map(escapeRe).join('.*');

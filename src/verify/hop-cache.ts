@@ -115,6 +115,8 @@ interface OpIndex {
   lastHostCands?: number[];
 }
 
+const NO_HITS: readonly string[] = Object.freeze([]);
+
 /** First segment of `/seg/…` (undefined for other paths), as `/^\/([^/]+)\//` captures it. */
 function pathSegment(path: string): string | undefined {
   if (path.charCodeAt(0) !== 47) return undefined;
@@ -332,7 +334,7 @@ export class Verifier {
     return { variant, allowed: r.decision === 'ALLOW', hopIndex: at, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
-  private hitsMemo = new Map<string, string[]>();
+  private hitsMemo = new Map<string, readonly string[]>();
   private sourceSetMemo?: Set<string>;
   private clientSensitiveMemo?: Set<string>;
 
@@ -358,17 +360,28 @@ export class Verifier {
    * - `serviceAccounts` `ns/sa` (split like `matchServiceAccount`) matches source `ns` iff sa is `default`.
    * Anything else is tested against every source with the real matcher, once per pattern.
    */
-  private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): string[] {
+  private nsHits = new Map<string, readonly string[]>();
+  private principalHits = new Map<string, readonly string[]>();
+
+  private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): readonly string[] {
     const sources = this.m.sources;
     const set = this.sourceSet;
     const td = this.m.mesh.trustDomain;
     if (!v.includes('*') && this.plainNames) {
+      // Memoized per pattern (the same namespaces and principals recur in every tenant's policies);
+      // the lists are shared: callers only read them.
       if (kind === 'ns' && !v.includes('/')) {
-        const out = set.has(v) ? [v] : [];
-        if (v === 'sa' && set.has('ns')) out.push('ns');
+        let out = this.nsHits.get(v);
+        if (!out) {
+          out = set.has(v) ? [v] : NO_HITS;
+          if (v === 'sa' && set.has('ns')) out = [...out, 'ns'];
+          this.nsHits.set(v, out);
+        }
         return out;
       }
       if (kind === 'principal') {
+        let out = this.principalHits.get(v);
+        if (out) return out;
         const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v);
         // cluster.local, the trust domain and its aliases all name the local identities (bundle.go).
         if (
@@ -376,12 +389,14 @@ export class Verifier {
           m[3] !== 'default' ||
           !(m[1] === 'cluster.local' || m[1] === td || (this.m.mesh.trustDomainAliases ?? []).includes(m[1]!))
         )
-          return [];
-        return set.has(m[2]!) ? [m[2]!] : [];
+          out = NO_HITS;
+        else out = set.has(m[2]!) ? [m[2]!] : NO_HITS;
+        this.principalHits.set(v, out);
+        return out;
       }
       if (kind === 'sa') {
         const [ns, sa] = v.includes('/') ? v.split('/', 2) : [policyNs, v];
-        return sa === 'default' && ns !== undefined && set.has(ns) ? [ns] : [];
+        return sa === 'default' && ns !== undefined && set.has(ns) ? [ns] : NO_HITS;
       }
     }
     const key = `${kind}|${policyNs}|${v}`;
@@ -580,11 +595,12 @@ export class Verifier {
      */
     const add = (kind: 'ns' | 'principal' | 'sa', vals: readonly string[] | undefined, policyNs: string) => {
       if (!vals || vals.length === 0) return;
-      const members = sig ? new Set<string>() : null;
+      let members: Set<string> | null = null;
       for (const v of vals) {
         const hit = this.hits(kind, v, policyNs);
         // A pattern matching every source (or none) tells no source apart.
-        if (hit.length === total) continue;
+        if (hit.length === total || hit.length === 0) continue;
+        if (sig) members ??= new Set<string>();
         for (const s of hit) {
           out.add(s);
           members?.add(s);
