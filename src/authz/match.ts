@@ -96,6 +96,8 @@ export function principalPatterns(pattern: string, mesh: MeshOptions): string[] 
 /** `principals`: matched against `spiffe://<principal>` of the mTLS peer; never matches plaintext. */
 export function matchPrincipal(pattern: string, principal: string | undefined, mesh: MeshOptions): boolean {
   if (!principal) return false;
+  // The common mesh (cluster.local, no aliases) rewrites nothing: one pattern, no list to build.
+  if (mesh.trustDomain === 'cluster.local' && !mesh.trustDomainAliases?.length) return matchString(pattern, principal);
   return principalPatterns(pattern, mesh).some((p) => matchString(p, principal));
 }
 

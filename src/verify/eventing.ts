@@ -211,7 +211,7 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
         const i = indexOf.get(s);
         if (i !== undefined) namedIdx.push(i);
       }
-      namedIdx.sort((a, b) => a - b);
+      if (namedIdx.length > 1) namedIdx.sort((a, b) => a - b);
       const namedCount = namedIdx.length;
       // Named sources matching the same patterns of the live rules (and resolving the common
       // DestinationRule) get the same outcome, as in classifyTarget: one evaluation each.

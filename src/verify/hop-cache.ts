@@ -506,7 +506,7 @@ export class Verifier {
     }
     add(idx.lastHostCands);
     // Live candidates in (policy, rule) order: the encoding sorts like the pair.
-    cands.sort((x, y) => x - y);
+    if (cands.length > 1) cands.sort((x, y) => x - y);
     const policies: AuthzPolicy[] = [];
     for (let c = 0; c < cands.length;) {
       const pi = Math.floor(cands[c]! / stride);
