@@ -326,6 +326,14 @@ export class Verifier {
     return { results, allowed: true, at: hops.length - 1 };
   }
 
+  /** `evalHops(hops)`'s `allowed` and `results[at]` without copying every hop's result (shared: do not change it). */
+  decidingHop(hops: Hop[]): { allowed: boolean; result: AuthzResult; hop: string } {
+    let at = 0;
+    let r = this.decide(hops[0]!);
+    while (r.decision === 'ALLOW' && at < hops.length - 1) r = this.decide(hops[++at]!);
+    return { allowed: r.decision === 'ALLOW', result: r, hop: hops[at]!.label };
+  }
+
   outcome(hops: Hop[], variant: Variant): PathOutcome {
     // evalHops without the per-hop copies: the first refusing hop decides, else the last.
     let at = 0;
