@@ -35,8 +35,10 @@ interface HostIndex {
   /** host pattern (lower case) → [policy index, rule index] */
   byHost: Map<string, Array<[number, number]>>;
   always: Array<[number, number]>;
-  /** Lengths of the `*suffix` keys' suffixes, longest first: only those suffixes of a host can hit. */
+  /** Lengths of the `*suffix` keys' suffixes not starting with `.`, longest first: only those suffixes of a host can hit. */
   suffixLengths: number[];
+  /** Some key is `*.suffix`: it can only hit the suffixes that start at one of the host's dots. */
+  dotSuffix?: boolean;
 }
 
 const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
@@ -211,7 +213,11 @@ export class Verifier {
             const list = built.byHost.get(k) ?? [];
             list.push([pi, ri]);
             built.byHost.set(k, list);
-            if (k.length > 1 && k.startsWith('*')) lengths.add(k.length - 1);
+            // `*.suffix` keys are looked up at the host's dots (`dotSuffix`); other `*suffix` keys by length.
+            if (k.length > 1 && k.startsWith('*')) {
+              if (k.charCodeAt(1) === 46) built.dotSuffix = true;
+              else lengths.add(k.length - 1);
+            }
           }
       });
     });
@@ -242,9 +248,16 @@ export class Verifier {
       if (h !== '*') add(h);
       for (const n of hi.suffixLengths) {
         if (n > h.length) continue;
+        // A suffix starting with `.` is asked below: only `*.suffix` keys can be it.
+        if (h.charCodeAt(h.length - n) === 46) continue;
         const c = `*${h.slice(h.length - n)}`;
         if (c !== h) add(c);
       }
+      if (hi.dotSuffix)
+        for (let i = h.indexOf('.'); i >= 0; i = h.indexOf('.', i + 1)) {
+          const c = `*${h.slice(i)}`;
+          if (c !== h) add(c);
+        }
     }
     const rulesByPolicy = new Map<number, Set<number>>();
     for (const [pi, ri] of hits) {
