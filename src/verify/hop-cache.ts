@@ -267,7 +267,9 @@ export class Verifier {
     }
     const policies: AuthzPolicy[] = [];
     let whole = rulesByPolicy.size === idx.policies.length;
-    for (const [pi, set] of [...rulesByPolicy.entries()].sort((a, b) => a[0] - b[0])) {
+    const byPolicy = [...rulesByPolicy.entries()];
+    if (byPolicy.length > 1) byPolicy.sort((a, b) => a[0] - b[0]);
+    for (const [pi, set] of byPolicy) {
       const p = idx.policies[pi]!;
       const rules = p.rules ?? [];
       // Nulling a null rule changes nothing: a policy keeps its object when every non-null rule is live.
