@@ -204,13 +204,25 @@ function claimValues(claims: Record<string, unknown> | undefined, key: string): 
   return Array.isArray(cur) ? cur.flatMap(scalar) : scalar(cur);
 }
 
+const headerNames = new Map<string, string | null>();
+/** `request.headers[<name>]` (or the experimental inline form) → the name lower-cased, else null; memoized per key. */
+function headerNameOf(key: string): string | null {
+  let name = headerNames.get(key);
+  if (name === undefined) {
+    const m = /^request\.(?:experimental\.inline\.)?headers\[(.+)\]$/.exec(key);
+    name = m ? (m[1] ?? '').toLowerCase() : null;
+    if (headerNames.size < 10_000) headerNames.set(key, name);
+  }
+  return name;
+}
+
 /** One `when` entry: values OR, notValues NOT-OR (conditions reference page). */
 export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
   const k = c.key;
   let test: (v: string) => boolean;
-  const header = /^request\.(?:experimental\.inline\.)?headers\[(.+)\]$/.exec(k);
-  if (header) {
-    const value = ctx.headers[(header[1] ?? '').toLowerCase()];
+  const header = headerNameOf(k);
+  if (header !== null) {
+    const value = ctx.headers[header];
     test = (v) => matchString(v, value);
   } else if (k === 'source.ip') test = (v) => matchCidr(v, ctx.sourceIp);
   else if (k === 'remote.ip') test = (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp);
@@ -232,13 +244,29 @@ export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: strin
 
 /** rule ⇔ (OR from) ∧ (OR to) ∧ (AND when); an empty list means "any" (proto Rule comment). */
 export function ruleMatches(rule: Rule, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
-  const from = rule.from ?? [];
-  const to = rule.to ?? [];
-  return (
-    (from.length === 0 || from.some((f) => sourceMatches(f.source, ctx, policyNs, mesh))) &&
-    (to.length === 0 || to.some((t) => operationMatches(t.operation, ctx))) &&
-    (rule.when ?? []).every((c) => conditionMatches(c, ctx, policyNs, mesh))
-  );
+  // Loops rather than some/every: asked per rule and request (same order, same short-circuits).
+  const from = rule.from;
+  if (from && from.length > 0) {
+    let any = false;
+    for (const f of from)
+      if (sourceMatches(f.source, ctx, policyNs, mesh)) {
+        any = true;
+        break;
+      }
+    if (!any) return false;
+  }
+  const to = rule.to;
+  if (to && to.length > 0) {
+    let any = false;
+    for (const t of to)
+      if (operationMatches(t.operation, ctx)) {
+        any = true;
+        break;
+      }
+    if (!any) return false;
+  }
+  for (const c of rule.when ?? []) if (!conditionMatches(c, ctx, policyNs, mesh)) return false;
+  return true;
 }
 
 /** First rule of `p` that matches on this chain, or null. `rules` absent/empty never matches. */
