@@ -4,7 +4,7 @@
  * can tell apart (`distinguished`) is memoized here too.
  */
 import { checkRequest, policiesFor } from '../authz/evaluate.ts';
-import { matchNamespace, matchPrincipal, matchServiceAccount, matchString } from '../authz/match.ts';
+import { matchNamespace, matchPath, matchPrincipal, matchServiceAccount, matchString } from '../authz/match.ts';
 import type { Hop, KnativeModel, Variant, Workload } from '../authz/knative.ts';
 import type { AuthzPolicy, AuthzRequest, AuthzResult, Decision, Rule } from '../authz/types.ts';
 
@@ -493,8 +493,9 @@ export class Verifier {
   forPath(dest: Workload, host: string, path: string): PathEntry {
     const h = host.toLowerCase();
     const opLive = (op: NonNullable<NonNullable<Rule['to']>[number]['operation']>) => {
-      if (op.paths?.length && !op.paths.some((p) => matchString(p, path))) return false;
-      if (op.notPaths?.some((p) => matchString(p, path))) return false;
+      // matchPath as the evaluation does (`{*}` / `{**}` templates included), or a templated rule would be pruned.
+      if (op.paths?.length && !op.paths.some((p) => matchPath(p, path))) return false;
+      if (op.notPaths?.some((p) => matchPath(p, path))) return false;
       // Hosts match the Host header case-insensitively (an operation is an AND of its fields).
       if (op.hosts?.length && !op.hosts.some((x) => matchString(x, h, true))) return false;
       if (op.notHosts?.some((x) => matchString(x, h, true))) return false;
