@@ -109,7 +109,16 @@ const HTTP_ONLY_KEY =
 // source.trustDomain: model.go attrSrcTrustDomain (principal side, HTTP and TCP).
 const TCP_KEY =
   /^(source\.ip|remote\.ip|source\.namespace|source\.principal|source\.serviceAccount|source\.trustDomain|destination\.ip|destination\.port|connection\.sni|experimental\.envoy\.filters\..+)$/;
-const knownKey = (k: string) => HTTP_ONLY_KEY.test(k) || TCP_KEY.test(k);
+const knownKeys = new Map<string, boolean>();
+/** Memoized per key (asked per rule and request; policies repeat a handful of keys). */
+const knownKey = (k: string) => {
+  let known = knownKeys.get(k);
+  if (known === undefined) {
+    known = HTTP_ONLY_KEY.test(k) || TCP_KEY.test(k);
+    if (knownKeys.size < 10_000) knownKeys.set(k, known);
+  }
+  return known;
+};
 
 const SOURCE_HTTP_ONLY: Array<keyof Source> = ['requestPrincipals', 'notRequestPrincipals'];
 const OP_HTTP_ONLY: Array<keyof Operation> = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
@@ -143,7 +152,7 @@ function withoutKeys<T extends object>(o: T | undefined, keys: readonly string[]
  * Returns null when the rule does not exist on this chain.
  */
 export function ruleForChain(rule: Rule, action: AuthzPolicy['action'], protocol: Protocol): Rule | null {
-  if ((rule.when ?? []).some((c) => !knownKey(c.key))) return null;
+  if (rule.when && rule.when.length > 0 && rule.when.some((c) => !knownKey(c.key))) return null;
   if (protocol === 'http' || !ruleUsesHttp(rule)) return rule;
   if (action === 'ALLOW') return null;
   return {
@@ -153,17 +162,24 @@ export function ruleForChain(rule: Rule, action: AuthzPolicy['action'], protocol
   };
 }
 
+/** Neither list set: `matchField` holds without a test (checked first: no closure per unset field). */
+const unset = (values: readonly string[] | undefined, notValues: readonly string[] | undefined) =>
+  (values === undefined || values.length === 0) && (notValues === undefined || notValues.length === 0);
+
 export function sourceMatches(s: Source | undefined, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
   if (!s) return true;
   const p = ctx.principal;
   return (
-    matchField(s.principals, s.notPrincipals, (v) => matchPrincipal(v, p, mesh)) &&
-    matchField(s.namespaces, s.notNamespaces, (v) => matchNamespace(v, p)) &&
-    matchField(s.serviceAccounts, s.notServiceAccounts, (v) => matchServiceAccount(v, p, policyNs)) &&
-    matchField(s.trustDomains, s.notTrustDomains, (v) => matchTrustDomain(v, p, mesh)) &&
-    matchField(s.requestPrincipals, s.notRequestPrincipals, (v) => matchString(v, ctx.requestPrincipal)) &&
-    matchField(s.ipBlocks, s.notIpBlocks, (v) => matchCidr(v, ctx.sourceIp)) &&
-    matchField(s.remoteIpBlocks, s.notRemoteIpBlocks, (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp))
+    (unset(s.principals, s.notPrincipals) || matchField(s.principals, s.notPrincipals, (v) => matchPrincipal(v, p, mesh))) &&
+    (unset(s.namespaces, s.notNamespaces) || matchField(s.namespaces, s.notNamespaces, (v) => matchNamespace(v, p))) &&
+    (unset(s.serviceAccounts, s.notServiceAccounts) ||
+      matchField(s.serviceAccounts, s.notServiceAccounts, (v) => matchServiceAccount(v, p, policyNs))) &&
+    (unset(s.trustDomains, s.notTrustDomains) || matchField(s.trustDomains, s.notTrustDomains, (v) => matchTrustDomain(v, p, mesh))) &&
+    (unset(s.requestPrincipals, s.notRequestPrincipals) ||
+      matchField(s.requestPrincipals, s.notRequestPrincipals, (v) => matchString(v, ctx.requestPrincipal))) &&
+    (unset(s.ipBlocks, s.notIpBlocks) || matchField(s.ipBlocks, s.notIpBlocks, (v) => matchCidr(v, ctx.sourceIp))) &&
+    (unset(s.remoteIpBlocks, s.notRemoteIpBlocks) ||
+      matchField(s.remoteIpBlocks, s.notRemoteIpBlocks, (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp)))
   );
 }
 
@@ -171,10 +187,10 @@ export function operationMatches(o: Operation | undefined, ctx: EvalContext): bo
   if (!o) return true;
   return (
     // hosts: case-insensitive against :authority (matcher HostMatcher ignoreCase=true)
-    matchField(o.hosts, o.notHosts, (v) => matchString(v, ctx.host, true)) &&
-    matchField(o.ports, o.notPorts, (v) => v === String(ctx.port)) &&
-    matchField(o.methods, o.notMethods, (v) => matchString(v, ctx.method)) &&
-    matchField(o.paths, o.notPaths, (v) => matchPath(v, ctx.path))
+    (unset(o.hosts, o.notHosts) || matchField(o.hosts, o.notHosts, (v) => matchString(v, ctx.host, true))) &&
+    (unset(o.ports, o.notPorts) || matchField(o.ports, o.notPorts, (v) => v === String(ctx.port))) &&
+    (unset(o.methods, o.notMethods) || matchField(o.methods, o.notMethods, (v) => matchString(v, ctx.method))) &&
+    (unset(o.paths, o.notPaths) || matchField(o.paths, o.notPaths, (v) => matchPath(v, ctx.path)))
   );
 }
 
@@ -188,13 +204,25 @@ function claimValues(claims: Record<string, unknown> | undefined, key: string): 
   return Array.isArray(cur) ? cur.flatMap(scalar) : scalar(cur);
 }
 
+const headerNames = new Map<string, string | null>();
+/** `request.headers[<name>]` (or the experimental inline form) → the name lower-cased, else null; memoized per key. */
+function headerNameOf(key: string): string | null {
+  let name = headerNames.get(key);
+  if (name === undefined) {
+    const m = /^request\.(?:experimental\.inline\.)?headers\[(.+)\]$/.exec(key);
+    name = m ? (m[1] ?? '').toLowerCase() : null;
+    if (headerNames.size < 10_000) headerNames.set(key, name);
+  }
+  return name;
+}
+
 /** One `when` entry: values OR, notValues NOT-OR (conditions reference page). */
 export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
   const k = c.key;
   let test: (v: string) => boolean;
-  const header = /^request\.(?:experimental\.inline\.)?headers\[(.+)\]$/.exec(k);
-  if (header) {
-    const value = ctx.headers[(header[1] ?? '').toLowerCase()];
+  const header = headerNameOf(k);
+  if (header !== null) {
+    const value = ctx.headers[header];
     test = (v) => matchString(v, value);
   } else if (k === 'source.ip') test = (v) => matchCidr(v, ctx.sourceIp);
   else if (k === 'remote.ip') test = (v) => matchCidr(v, ctx.remoteIp ?? ctx.sourceIp);
@@ -216,13 +244,29 @@ export function conditionMatches(c: Condition, ctx: EvalContext, policyNs: strin
 
 /** rule ⇔ (OR from) ∧ (OR to) ∧ (AND when); an empty list means "any" (proto Rule comment). */
 export function ruleMatches(rule: Rule, ctx: EvalContext, policyNs: string, mesh: MeshOptions): boolean {
-  const from = rule.from ?? [];
-  const to = rule.to ?? [];
-  return (
-    (from.length === 0 || from.some((f) => sourceMatches(f.source, ctx, policyNs, mesh))) &&
-    (to.length === 0 || to.some((t) => operationMatches(t.operation, ctx))) &&
-    (rule.when ?? []).every((c) => conditionMatches(c, ctx, policyNs, mesh))
-  );
+  // Loops rather than some/every: asked per rule and request (same order, same short-circuits).
+  const from = rule.from;
+  if (from && from.length > 0) {
+    let any = false;
+    for (const f of from)
+      if (sourceMatches(f.source, ctx, policyNs, mesh)) {
+        any = true;
+        break;
+      }
+    if (!any) return false;
+  }
+  const to = rule.to;
+  if (to && to.length > 0) {
+    let any = false;
+    for (const t of to)
+      if (operationMatches(t.operation, ctx)) {
+        any = true;
+        break;
+      }
+    if (!any) return false;
+  }
+  for (const c of rule.when ?? []) if (!conditionMatches(c, ctx, policyNs, mesh)) return false;
+  return true;
 }
 
 /** First rule of `p` that matches on this chain, or null. `rules` absent/empty never matches. */
@@ -371,7 +415,7 @@ export function clientTransport(
 ): { mode: 'mtls' | 'plaintext' | 'tls'; why: string } {
   if (req.transport) return { mode: req.transport, why: `transport given as ${req.transport}` };
   if (!req.source.sidecar) return { mode: 'plaintext', why: 'the caller has no sidecar' };
-  const service = (req.destination.service ?? req.host ?? '').split(':')[0]?.toLowerCase() ?? '';
+  const service = config.destRules.length === 0 ? '' : ((req.destination.service ?? req.host ?? '').split(':')[0]?.toLowerCase() ?? '');
   const dr = service
     ? findDestinationRule(config, req.source.namespace ?? '', service, req.destination.serviceNamespace ?? req.destination.namespace, mesh)
     : undefined;
@@ -415,13 +459,24 @@ export function findDestinationRule(config: SecurityConfig, clientNs: string, ho
  * Default SNI of Istio mTLS: `outbound_.<service port>_._.<fqdn>`, the outbound cluster name
  * (pilot/pkg/model/service.go BuildSubsetKey with the Service port; used by `connection.sni`).
  */
-const defaultSni = (host: string | undefined, port: number) => (host ? `outbound_.${port}_._.${host.split(':')[0]}` : undefined);
+const defaultSni = (host: string | undefined, port: number) => {
+  if (!host) return undefined;
+  const colon = host.indexOf(':');
+  return `outbound_.${port}_._.${colon < 0 ? host : host.slice(0, colon)}`;
+};
 
 export function principalOf(req: AuthzRequest, mesh: MeshOptions): string | undefined {
   if (req.source.principal) return req.source.principal.replace(/^spiffe:\/\//, '');
   if (req.source.namespace && req.source.serviceAccount)
     return `${mesh.trustDomain}/ns/${req.source.namespace}/sa/${req.source.serviceAccount}`;
   return undefined;
+}
+
+/** Header names lower-cased (a fresh object; most hops carry no headers). */
+function lowerCaseNames(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers) for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
 }
 
 /**
@@ -471,7 +526,7 @@ export function checkRequest(
   }
   // "%00: the request will always be rejected with HTTP code 400"
   // (https://istio.io/latest/docs/reference/config/security/normalization/).
-  if (d.protocol === 'http' && req.path !== undefined && /%00/.test(req.path.split('?')[0] ?? ''))
+  if (d.protocol === 'http' && req.path !== undefined && req.path.includes('%00') && /%00/.test(req.path.split('?')[0] ?? ''))
     return { decision: 'BLOCKED', policy: null, rule: null, reason: 'the path contains %00: the proxy rejects the request with 400' };
   // jwt_authn runs before RBAC in the HTTP filter chain (authn filter, then authz filters).
   const jwt = authenticateJwt(req, config, mesh);
@@ -488,7 +543,7 @@ export function checkRequest(
     method: req.method,
     path: req.path === undefined ? undefined : normalizePath(req.path, mesh.pathNormalization),
     host: req.host,
-    headers: Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    headers: lowerCaseNames(req.headers),
     sni: req.sni ?? (mtls ? defaultSni(req.destination.service ?? req.host, d.servicePort ?? d.port) : undefined),
   };
   const evaluated = pre

@@ -96,6 +96,8 @@ export function principalPatterns(pattern: string, mesh: MeshOptions): string[] 
 /** `principals`: matched against `spiffe://<principal>` of the mTLS peer; never matches plaintext. */
 export function matchPrincipal(pattern: string, principal: string | undefined, mesh: MeshOptions): boolean {
   if (!principal) return false;
+  // The common mesh (cluster.local, no aliases) rewrites nothing: one pattern, no list to build.
+  if (mesh.trustDomain === 'cluster.local' && !mesh.trustDomainAliases?.length) return matchString(pattern, principal);
   return principalPatterns(pattern, mesh).some((p) => matchString(p, principal));
 }
 
@@ -137,12 +139,20 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 const nsRegexCache = new LruCache<string, RegExp>(CACHE_CAPACITY);
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+/** `principal.includes(`/ns/${pattern}/`)` without building the needle (asked per rule and request). */
+function containsNsSegment(principal: string, pattern: string): boolean {
+  const end = pattern.length + 4;
+  for (let i = principal.indexOf('/ns/'); i >= 0; i = principal.indexOf('/ns/', i + 1))
+    if (principal.charCodeAt(i + end) === 47 && principal.startsWith(pattern, i + 4)) return true;
+  return false;
+}
+
 export function matchNamespace(pattern: string, principal: string | undefined): boolean {
   if (!principal) return false;
   // Without `*` and line terminators (which `.` does not match) the regex is a substring test:
   // `spiffe://` + anything + `/ns/<pattern>/` + anything, i.e. `/ns/<pattern>/` within the principal.
   if (!pattern.includes('*') && !LINE_TERMINATOR.test(pattern) && !LINE_TERMINATOR.test(principal))
-    return principal.includes(`/ns/${pattern}/`);
+    return containsNsSegment(principal, pattern);
   let re = nsRegexCache.get(pattern);
   if (!re) {
     const body = pattern.split('*').map(escapeRe).join('.*');

@@ -165,6 +165,8 @@ export function authenticateJwt(
 ): JwtOutcome {
   const d = req.destination;
   if (d.protocol !== 'http') return { status: 'none' };
+  // No RequestAuthentication at all: nothing below can find a JWT rule.
+  if (!config.requestAuthns?.length) return { status: 'none' };
   // Istio sets bypass_cors_preflight (pilot/pkg/security/authn/policy_applier.go); Envoy then
   // passes OPTIONS with non-empty Origin and Access-Control-Request-Method untouched
   // (jwt_authn/filter.cc isCorsPreflightRequest; jwt_test.go "expired-token-cors-preflight-request-allowed").

@@ -170,13 +170,21 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
   });
   const sensitive = v.clientSensitive();
   const indexOf = new Map(m.sources.map((s, i) => [s, i]));
+  let last: { dest: Workload; host: string; path: string; entry: ReturnType<Verifier['forPath']> } | undefined;
   for (const ns of targets) {
     const tu = unitOf(m, ns)!;
     const own = byUnit.get(tu) ?? [];
     for (const p of pathsInto(m, ns)) {
-      const entry = v.forPath(p.dest, p.host, p.path);
+      // The spoofing case asks what the broker-ingress path just asked (same receiver, host and path).
+      const entry =
+        last && last.dest === p.dest && last.host === p.host && last.path === p.path ? last.entry : v.forPath(p.dest, p.host, p.path);
+      last = { dest: p.dest, host: p.host, path: p.path, entry };
       // The reference evaluation (tests) tells every source apart.
-      const named = opts.reference ? new Set(m.sources) : new Set([...entry.distinguished, ...sensitive]);
+      const named: ReadonlySet<string> = opts.reference
+        ? new Set(m.sources)
+        : sensitive.size === 0
+          ? entry.distinguished
+          : new Set([...entry.distinguished, ...sensitive]);
       const row = (i: number, o: ReturnType<Verifier['outcome']>): EventingRow => {
         const s = m.sources[i]!;
         return {
@@ -203,7 +211,7 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
         const i = indexOf.get(s);
         if (i !== undefined) namedIdx.push(i);
       }
-      namedIdx.sort((a, b) => a - b);
+      if (namedIdx.length > 1) namedIdx.sort((a, b) => a - b);
       const namedCount = namedIdx.length;
       // Named sources matching the same patterns of the live rules (and resolving the common
       // DestinationRule) get the same outcome, as in classifyTarget: one evaluation each.

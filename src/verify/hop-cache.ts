@@ -4,7 +4,7 @@
  * can tell apart (`distinguished`) is memoized here too.
  */
 import { checkRequest, policiesFor } from '../authz/evaluate.ts';
-import { matchNamespace, matchPrincipal, matchServiceAccount, matchString } from '../authz/match.ts';
+import { matchNamespace, matchPath, matchPrincipal, matchServiceAccount, matchString } from '../authz/match.ts';
 import type { Hop, KnativeModel, Variant, Workload } from '../authz/knative.ts';
 import type { AuthzPolicy, AuthzRequest, AuthzResult, Decision, Rule } from '../authz/types.ts';
 
@@ -35,8 +35,10 @@ interface HostIndex {
   /** host pattern (lower case) → [policy index, rule index] */
   byHost: Map<string, Array<[number, number]>>;
   always: Array<[number, number]>;
-  /** Lengths of the `*suffix` keys' suffixes, longest first: only those suffixes of a host can hit. */
+  /** Lengths of the `*suffix` keys' suffixes not starting with `.`, longest first: only those suffixes of a host can hit. */
   suffixLengths: number[];
+  /** Some key is `*.suffix`: it can only hit the suffixes that start at one of the host's dots. */
+  dotSuffix?: boolean;
 }
 
 const ref = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
@@ -102,6 +104,34 @@ const headersKey = (h: Record<string, string>): string => {
   for (const _ in h) return JSON.stringify(h);
   return '';
 };
+
+interface OpIndex {
+  policies: AuthzPolicy[];
+  /** Rules are numbered `policy index × stride + rule index`. */
+  stride: number;
+  always: number[];
+  byPathSeg: Map<string, number | number[]>;
+  byHost: Map<string, number | number[]>;
+  /** The host `forPath` was last asked for, and its candidates from `byHost`. */
+  lastHost?: string;
+  lastHostCands?: number[];
+}
+
+const NO_HITS: readonly string[] = Object.freeze([]);
+
+/** First segment of `/seg/…` (undefined for other paths), as `/^\/([^/]+)\//` captures it. */
+function pathSegment(path: string): string | undefined {
+  if (path.charCodeAt(0) !== 47) return undefined;
+  const end = path.indexOf('/', 1);
+  return end > 1 ? path.slice(1, end) : undefined;
+}
+
+/** An operation `opIndex` can key: a `/seg/…` prefix for every path, or exact / `*.suffix` hosts only. */
+function keyedOperation(op: NonNullable<Rule['to']>[number]['operation']): boolean {
+  if (!op || op.notPaths?.length || op.notHosts?.length) return false;
+  if (op.paths?.length) return op.paths.every((x) => /^\/[^/*]+\/.*$/.test(x));
+  return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
+}
 
 export class Verifier {
   readonly m: KnativeModel;
@@ -183,7 +213,11 @@ export class Verifier {
             const list = built.byHost.get(k) ?? [];
             list.push([pi, ri]);
             built.byHost.set(k, list);
-            if (k.length > 1 && k.startsWith('*')) lengths.add(k.length - 1);
+            // `*.suffix` keys are looked up at the host's dots (`dotSuffix`); other `*suffix` keys by length.
+            if (k.length > 1 && k.startsWith('*')) {
+              if (k.charCodeAt(1) === 46) built.dotSuffix = true;
+              else lengths.add(k.length - 1);
+            }
           }
       });
     });
@@ -214,9 +248,16 @@ export class Verifier {
       if (h !== '*') add(h);
       for (const n of hi.suffixLengths) {
         if (n > h.length) continue;
+        // A suffix starting with `.` is asked below: only `*.suffix` keys can be it.
+        if (h.charCodeAt(h.length - n) === 46) continue;
         const c = `*${h.slice(h.length - n)}`;
         if (c !== h) add(c);
       }
+      if (hi.dotSuffix)
+        for (let i = h.indexOf('.'); i >= 0; i = h.indexOf('.', i + 1)) {
+          const c = `*${h.slice(i)}`;
+          if (c !== h) add(c);
+        }
     }
     const rulesByPolicy = new Map<number, Set<number>>();
     for (const [pi, ri] of hits) {
@@ -226,7 +267,9 @@ export class Verifier {
     }
     const policies: AuthzPolicy[] = [];
     let whole = rulesByPolicy.size === idx.policies.length;
-    for (const [pi, set] of [...rulesByPolicy.entries()].sort((a, b) => a[0] - b[0])) {
+    const byPolicy = [...rulesByPolicy.entries()];
+    if (byPolicy.length > 1) byPolicy.sort((a, b) => a[0] - b[0]);
+    for (const [pi, set] of byPolicy) {
       const p = idx.policies[pi]!;
       const rules = p.rules ?? [];
       // Nulling a null rule changes nothing: a policy keeps its object when every non-null rule is live.
@@ -298,6 +341,14 @@ export class Verifier {
     return { results, allowed: true, at: hops.length - 1 };
   }
 
+  /** `evalHops(hops)`'s `allowed` and `results[at]` without copying every hop's result (shared: do not change it). */
+  decidingHop(hops: Hop[]): { allowed: boolean; result: AuthzResult; hop: string } {
+    let at = 0;
+    let r = this.decide(hops[0]!);
+    while (r.decision === 'ALLOW' && at < hops.length - 1) r = this.decide(hops[++at]!);
+    return { allowed: r.decision === 'ALLOW', result: r, hop: hops[at]!.label };
+  }
+
   outcome(hops: Hop[], variant: Variant): PathOutcome {
     // evalHops without the per-hop copies: the first refusing hop decides, else the last.
     let at = 0;
@@ -306,7 +357,7 @@ export class Verifier {
     return { variant, allowed: r.decision === 'ALLOW', hopIndex: at, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
-  private hitsMemo = new Map<string, string[]>();
+  private hitsMemo = new Map<string, readonly string[]>();
   private sourceSetMemo?: Set<string>;
   private clientSensitiveMemo?: Set<string>;
 
@@ -332,17 +383,28 @@ export class Verifier {
    * - `serviceAccounts` `ns/sa` (split like `matchServiceAccount`) matches source `ns` iff sa is `default`.
    * Anything else is tested against every source with the real matcher, once per pattern.
    */
-  private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): string[] {
+  private nsHits = new Map<string, readonly string[]>();
+  private principalHits = new Map<string, readonly string[]>();
+
+  private hits(kind: 'ns' | 'principal' | 'sa', v: string, policyNs: string): readonly string[] {
     const sources = this.m.sources;
     const set = this.sourceSet;
     const td = this.m.mesh.trustDomain;
     if (!v.includes('*') && this.plainNames) {
+      // Memoized per pattern (the same namespaces and principals recur in every tenant's policies);
+      // the lists are shared: callers only read them.
       if (kind === 'ns' && !v.includes('/')) {
-        const out = set.has(v) ? [v] : [];
-        if (v === 'sa' && set.has('ns')) out.push('ns');
+        let out = this.nsHits.get(v);
+        if (!out) {
+          out = set.has(v) ? [v] : NO_HITS;
+          if (v === 'sa' && set.has('ns')) out = [...out, 'ns'];
+          this.nsHits.set(v, out);
+        }
         return out;
       }
       if (kind === 'principal') {
+        let out = this.principalHits.get(v);
+        if (out) return out;
         const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(v);
         // cluster.local, the trust domain and its aliases all name the local identities (bundle.go).
         if (
@@ -350,12 +412,14 @@ export class Verifier {
           m[3] !== 'default' ||
           !(m[1] === 'cluster.local' || m[1] === td || (this.m.mesh.trustDomainAliases ?? []).includes(m[1]!))
         )
-          return [];
-        return set.has(m[2]!) ? [m[2]!] : [];
+          out = NO_HITS;
+        else out = set.has(m[2]!) ? [m[2]!] : NO_HITS;
+        this.principalHits.set(v, out);
+        return out;
       }
       if (kind === 'sa') {
         const [ns, sa] = v.includes('/') ? v.split('/', 2) : [policyNs, v];
-        return sa === 'default' && ns !== undefined && set.has(ns) ? [ns] : [];
+        return sa === 'default' && ns !== undefined && set.has(ns) ? [ns] : NO_HITS;
       }
     }
     const key = `${kind}|${policyNs}|${v}`;
@@ -429,8 +493,9 @@ export class Verifier {
   forPath(dest: Workload, host: string, path: string): PathEntry {
     const h = host.toLowerCase();
     const opLive = (op: NonNullable<NonNullable<Rule['to']>[number]['operation']>) => {
-      if (op.paths?.length && !op.paths.some((p) => matchString(p, path))) return false;
-      if (op.notPaths?.some((p) => matchString(p, path))) return false;
+      // matchPath as the evaluation does (`{*}` / `{**}` templates included), or a templated rule would be pruned.
+      if (op.paths?.length && !op.paths.some((p) => matchPath(p, path))) return false;
+      if (op.notPaths?.some((p) => matchPath(p, path))) return false;
       // Hosts match the Host header case-insensitively (an operation is an AND of its fields).
       if (op.hosts?.length && !op.hosts.some((x) => matchString(x, h, true))) return false;
       if (op.notHosts?.some((x) => matchString(x, h, true))) return false;
@@ -439,27 +504,46 @@ export class Verifier {
     const live = (r: Rule) => !r.to?.length || r.to.some((t) => !t.operation || opLive(t.operation));
     // Candidate rules from the per-destination index (path's first segment, host suffixes), then the exact test.
     const idx = this.opIndex(dest);
-    const cands: Array<[number, number]> = [...idx.always];
-    const seg = /^\/([^/]+)\//.exec(path)?.[1];
-    if (seg !== undefined) cands.push(...(idx.byPathSeg.get(seg) ?? []));
-    for (let i = -1; ;) {
-      cands.push(...(idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`) ?? []));
-      i = h.indexOf('.', i + 1);
-      if (i < 0) break;
+    const stride = idx.stride;
+    const cands: number[] = [];
+    const add = (c: number | number[] | undefined) => {
+      if (c === undefined) return;
+      if (typeof c === 'number') cands.push(c);
+      else for (const x of c) cands.push(x);
+    };
+    add(idx.always);
+    const seg = pathSegment(path);
+    if (seg !== undefined) add(idx.byPathSeg.get(seg));
+    // Host candidates: the host and its `*.suffix` keys. A receiver is mostly asked with one host (the
+    // broker's, the sink's) for every namespace: the last host's candidates are kept.
+    if (idx.lastHost !== h) {
+      const byHost: number[] = [];
+      for (let i = -1; ;) {
+        const c = idx.byHost.get(i < 0 ? h : `*${h.slice(i)}`);
+        if (typeof c === 'number') byHost.push(c);
+        else if (c) byHost.push(...c);
+        i = h.indexOf('.', i + 1);
+        if (i < 0) break;
+      }
+      idx.lastHost = h;
+      idx.lastHostCands = byHost;
     }
-    const byPolicy = new Map<number, Set<number>>();
-    for (const [pi, ri] of cands) {
-      const r = idx.policies[pi]!.rules![ri]!;
-      if (!live(r)) continue;
-      (byPolicy.get(pi) ?? byPolicy.set(pi, new Set()).get(pi)!).add(ri);
-    }
-    // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
-    // an ALLOW policy left without rules still counts through allAllowNames.
+    add(idx.lastHostCands);
+    // Live candidates in (policy, rule) order: the encoding sorts like the pair.
+    if (cands.length > 1) cands.sort((x, y) => x - y);
     const policies: AuthzPolicy[] = [];
-    for (const pi of [...byPolicy.keys()].sort((x, y) => x - y)) {
+    for (let c = 0; c < cands.length;) {
+      const pi = Math.floor(cands[c]! / stride);
       const p = idx.policies[pi]!;
-      const set = byPolicy.get(pi)!;
       const rules = p.rules ?? [];
+      const set = new Set<number>();
+      for (; c < cands.length && Math.floor(cands[c]! / stride) === pi; c++) {
+        const ri = cands[c]! % stride;
+        if (live(rules[ri]!)) set.add(ri);
+      }
+      // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
+      // an ALLOW policy left without rules still counts through allAllowNames.
+      if (set.size === 0) continue;
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
     const signatures = new Map<string, string>();
@@ -481,57 +565,46 @@ export class Verifier {
     return { variant: 'serve', allowed: r.decision === 'ALLOW', hopIndex: 0, decision: r.decision, policy: r.policy, reason: r.reason };
   }
 
-  private opIndexMemo = new WeakMap<
-    Workload,
-    {
-      policies: AuthzPolicy[];
-      always: Array<[number, number]>;
-      byPathSeg: Map<string, Array<[number, number]>>;
-      byHost: Map<string, Array<[number, number]>>;
-    }
-  >();
+  private opIndexMemo = new WeakMap<Workload, OpIndex>();
 
   /**
-   * Rules at `dest` ([policy, rule] indexes) by what their operations require: every operation a
-   * `/seg/…` path prefix → by segment; every operation exact or `*.suffix` hosts → by host pattern;
-   * otherwise always a candidate.
+   * Rules at `dest` by what their operations require: every operation a `/seg/…` path prefix → by
+   * segment; every operation exact or `*.suffix` hosts → by host pattern; otherwise always a candidate.
+   * A rule is the number `policy index × stride + rule index`; a key holding one rule holds the number
+   * itself (most do: one array per key would be 30,000 long-lived arrays per receiver to collect).
    */
-  private opIndex(dest: Workload) {
+  private opIndex(dest: Workload): OpIndex {
     const memo = this.opIndexMemo.get(dest);
     if (memo) return memo;
     const policies = this.index(dest).policies;
-    const idx = {
-      policies,
-      always: [] as Array<[number, number]>,
-      byPathSeg: new Map<string, Array<[number, number]>>(),
-      byHost: new Map<string, Array<[number, number]>>(),
-    };
-    const push = (m: Map<string, Array<[number, number]>>, k: string, v: [number, number]) => {
+    let stride = 1;
+    for (const p of policies) stride = Math.max(stride, p.rules?.length ?? 0);
+    const idx: OpIndex = { policies, stride, always: [], byPathSeg: new Map(), byHost: new Map() };
+    const push = (m: Map<string, number | number[]>, k: string, v: number) => {
       const l = m.get(k);
-      if (!l) m.set(k, [v]);
-      else if (l[l.length - 1]![0] !== v[0] || l[l.length - 1]![1] !== v[1]) l.push(v);
+      if (l === undefined) m.set(k, v);
+      else if (typeof l === 'number') {
+        if (l !== v) m.set(k, [l, v]);
+      } else if (l[l.length - 1] !== v) l.push(v);
     };
-    policies.forEach((p, pi) =>
-      (p.rules ?? []).forEach((r, ri) => {
-        if (!r) return;
-        const ops = (r.to ?? []).map((t) => t.operation);
-        const keyed =
-          ops.length > 0 &&
-          ops.every((op) => {
-            if (!op || op.notPaths?.length || op.notHosts?.length) return false;
-            if (op.paths?.length) return op.paths.every((x) => /^\/[^/*]+\/.*$/.test(x));
-            return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
-          });
-        if (!keyed) {
-          idx.always.push([pi, ri]);
-          return;
+    for (let pi = 0; pi < policies.length; pi++) {
+      const rules = policies[pi]!.rules ?? [];
+      for (let ri = 0; ri < rules.length; ri++) {
+        const r = rules[ri];
+        if (!r) continue;
+        const id = pi * stride + ri;
+        const to = r.to ?? [];
+        if (!(to.length > 0 && to.every((t) => keyedOperation(t.operation)))) {
+          idx.always.push(id);
+          continue;
         }
-        for (const op of ops) {
-          if (op!.paths?.length) for (const x of op!.paths) push(idx.byPathSeg, /^\/([^/]+)\//.exec(x)![1]!, [pi, ri]);
-          else for (const x of op!.hosts!) push(idx.byHost, x.toLowerCase(), [pi, ri]);
+        for (const t of to) {
+          const op = t.operation!;
+          if (op.paths?.length) for (const x of op.paths) push(idx.byPathSeg, pathSegment(x)!, id);
+          else for (const x of op.hosts!) push(idx.byHost, x.toLowerCase(), id);
         }
-      }),
-    );
+      }
+    }
     this.opIndexMemo.set(dest, idx);
     return idx;
   }
@@ -546,11 +619,12 @@ export class Verifier {
      */
     const add = (kind: 'ns' | 'principal' | 'sa', vals: readonly string[] | undefined, policyNs: string) => {
       if (!vals || vals.length === 0) return;
-      const members = sig ? new Set<string>() : null;
+      let members: Set<string> | null = null;
       for (const v of vals) {
         const hit = this.hits(kind, v, policyNs);
         // A pattern matching every source (or none) tells no source apart.
-        if (hit.length === total) continue;
+        if (hit.length === total || hit.length === 0) continue;
+        if (sig) members ??= new Set<string>();
         for (const s of hit) {
           out.add(s);
           members?.add(s);

@@ -63,22 +63,23 @@ export function toRow(v: Verifier, from: string, k: Ksvc, via: Via, outcomes: Pa
 function edgeRows(v: Verifier, edges: RequiredEdge[], target: string | null): EdgeRow[] {
   return edges.map((e) => {
     // Alternatives in order up to the first that works: later ones cannot change the row.
-    const tries: Array<{ a: RequiredEdge['alternatives'][number]; r: ReturnType<Verifier['evalHops']> }> = [];
+    // Only the deciding hop of each alternative is read (as evalHops' `results[at]`).
+    const tries: Array<{ a: RequiredEdge['alternatives'][number]; r: ReturnType<Verifier['decidingHop']> }> = [];
     for (const a of e.alternatives) {
-      tries.push({ a, r: v.evalHops(a.hops) });
+      tries.push({ a, r: v.decidingHop(a.hops) });
       if (tries[tries.length - 1]!.r.allowed) break;
     }
     const ok = tries.find((t) => t.r.allowed);
     const shown = ok ?? tries[0]!;
-    const res = shown.r.results[shown.r.at]!;
+    const res = shown.r.result;
     return {
       edge: e.id,
       target,
       description: e.description,
       allowed: !!ok,
-      hop: res.hop,
+      hop: shown.r.hop,
       policy: res.policy,
-      reason: ok ? `${res.reason} (${shown.a.label})` : tries.map((t) => `${t.a.label}: ${t.r.results[t.r.at]!.reason}`).join('; '),
+      reason: ok ? `${res.reason} (${shown.a.label})` : tries.map((t) => `${t.a.label}: ${t.r.result.reason}`).join('; '),
       impact: e.impact,
     };
   });

@@ -113,6 +113,26 @@ describe('eventing paths', () => {
     const r = rep();
     assert.deepEqual(r.surprises, []);
   });
+  it('a receiver rule with a path template ({*}) is not pruned: its leak is reported', () => {
+    // Istio path templates: `{*}` matches one segment (authorization-policy reference, Operation.paths).
+    const open: KubeObject = {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'open-broker', namespace: 'knative-eventing' },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/component': 'broker-ingress' } },
+        rules: [{ from: [{ source: { namespaces: ['team-bravo-1'] } }], to: [{ operation: { paths: ['/{*}/default'] } }] }],
+      },
+    };
+    const r = verifyModel(modelOf(example('ossm2-tenants'), [open]));
+    const x = row(r, 'team-bravo-1', 'team-alpha-1/default', 'broker-ingress');
+    assert.equal(x.allowed, true, x.reason);
+    assert.equal(x.policy, 'knative-eventing/open-broker');
+    assert.ok(
+      r.surprises.some((s) => s.startsWith('LEAK team-bravo-1 → team-alpha-1/default via broker-ingress')),
+      r.surprises.join('\n'),
+    );
+  });
 });
 
 describe('Knative Kafka eventing paths (Kafka-class Broker, KafkaChannel, KafkaSink)', () => {
