@@ -137,6 +137,21 @@ export async function listCluster(
   return { objects: lists.flat(), absent: absent.sort() };
 }
 
+/** The live objects of these kinds with `overlay` applied on them (istioctl analyze's "simulate applying"). */
+export async function liveWithOverlay(
+  g: { kubeconfig?: string; context?: string },
+  kinds: readonly string[],
+  overlay: readonly KubeObject[],
+): Promise<{ objects: KubeObject[]; absent: string[] }> {
+  const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
+  try {
+    const live = await listCluster(s.client, s.discovery, kinds);
+    return { objects: overlayObjects(live.objects, overlay), absent: live.absent };
+  } finally {
+    s.client.close();
+  }
+}
+
 interface CheckOptions {
   filename?: string;
   manifests?: string[];
@@ -200,15 +215,11 @@ export function register(program: Command): void {
         const selected = enabledRules(RULES, undefined, { only, skip });
         let absent: string[] = [];
         if (opts.cluster) {
-          const g = cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>();
-          const s = await connect({ kubeconfig: g.kubeconfig, context: g.context });
-          try {
-            const live = await listCluster(s.client, s.discovery, neededKinds(selected));
-            objects = overlayObjects(live.objects, set.objects);
-            absent = live.absent;
-          } finally {
-            s.client.close();
-          }
+          ({ objects, absent } = await liveWithOverlay(
+            cmd.optsWithGlobals<{ kubeconfig?: string; context?: string }>(),
+            neededKinds(selected),
+            set.objects,
+          ));
         }
 
         let validate;

@@ -5,9 +5,7 @@ import { modelFromObjects, specModelOptions, type Flavor, type KnativeModel, typ
 import { buildContext } from '../check/context.ts';
 import { enabledRules, runRules } from '../check/engine.ts';
 import { RULES } from '../check/registry.ts';
-import { overlayObjects } from '../check/resource-index.ts';
 import { ManifestSet } from '../check/source.ts';
-import { connect } from '../cluster/session.ts';
 import { readMeshConfigFile } from '../manifests/read.ts';
 import { render } from '../render/index.ts';
 import { SEVERITY_ORDER } from '../report/finding.ts';
@@ -17,7 +15,7 @@ import type { KubeObject } from '../util/kube.ts';
 import { writeFilesAtomic } from '../util/output.ts';
 import { returnsCode } from './action.ts';
 import { loadModel } from './authz-commands.ts';
-import { coverageNotes, listCluster, neededKinds, readManifestSet, TOOL } from './check-commands.ts';
+import { coverageNotes, liveWithOverlay, neededKinds, readManifestSet, TOOL } from './check-commands.ts';
 import { ExitCode } from './exit-codes.ts';
 import { outputOption } from './output-format.ts';
 
@@ -76,15 +74,8 @@ export async function readReportInput(opts: ReportOptions, globals: { kubeconfig
   let objects = set.objects;
   let absent: string[] = [];
   if (opts.cluster) {
-    const s = await connect({ kubeconfig: globals.kubeconfig, context: globals.context });
-    try {
-      // The kinds check reads (Secrets as metadata only): verify's inputs are among them.
-      const live = await listCluster(s.client, s.discovery, neededKinds(RULES));
-      objects = overlayObjects(live.objects, set.objects);
-      absent = live.absent;
-    } finally {
-      s.client.close();
-    }
+    // The kinds check reads (Secrets as metadata only): verify's inputs are among them.
+    ({ objects, absent } = await liveWithOverlay(globals, neededKinds(RULES), set.objects));
   }
   if (objects.length === 0) throw new UserError('no Kubernetes objects in the input', 2);
   const model = modelFromObjects(objects, { flavor: opts.flavor, rootNamespace: opts.rootNamespace });
