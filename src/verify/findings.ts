@@ -89,6 +89,19 @@ export const ksvcRef = (k: Pick<Ksvc, 'namespace' | 'name'>): ResourceRef => ({
 });
 const AUTOSCALER: ResourceRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: SERVING_NS, name: 'autoscaler' };
 
+/** A finding of one verify rule: the rule's code, severity, fix and docs link, and what this case says. */
+export function verifyFinding(meta: VerifyRule, message: string, resource: ResourceRef, reachability?: Reachability): Finding {
+  return {
+    code: meta.code,
+    severity: meta.severity,
+    message,
+    resource,
+    fix: meta.fix,
+    docs: docsUrl(meta.code),
+    ...(reachability ? { reachability } : {}),
+  };
+}
+
 export function reachabilityFinding(
   which: 'leak' | 'broken',
   target: Pick<Ksvc, 'namespace' | 'name'> | ResourceRef,
@@ -97,7 +110,7 @@ export function reachabilityFinding(
 ): Finding {
   const meta = VERIFY_RULES[which];
   const resource = 'kind' in target ? target : ksvcRef(target);
-  return { code: meta.code, severity: meta.severity, message, resource, fix: meta.fix, docs: docsUrl(meta.code), reachability: r };
+  return verifyFinding(meta, message, resource, r);
 }
 
 export function blockedFinding(
@@ -108,19 +121,11 @@ export function blockedFinding(
 ): Finding {
   const meta = VERIFY_RULES.blocked;
   const resource = target ? ksvcRef(target) : AUTOSCALER;
-  return {
-    code: meta.code,
-    severity: meta.severity,
-    message,
-    resource,
-    fix: meta.fix,
-    docs: docsUrl(meta.code),
-    reachability: {
-      from: hop.split(' → ')[0] ?? '',
-      to: target ? `${target.namespace}/${target.name}` : `${SERVING_NS}/autoscaler`,
-      via: 'required-edge',
-      hop,
-      policy,
-    },
-  };
+  return verifyFinding(meta, message, resource, {
+    from: hop.split(' → ')[0] ?? '',
+    to: target ? `${target.namespace}/${target.name}` : `${SERVING_NS}/autoscaler`,
+    via: 'required-edge',
+    hop,
+    policy,
+  });
 }

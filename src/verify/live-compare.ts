@@ -3,8 +3,8 @@
  * (live-plan.ts probeScript), decide per request whether the service was reached, the mesh refused,
  * or the outcome is unknown, and compare with the prediction. Every disagreement is a finding.
  */
-import { docsUrl, type Finding } from '../report/finding.ts';
-import { ksvcRef, VERIFY_RULES } from './findings.ts';
+import type { Finding } from '../report/finding.ts';
+import { ksvcRef, verifyFinding, VERIFY_RULES } from './findings.ts';
 import { PROBE_MARKER, type LivePlan, type ProbePod, type ProbeRequest } from './live-plan.ts';
 
 export interface ProbeResult {
@@ -130,26 +130,14 @@ const predictedText = (p: ProbeRequest['prediction']): string => {
 };
 
 function notRunFinding(message: string, resource: Finding['resource'], r?: ProbeRequest): Finding {
-  const meta = VERIFY_RULES.liveNotRun;
-  return {
-    code: meta.code,
-    severity: meta.severity,
+  return verifyFinding(
+    VERIFY_RULES.liveNotRun,
     message,
     resource,
-    fix: meta.fix,
-    docs: docsUrl(meta.code),
-    ...(r
-      ? {
-          reachability: {
-            from: r.from,
-            to: `${r.target.namespace}/${r.target.name}`,
-            via: r.via,
-            hop: r.prediction.hop,
-            policy: r.prediction.policy,
-          },
-        }
-      : {}),
-  };
+    r
+      ? { from: r.from, to: `${r.target.namespace}/${r.target.name}`, via: r.via, hop: r.prediction.hop, policy: r.prediction.policy }
+      : undefined,
+  );
 }
 
 /** Findings for targets the cluster does not have (resolved by the CLI before the plan). */
@@ -225,13 +213,11 @@ function disagreement(r: ProbeRequest, c: Classified): Finding {
     c.verdict === 'unknown'
       ? `outcome unknown (${c.evidence}); predicted ${predictedText(r.prediction)}`
       : `live ${c.verdict === 'reached' ? 'reached the service' : 'refused'} (${c.evidence}), predicted ${predictedText(r.prediction)}${tenancy}`;
-  return {
-    code: which.code,
-    severity: which.severity,
-    message: `${r.from} → ${to} via ${r.via}: ${what}`,
-    resource: ksvcRef(r.target),
-    fix: which.fix,
-    docs: docsUrl(which.code),
-    reachability: { from: r.from, to, via: r.via, hop: r.prediction.hop, policy: r.prediction.policy },
-  };
+  return verifyFinding(which, `${r.from} → ${to} via ${r.via}: ${what}`, ksvcRef(r.target), {
+    from: r.from,
+    to,
+    via: r.via,
+    hop: r.prediction.hop,
+    policy: r.prediction.policy,
+  });
 }
