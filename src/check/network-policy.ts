@@ -139,8 +139,12 @@ function compile(p: KubeObject): CompiledRule[] {
       const ml = rec(ns.matchLabels);
       const keys = Object.keys(ml);
       const named = !isObj(get(peer, 'ipBlock')) && keys.length === 1 && keys[0] === NAME_LABEL && arr(ns.matchExpressions).length === 0;
-      if (named) byName.set(String(ml[NAME_LABEL]), [...(byName.get(String(ml[NAME_LABEL])) ?? []), peer]);
-      else others.push(peer);
+      if (named) {
+        const name = String(ml[NAME_LABEL]);
+        const list = byName.get(name);
+        if (list) list.push(peer);
+        else byName.set(name, [peer]);
+      } else others.push(peer);
     }
     return { ports: get(rule, 'ports'), everyone: from.length === 0, byName, others };
   });

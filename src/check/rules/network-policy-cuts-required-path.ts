@@ -31,7 +31,12 @@ export const networkPolicyCutsRequiredPath: Rule = {
     const all = ctx.index.of(NETWORK_POLICY);
     if (!all.length) return [];
     const byNamespace = new Map<string, KubeObject[]>();
-    for (const p of all) byNamespace.set(p.metadata.namespace ?? '', [...(byNamespace.get(p.metadata.namespace ?? '') ?? []), p]);
+    for (const p of all) {
+      const ns = p.metadata.namespace ?? '';
+      const list = byNamespace.get(ns);
+      if (list) list.push(p);
+      else byNamespace.set(ns, [p]);
+    }
     // The Kourier variant (Knative outside the mesh) has its own paths and rule (SM2010).
     if (ctx.index.of(SMMR).some((r) => !strs(get(r, 'spec', 'members')).includes(SERVING_NS))) return [];
     const m = ctx.model();
