@@ -74,6 +74,7 @@ export class KubeClient {
   /** A server URL may carry a path prefix (e.g. behind a proxy): requests go below it. */
   private readonly basePath: string;
   private agent: https.Agent | http.Agent | undefined;
+  private streamAgent: https.Agent | http.Agent | undefined;
   private tls: Credentials | undefined;
   private authHeaders: Record<string, string | string[]> = {};
   private authAt = 0;
@@ -97,20 +98,27 @@ export class KubeClient {
     // A plugin may hand out a new client certificate: connections made with the old one are dropped.
     if (this.agent && !sameTls(this.tls!, c)) {
       this.agent.destroy();
+      this.streamAgent?.destroy();
       this.agent = undefined;
+      this.streamAgent = undefined;
     }
     if (!this.agent) {
-      const common = { keepAlive: true, maxSockets: this.opts.maxSockets };
-      this.agent = this.server.startsWith('https:')
-        ? new https.Agent({
-            ...common,
-            ca: c.ca,
-            cert: c.cert,
-            key: c.key,
-            servername: c.servername,
-            rejectUnauthorized: c.rejectUnauthorized,
-          })
-        : new http.Agent(common);
+      const agent = (maxSockets: number) =>
+        this.server.startsWith('https:')
+          ? new https.Agent({
+              keepAlive: true,
+              maxSockets,
+              ca: c.ca,
+              cert: c.cert,
+              key: c.key,
+              servername: c.servername,
+              rejectUnauthorized: c.rejectUnauthorized,
+            })
+          : new http.Agent({ keepAlive: true, maxSockets });
+      this.agent = agent(this.opts.maxSockets);
+      // Watches hold a connection for minutes each (the controller watches ~25 kinds): on the requests'
+      // capped pool they would leave a handful of sockets for everything else, or none (a hang).
+      this.streamAgent = agent(Infinity);
       this.tls = c;
     }
     this.authAt = Date.now();
@@ -118,6 +126,7 @@ export class KubeClient {
 
   close(): void {
     this.agent?.destroy();
+    this.streamAgent?.destroy();
   }
 
   async request<T = unknown>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
@@ -189,7 +198,7 @@ export class KubeClient {
           port: this.base.port,
           path: this.basePath + path + q,
           method: 'GET',
-          agent: this.agent,
+          agent: this.streamAgent,
           headers: { ...this.authHeaders, accept: 'application/json' },
         },
         (res) => {

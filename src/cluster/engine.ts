@@ -36,6 +36,19 @@ export interface PlanOptions {
   allowMeshMove?: boolean;
   requirements?: ClusterRequirements;
   concurrency?: number;
+  /** What is live, from an informer cache instead of a list (the controller): see OwnedView. */
+  owned?: OwnedView;
+}
+
+/**
+ * A cache's view of the objects a spec owns. `live` holds stubs (apiVersion, kind, name, namespace,
+ * labels): enough for prune and the control-plane check. `isCurrent` answers what isUnchanged answers
+ * for a listed object; `applied` records an apply's answer.
+ */
+export interface OwnedView {
+  live: Map<string, KubeObject>;
+  isCurrent(desired: KubeObject): boolean;
+  applied(desired: KubeObject, after: KubeObject): void;
 }
 
 /** Why nothing may be written: `input` (the spec asks for something refused) or `cluster` (the cluster lacks something). */
@@ -59,6 +72,8 @@ export interface ApplyPlan {
   summary: string;
   /** Set when nothing may be applied (an unmet requirement, a missing API, a control-plane move). */
   blocked?: Blocked;
+  /** Set when `live` came from a cache (PlanOptions.owned): applyPhase asks it instead of comparing bodies. */
+  owned?: OwnedView;
 }
 
 export const infoKey = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): string => `${o.apiVersion}/${o.kind}`;
@@ -87,9 +102,15 @@ export async function planApply(s: ClusterSession, objects: readonly KubeObject[
     if (e instanceof UserError) return { ...plan, blocked: { kind: 'cluster', message: e.message } };
     throw e;
   }
-  const snap = await ownedSnapshot(s, bodies, o.specName, concurrency);
-  plan.infos = new Map([...snap.infos, ...resolved]);
-  plan.live = snap.live;
+  if (o.owned) {
+    plan.infos = resolved;
+    plan.live = o.owned.live;
+    plan.owned = o.owned;
+  } else {
+    const snap = await ownedSnapshot(s, bodies, o.specName, concurrency);
+    plan.infos = new Map([...snap.infos, ...resolved]);
+    plan.live = snap.live;
+  }
   const move = o.allowMeshMove ? undefined : controlPlaneMove(bodies, plan.live.values(), o.specName);
   if (move) return { ...plan, blocked: { kind: 'input', message: move } };
   if (o.dryRun) {
@@ -240,11 +261,14 @@ export async function applyPhase(s: ClusterSession, plan: ApplyPlan, phase: Phas
     }
     const info = plan.infos.get(infoKey(b))!;
     try {
-      if (!o.dryRun && !o.force && skipUnchanged && isUnchanged(b, plan.live.get(objectKey(b)))) res.unchanged.push(ref);
+      const current =
+        !o.dryRun && !o.force && skipUnchanged && (plan.owned ? plan.owned.isCurrent(b) : isUnchanged(b, plan.live.get(objectKey(b))));
+      if (current) res.unchanged.push(ref);
       else {
         const after = await serverSideApply(s.client, info, b, { dryRun: o.dryRun, force: o.force });
         // The snapshot follows what we wrote: verify reads it afterwards instead of listing everything again.
         if (!o.dryRun) plan.live.set(objectKey(b), slim({ ...after, apiVersion: b.apiVersion, kind: b.kind }));
+        if (!o.dryRun) plan.owned?.applied(b, after);
         res.applied.push(ref);
       }
     } catch (e) {

@@ -6,15 +6,25 @@ import { createHash } from 'node:crypto';
 import { modelFromObjects, specModelOptions } from '../authz/knative.ts';
 import { verifyModel } from '../authz/verify.ts';
 import { ApiError } from '../cluster/client.ts';
-import { type ClusterSession, applyPhase, ownedSnapshot, planApply, pruneCandidates, pruneObjects, readiness } from '../cluster/engine.ts';
+import {
+  type ApplyPlan,
+  type ClusterSession,
+  type OwnedView,
+  applyPhase,
+  ownedSnapshot,
+  planApply,
+  pruneCandidates,
+  pruneObjects,
+  readiness,
+} from '../cluster/engine.ts';
 import { getObject, listAll, resourcePath } from '../cluster/ops.ts';
 import {
   PRUNABLE_KINDS,
-  canonicalJson,
   SPEC_LABEL,
   clusterRequirements,
   hasReadyCondition,
   isKnativeServing,
+  kindsToList,
   mapLimit,
   objectKey,
   selectPrune,
@@ -23,6 +33,7 @@ import { tlsForApply } from '../cluster/session.ts';
 import { render } from '../render/index.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { CR_RESOURCE } from './crd.ts';
+import { contentDigest, type OwnedCache } from './owned-cache.ts';
 import { specFromCr } from './spec.ts';
 
 export const FINALIZER = 'serverlessmesh.dev/cleanup';
@@ -57,22 +68,6 @@ async function foreignPolicies(ctx: ReconcileContext, name: string): Promise<Kub
     return info ? listAll(ctx.s.client, info, `${SPEC_LABEL}!=${name}`, { fromCache: true }) : [];
   });
   return out.flat();
-}
-
-/** An object as verify sees it: everything but status and the fields the server changes on every write. */
-function contentOf(o: KubeObject): string {
-  const {
-    resourceVersion: _rv,
-    uid: _uid,
-    creationTimestamp: _ct,
-    generation: _g,
-    managedFields: _mf,
-    selfLink: _sl,
-    ...meta
-  } = o.metadata as KubeObject['metadata'] & Record<string, unknown>;
-  const { status: _st, metadata: _m, ...rest } = o;
-  // Keys sorted: a list item and an apply's answer for the same object order their keys differently.
-  return canonicalJson({ ...rest, metadata: meta });
 }
 
 export interface Condition {
@@ -117,9 +112,58 @@ export interface ReconcileContext {
   handEditManagers?: readonly string[];
   /** Per CR: the last verify's inputs (hash) and its condition, reused while the inputs are the same. */
   verifyCache?: Map<string, { fingerprint: string; condition: Condition }>;
+  /** Informer cache of our objects (run.ts): a reconcile reads what is live from it instead of listing. */
+  cache?: OwnedCache;
+  /** Digests of the policies we do not own (verify's other input), from their watch. */
+  foreign?: OwnedCache;
 }
 
 const oneLine = (s: string) => s.replace(/\s*\n\s*/g, '; ');
+
+/** verify's inputs as one hash: the options, then objectKey and content digest of each object (owned, then others'). */
+function fingerprint(opts: unknown, owned: Iterable<[string, string]>, foreign: Iterable<[string, string]>): string {
+  const h = createHash('sha256').update(JSON.stringify(opts));
+  for (const part of [owned, foreign]) {
+    h.update('\n--\n');
+    for (const line of [...part].map(([k, d]) => `${k} ${d}`).sort()) h.update(line).update('\n');
+  }
+  return h.digest('hex');
+}
+
+const POLICY_GROUP_KINDS = new Set(POLICY_KINDS.map((k) => `${k.apiVersion.split('/')[0]}/${k.kind}`));
+
+/** The fingerprint from the caches alone: our rendered objects' digests, and every policy not of this spec. */
+function cachedFingerprint(cache: OwnedCache, foreign: OwnedCache, plan: ApplyPlan, name: string, opts: unknown): string {
+  const owned: [string, string][] = plan.bodies.map((b) => [objectKey(b), cache.digest(objectKey(b)) ?? 'absent']);
+  const others = [...foreign.digests(), ...cache.digests((gk, spec) => spec !== name && POLICY_GROUP_KINDS.has(gk))];
+  return fingerprint(opts, owned, others);
+}
+
+/**
+ * What verify reads: our objects as live (prune succeeded, so what we own is exactly what we render) and
+ * the policies of others. Without the cache the plan's snapshot (updated by every apply's answer) is it;
+ * with the cache the objects are listed, and the answers of this pass's applies laid over the list.
+ */
+async function verifyInputs(
+  ctx: ReconcileContext,
+  plan: ApplyPlan,
+  name: string,
+  fromCache: boolean,
+): Promise<{ owned: KubeObject[]; foreign: KubeObject[] }> {
+  let live = plan.live;
+  if (fromCache) {
+    live = (await ownedSnapshot(ctx.s, plan.bodies, name, ctx.concurrency)).live;
+    // Full bodies in the plan's map are apply answers (the cache's stubs carry no resourceVersion).
+    for (const [k, o] of plan.live) if ((o.metadata as { resourceVersion?: string }).resourceVersion) live.set(k, o);
+  }
+  const owned: KubeObject[] = [];
+  for (const b of plan.bodies) {
+    const l = live.get(objectKey(b));
+    if (l) owned.push(l);
+  }
+  const ownedKeys = new Set(owned.map(objectKey));
+  return { owned, foreign: (await foreignPolicies(ctx, name)).filter((o) => !ownedKeys.has(objectKey(o))) };
+}
 
 export async function reconcile(ctx: ReconcileContext, name: string): Promise<ReconcileResult> {
   const { s } = ctx;
@@ -158,7 +202,19 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   const mesh = spec.mesh;
   const tls = await tlsForApply(s, mesh);
   const objects = render(mesh, tls ? { tls } : {});
-  const plan = await planApply(s, objects, { specName: name, requirements: clusterRequirements(mesh.spec), concurrency: ctx.concurrency });
+  // The cache stands in for the list once it watches every kind we render at the version we render it.
+  const cache = ctx.cache && (await ctx.cache.ensure(kindsToList(objects))) ? ctx.cache : undefined;
+  const owned: OwnedView | undefined = cache && {
+    live: cache.owned(name),
+    isCurrent: (b) => cache.isCurrent(b),
+    applied: (b, after) => cache.applied(b, after),
+  };
+  const plan = await planApply(s, objects, {
+    specName: name,
+    requirements: clusterRequirements(mesh.spec),
+    concurrency: ctx.concurrency,
+    ...(owned ? { owned } : {}),
+  });
   const base = { observedGeneration: gen, objects: objects.length };
   if (plan.blocked) {
     const reason = plan.blocked.kind === 'input' ? 'Refused' : 'MissingPrerequisite';
@@ -225,6 +281,7 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   }
   if (!waitingFor && !failures.length) {
     const r = await pruneObjects(s, pruneCandidates(plan), plan.infos, { concurrency: ctx.concurrency });
+    for (const v of pruneCandidates(plan)) if (!r.failed.some((f) => f.ref.endsWith(v.metadata.name))) cache?.deleted(v);
     failures.push(...r.failed.map((f) => f.error));
     if (r.pruned.length + r.released.length)
       await ctx.event(
@@ -243,38 +300,42 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   let verified: Condition;
   let verifyCached = false;
   if (!waitingFor && !failures.length) {
-    // What is live of ours: the plan's snapshot, updated with every apply's answer (prune succeeded, so
-    // what we own is exactly what we render). Policies of others come from a fresh list.
-    const owned = new Map<string, KubeObject>();
-    for (const b of plan.bodies) {
-      const l = plan.live.get(objectKey(b));
-      if (l) owned.set(objectKey(b), l);
-    }
-    const live = [...owned.values(), ...(await foreignPolicies(ctx, name)).filter((o) => !owned.has(objectKey(o)))];
     const opts = specModelOptions(mesh);
     // verify is a pure function of these objects' content and the options: when none changed (a no-op
     // resync, an owned object deleted and restored as it was) the last answer stands. At 1,000 tenants a
-    // verify costs seconds and ~150 MB of heap (bench/controller).
-    const fingerprint = createHash('sha256').update(JSON.stringify(opts));
-    for (const line of live.map(contentOf).sort()) fingerprint.update(line).update('\n');
-    const fp = fingerprint.digest('hex');
+    // verify costs seconds and ~150 MB of heap (bench/controller). With the cache the fingerprint comes
+    // from its digests, and the objects are listed only when it changed.
     const cached = ctx.verifyCache?.get(name);
-    verifyCached = cached?.fingerprint === fp;
-    if (cached && verifyCached) verified = cached.condition;
-    else {
-      const rep = verifyModel(modelFromObjects(live, opts), { expandRows: false });
-      verified = rep.violations
-        ? {
-            type: 'Verified',
-            status: 'False',
-            reason: 'IsolationViolated',
-            message: oneLine(
-              `${rep.violations} path(s) break tenant isolation or a required edge: ${rep.surprises.slice(0, 3).join('; ')}`,
-            ),
-          }
-        : { type: 'Verified', status: 'True', reason: 'Isolated', message: `${rep.stats.targets} target(s) checked on every path` };
-      ctx.verifyCache?.set(name, { fingerprint: fp, condition: verified });
+    let fp =
+      cache && ctx.foreign && (await ctx.foreign.ensure(POLICY_KINDS))
+        ? cachedFingerprint(cache, ctx.foreign, plan, name, opts)
+        : undefined;
+    verifyCached = fp !== undefined && cached?.fingerprint === fp;
+    let condition = cached?.condition;
+    if (!verifyCached) {
+      const live = await verifyInputs(ctx, plan, name, !!cache);
+      fp = fingerprint(
+        opts,
+        live.owned.map((o) => [objectKey(o), contentDigest(o)]),
+        live.foreign.map((o) => [objectKey(o), contentDigest(o)]),
+      );
+      verifyCached = cached?.fingerprint === fp;
+      if (!verifyCached) {
+        const rep = verifyModel(modelFromObjects([...live.owned, ...live.foreign], opts), { expandRows: false });
+        condition = rep.violations
+          ? {
+              type: 'Verified',
+              status: 'False',
+              reason: 'IsolationViolated',
+              message: oneLine(
+                `${rep.violations} path(s) break tenant isolation or a required edge: ${rep.surprises.slice(0, 3).join('; ')}`,
+              ),
+            }
+          : { type: 'Verified', status: 'True', reason: 'Isolated', message: `${rep.stats.targets} target(s) checked on every path` };
+        ctx.verifyCache?.set(name, { fingerprint: fp, condition });
+      }
     }
+    verified = condition!;
   } else verified = { type: 'Verified', status: 'Unknown', reason: 'NotApplied', message: 'verified once everything is applied' };
 
   let ready: Condition;

@@ -7,9 +7,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { KubeClient } from '../cluster/client.ts';
 import { sleep } from '../cluster/client.ts';
 import type { ClusterSession } from '../cluster/engine.ts';
-import { FIELD_MANAGER, MANAGED_BY, PRUNABLE_KINDS, SPEC_LABEL } from '../cluster/plan.ts';
+import { FIELD_MANAGER, MANAGED_BY } from '../cluster/plan.ts';
+import { OwnedCache } from './owned-cache.ts';
 import { POLICY_KINDS } from './reconcile.ts';
-import type { KubeObject } from '../util/kube.ts';
 import { CR_RESOURCE } from './crd.ts';
 import { LeaderElector } from './leader.ts';
 import { WorkQueue } from './queue.ts';
@@ -171,7 +171,6 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
       metrics.depth.set(queue.length);
     };
     const watchers: Watcher[] = [];
-    const watched = new Set<string>();
     const onError = (what: string) => (e: unknown) => log(`controller: watch ${what}: ${(e as Error).message}`);
     watchers.push(
       new Watcher(s.client, CR_RESOURCE, {
@@ -192,52 +191,30 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
         onError: onError(CR_RESOURCE.plural),
       }),
     );
-    const owned = `${MANAGED_BY}=${FIELD_MANAGER}`;
-    const startOwnedWatches = async () => {
-      for (const k of PRUNABLE_KINDS) {
-        if (watched.has(`${k.apiVersion}/${k.kind}`)) continue;
-        const info = await s.discovery.resolve(k.apiVersion, k.kind);
-        if (!info) continue;
-        watched.add(`${k.apiVersion}/${k.kind}`);
-        // Only objects labelled ours: never an unfiltered watch (Secrets of the whole cluster).
-        watchers.push(
-          new Watcher(s.client, info, {
-            labelSelector: owned,
-            onEvent: (type, obj: KubeObject) => {
-              if (type !== 'SYNC') enqueue(obj.metadata.labels?.[SPEC_LABEL]);
-            },
-            onList: (relist) => {
-              if (relist) log(`controller: ${info.plural} watch relisted (410 Gone)`);
-            },
-            onError: onError(info.plural),
-          }),
-        );
-      }
-      // Policies not ours still decide who reaches whom (verify reads them): a hand-made one re-verifies every CR.
-      for (const k of POLICY_KINDS) {
-        const key = `foreign ${k.apiVersion}/${k.kind}`;
-        if (watched.has(key)) continue;
-        const info = await s.discovery.resolve(k.apiVersion, k.kind);
-        if (!info) continue;
-        watched.add(key);
-        watchers.push(
-          new Watcher(s.client, info, {
-            labelSelector: `${MANAGED_BY}!=${FIELD_MANAGER}`,
-            onEvent: (type) => {
-              if (type !== 'SYNC') for (const name of lastGen.keys()) enqueue(name);
-            },
-            onError: onError(info.plural),
-          }),
-        );
-      }
-    };
-    await startOwnedWatches();
+    // Our objects, by the managed-by label only (never an unfiltered watch: Secrets of the whole cluster).
+    // Watches start with the first reconcile, at the versions it renders (OwnedCache.ensure).
+    const cache = new OwnedCache(s.client, s.discovery, {
+      labelSelector: `${MANAGED_BY}=${FIELD_MANAGER}`,
+      onChange: enqueue,
+      log,
+    });
+    // Policies not ours still decide who reaches whom (verify reads them): a change re-verifies every CR.
+    const foreign = new OwnedCache(s.client, s.discovery, {
+      labelSelector: `${MANAGED_BY}!=${FIELD_MANAGER}`,
+      keepBodies: false,
+      onChange: () => {
+        for (const name of lastGen.keys()) enqueue(name);
+      },
+      log,
+    });
+    await foreign.ensure(POLICY_KINDS);
     synced = true;
 
     // Level-triggered safety net: every CR again now and then; kinds served later (an operator installed) get watched.
+    // Kinds served later (an operator installed) are watched by the next reconcile's ensure().
     const resync = setInterval(() => {
       for (const name of lastGen.keys()) enqueue(name);
-      void startOwnedWatches().catch(onError('discovery'));
+      cache.trim(new Set(lastGen.keys()));
     }, o.resyncMs);
     resync.unref();
 
@@ -260,7 +237,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
       : undefined;
     renew?.unref();
 
-    const ctx = { s, event: eventSink(s.client, o.eventNamespace), verifyCache };
+    const ctx = { s, event: eventSink(s.client, o.eventNamespace), verifyCache, cache, foreign };
     const worker = async () => {
       for (;;) {
         const key = await queue.get();
@@ -310,7 +287,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
     await Promise.all(workers);
     clearInterval(resync);
     if (renew) clearInterval(renew);
-    await Promise.all(watchers.map((w) => w.stop()));
+    await Promise.all([...watchers.map((w) => w.stop()), cache.stop(), foreign.stop()]);
     if (lost) throw lost;
   } finally {
     if (elector && !standby) await elector.release();

@@ -12,6 +12,8 @@ export interface WatchOptions {
   labelSelector?: string;
   /** Called with every object of a (re)list as SYNC, then with each watch event. */
   onEvent: (type: WatchEventType, o: KubeObject) => void;
+  /** Called before the SYNC events of each (re)list. */
+  onListStart?: () => void;
   /** Called after each list (synced) and on each relist after 410. */
   onList?: (relist: boolean) => void;
   onError?: (e: unknown) => void;
@@ -37,6 +39,7 @@ export class Watcher {
       query: { labelSelector: this.o.labelSelector },
     });
     const apiVersion = this.info.group ? `${this.info.group}/${this.info.version}` : this.info.version;
+    this.o.onListStart?.();
     for (const it of r.items) this.o.onEvent('SYNC', { ...it, apiVersion, kind: this.info.kind });
     return r.metadata.resourceVersion;
   }

@@ -14,26 +14,16 @@ import { buildContext } from '../../src/check/context.ts';
 import { runRules } from '../../src/check/engine.ts';
 import { RULES } from '../../src/check/registry.ts';
 import { ManifestSet } from '../../src/check/source.ts';
-import { KubeClient, type RequestOptions } from '../../src/cluster/client.ts';
+import { KubeClient } from '../../src/cluster/client.ts';
 import { Discovery } from '../../src/cluster/discovery.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { serverSideApply } from '../../src/cluster/ops.ts';
 import type { Finding } from '../../src/report/finding.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { assertValidSarif } from '../helpers/sarif.ts';
-import { requireCluster, runCli } from './helpers.ts';
+import { RecordingClient, requireCluster, runCli } from './helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../../scripts/test-env.mjs';
-
-/** A client that records every request and the answer to it. */
-class RecordingClient extends KubeClient {
-  readonly calls: Array<{ method: string; path: string; query: RequestOptions['query']; accept?: string; answer: unknown }> = [];
-  override async request<T = unknown>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
-    const answer = await super.request<T>(method, path, ro);
-    this.calls.push({ method, path, query: ro.query, accept: ro.accept, answer });
-    return answer;
-  }
-}
 
 const NS = ['chk-apps', 'chk-data'];
 const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });

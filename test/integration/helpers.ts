@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { KubeClient, sleep } from '../../src/cluster/client.ts';
+import { KubeClient, sleep, type RequestOptions } from '../../src/cluster/client.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { resourcePath } from '../../src/cluster/ops.ts';
 import type { ResourceInfo } from '../../src/cluster/discovery.ts';
@@ -22,6 +22,30 @@ export function requireCluster(): string {
 export function adminClient(kubeconfig = requireCluster()): KubeClient {
   return new KubeClient(loadKubeConfig({ kubeconfig }));
 }
+
+/** A client that records every request (not watch streams) and the answer to it (or the error). */
+export class RecordingClient extends KubeClient {
+  readonly calls: Array<{
+    method: string;
+    path: string;
+    query: RequestOptions['query'];
+    accept?: string;
+    answer: unknown;
+    failed?: boolean;
+  }> = [];
+  override async request<T = unknown>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
+    try {
+      const answer = await super.request<T>(method, path, ro);
+      this.calls.push({ method, path, query: ro.query, accept: ro.accept, answer });
+      return answer;
+    } catch (e) {
+      this.calls.push({ method, path, query: ro.query, accept: ro.accept, answer: e, failed: true });
+      throw e;
+    }
+  }
+}
+
+export const recordingClient = (kubeconfig = requireCluster()): RecordingClient => new RecordingClient(loadKubeConfig({ kubeconfig }));
 
 export const R = {
   namespace: { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
