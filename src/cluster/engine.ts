@@ -167,6 +167,8 @@ export async function ownedSnapshot(
   desired: readonly KubeObject[],
   specName: string,
   concurrency = 32,
+  /** A moment's staleness is harmless (default); false: a consistent read from etcd, paged. */
+  fromCache = true,
 ): Promise<{ live: Map<string, KubeObject>; infos: Map<string, ResourceInfo> }> {
   const live = new Map<string, KubeObject>();
   const infos = new Map<string, ResourceInfo>();
@@ -175,7 +177,7 @@ export async function ownedSnapshot(
     if (!info) return;
     infos.set(infoKey(k), info);
     // A moment's staleness is harmless here: a missed change means one extra PATCH or one prune left for next time.
-    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache: true })) live.set(objectKey(o), slim(o));
+    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache })) live.set(objectKey(o), slim(o));
   });
   return { live, infos };
 }
@@ -267,8 +269,9 @@ export async function applyPhase(s: ClusterSession, plan: ApplyPlan, phase: Phas
       else {
         const after = await serverSideApply(s.client, info, b, { dryRun: o.dryRun, force: o.force });
         // The snapshot follows what we wrote: verify reads it afterwards instead of listing everything again.
-        if (!o.dryRun) plan.live.set(objectKey(b), slim({ ...after, apiVersion: b.apiVersion, kind: b.kind }));
-        if (!o.dryRun) plan.owned?.applied(b, after);
+        // A cache records a compact entry instead (18,000 answers held as objects are ~100 MB).
+        if (!o.dryRun && plan.owned) plan.owned.applied(b, after);
+        else if (!o.dryRun) plan.live.set(objectKey(b), slim({ ...after, apiVersion: b.apiVersion, kind: b.kind }));
         res.applied.push(ref);
       }
     } catch (e) {

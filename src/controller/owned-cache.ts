@@ -48,8 +48,11 @@ interface Entry {
   rv: string;
   digest: string;
   deleting: boolean;
-  /** The object as last seen, kept only until a reconcile has compared it with what it renders. */
-  body?: KubeObject;
+  /**
+   * The object as last seen (JSON, without managedFields), kept only until a reconcile has compared it
+   * with what it renders. Text, not objects: after a relist of 18,000 objects this is a third of the heap.
+   */
+  body?: string;
   /** At resourceVersion `rv` the object held every field of the body with applied hash `hash`. */
   match?: { rv: string; hash: string };
 }
@@ -182,7 +185,7 @@ export class OwnedCache {
       rv,
       digest: contentDigest(obj),
       deleting: !!(obj.metadata as { deletionTimestamp?: string }).deletionTimestamp,
-      ...(this.o.keepBodies === false ? {} : { body: slim(obj) }),
+      ...(this.o.keepBodies === false ? {} : { body: JSON.stringify(slim(obj)) }),
       epoch: kw.epoch,
     });
     // The first list is not a change: the CR's own watch starts a reconcile of every spec.
@@ -196,11 +199,27 @@ export class OwnedCache {
     const hash = desired.metadata.annotations?.[APPLIED_HASH] ?? '';
     if (e.match && e.match.rv === e.rv && e.match.hash === hash) return true;
     if (!e.body) return false;
-    const same = isUnchanged(desired, e.body);
+    const same = isUnchanged(desired, JSON.parse(e.body) as KubeObject);
     // Compared: the body is no longer needed (a different answer comes only with a new resourceVersion).
     e.body = undefined;
     if (same) e.match = { rv: e.rv, hash };
     return same;
+  }
+
+  /**
+   * The same question without the body: true only when the entry is known to hold the body with this
+   * applied hash (false also when a changed object waits to be compared: the caller renders then).
+   */
+  matches(key: string, apiVersion: string, hash: string): boolean {
+    const e = this.entries.get(key);
+    return !!e && !e.deleting && !e.body && e.apiVersion === apiVersion && e.match?.rv === e.rv && e.match.hash === hash;
+  }
+
+  /** How many cached objects carry the spec label `spec`. */
+  countFor(spec: string): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.labels[SPEC_LABEL] === spec) n++;
+    return n;
   }
 
   /** Records what an apply answered: the object now holds `desired` at that resourceVersion. */

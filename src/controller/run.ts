@@ -13,7 +13,7 @@ import { POLICY_KINDS } from './reconcile.ts';
 import { CR_RESOURCE } from './crd.ts';
 import { LeaderElector } from './leader.ts';
 import { WorkQueue } from './queue.ts';
-import { reconcile, type Condition, type EventSink } from './reconcile.ts';
+import { reconcile, type Condition, type DesiredIndex, type EventSink } from './reconcile.ts';
 import { Watcher } from './watch.ts';
 
 export interface ControllerOptions {
@@ -166,6 +166,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
     const queue = new WorkQueue();
     const lastGen = new Map<string, number>();
     const verifyCache = new Map<string, { fingerprint: string; condition: Condition }>();
+    const desired = new Map<string, DesiredIndex>();
     const enqueue = (name: string | undefined) => {
       if (name) queue.add(name);
       metrics.depth.set(queue.length);
@@ -181,6 +182,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
           if (type === 'DELETED') {
             lastGen.delete(cr.metadata.name);
             verifyCache.delete(cr.metadata.name);
+            desired.delete(cr.metadata.name);
           } else if (!del && lastGen.get(cr.metadata.name) === gen && type !== 'SYNC') return;
           lastGen.set(cr.metadata.name, gen);
           enqueue(cr.metadata.name);
@@ -237,7 +239,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
       : undefined;
     renew?.unref();
 
-    const ctx = { s, event: eventSink(s.client, o.eventNamespace), verifyCache, cache, foreign };
+    const ctx = { s, event: eventSink(s.client, o.eventNamespace), verifyCache, cache, foreign, desired };
     const worker = async () => {
       for (;;) {
         const key = await queue.get();
@@ -267,7 +269,7 @@ export async function runController(s: ClusterSession, o: ControllerOptions): Pr
             if (r.requeueAfterMs !== undefined) queue.addAfter(key, r.requeueAfterMs);
             if (r.status)
               log(
-                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending${r.verifyCached ? ', verify unchanged' : ''} (${Date.now() - t0} ms)`,
+                `reconcile ${key}: ${ready?.status === 'True' ? 'Ready' : `${ready?.reason}`}: ${r.status.applied}/${r.status.objects} applied, ${r.status.pending} pending${r.fromMemory ? ', nothing changed' : r.verifyCached ? ', verify unchanged' : ''} (${Date.now() - t0} ms)`,
               );
           }
         } catch (e) {
