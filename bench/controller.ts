@@ -218,6 +218,7 @@ try {
   const aps = (await list(c, R.ap, `${SPEC_LABEL}=${NAME}`)).filter((o) => o.metadata.namespace?.startsWith('tenant-'));
   const step = Math.max(1, Math.floor(aps.length / DELETES));
   const restore: number[] = [];
+  const notReadyAfter: string[] = [];
   for (let i = 0; i < DELETES; i++) {
     const ap = aps[(i * step) % aps.length]!;
     const ns = ap.metadata.namespace!;
@@ -251,6 +252,12 @@ try {
     await w.done.catch(() => {});
     // Let that reconcile finish, so the next deletion is not queued behind it.
     await Promise.race([waitUntil('the reconcile finished', () => Promise.resolve(reconciles > rBefore), 120_000), exited]);
+    // The repair must leave the CR as it was: Ready, verify unchanged.
+    const st = (await get(c, CR_RESOURCE, undefined, NAME))?.status as {
+      conditions?: { type: string; status: string; message?: string }[];
+    };
+    const bad = (st?.conditions ?? []).filter((x) => (x.type === 'Ready' || x.type === 'Verified') && x.status !== 'True');
+    if (bad.length) notReadyAfter.push(`${ns}/${name}: ${bad.map((x) => `${x.type}=${x.status}: ${x.message}`).join('; ')}`);
   }
   const restoreMed = median(restore);
   const final = procStatus(pid);
@@ -262,6 +269,7 @@ try {
     `  first reconcile to Ready: ${(firstMs / 1000).toFixed(1)} s; a no-op reconcile of the whole spec: ${idle ?? '?'} ms`,
     `  steady-state RSS: median ${mb(steadyMed)}, max ${mb(steadyMax)} over ${samples.length - 1} samples (2 resyncs); after the deletions ${mb(final.rss)}; VmHWM (peak incl. first apply) ${mb(final.hwm)}; at the end of the window ${heap} — target < 150 MB: ${ok(Math.max(steadyMax, final.rss) < 150 * 1024)}`,
     `  deleted AuthorizationPolicy restored: median ${restoreMed.toFixed(0)} ms of ${restore.length} (min ${Math.min(...restore).toFixed(0)}, max ${Math.max(...restore).toFixed(0)}) — target < 2000 ms: ${ok(restoreMed < 2000)}`,
+    `  after each restore the CR was Ready and Verified: ${notReadyAfter.length ? `NO, ${notReadyAfter.length} times; first: ${notReadyAfter[0]!.slice(0, 600)}` : 'yes'}`,
     `  no-op resync (2 complete reconciles): ${writes.length} writes in the audit log${writes.length ? ` (${writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`).join(', ')})` : ''}, ${changed} of ${before.size} owned objects with a new resourceVersion — target 0 writes: ${ok(writes.length === 0 && changed === 0)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
