@@ -100,10 +100,49 @@ export function hopRequest(hop: Hop): AuthzRequest {
   };
 }
 
-const headersKey = (h: Record<string, string>): string => {
-  for (const _ in h) return JSON.stringify(h);
-  return '';
-};
+/** One cached decision: what the evaluation reads from the hop besides destination, host and client namespace. */
+interface Decided {
+  serviceAccount: string;
+  sidecar: boolean;
+  port: number;
+  servicePort: number | undefined;
+  path: string;
+  method: string;
+  listener: string;
+  podIpFallback: boolean;
+  service: string;
+  serviceNamespace: string;
+  headers: Record<string, string>;
+  res: AuthzResult;
+}
+
+/** Equal as JSON (same names in the same order, same values), without building the text. */
+function sameHeaders(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]!] !== b[kb[i]!]) return false;
+  return true;
+}
+
+/** `d` was decided for the same request as `hop` (the caller matched destination, host and client namespace). */
+function sameRequest(d: Decided, hop: Hop): boolean {
+  const c = hop.client;
+  return (
+    d.port === hop.port &&
+    d.path === hop.path &&
+    d.method === hop.method &&
+    d.service === hop.service &&
+    d.serviceNamespace === hop.serviceNamespace &&
+    d.servicePort === hop.servicePort &&
+    d.serviceAccount === c.serviceAccount &&
+    d.sidecar === c.sidecar &&
+    d.listener === (hop.listener ?? '') &&
+    d.podIpFallback === (hop.podIpFallback ?? false) &&
+    sameHeaders(d.headers, hop.headers)
+  );
+}
 
 interface OpIndex {
   policies: AuthzPolicy[];
@@ -138,8 +177,12 @@ export class Verifier {
   private dest = new Map<string, DestIndex>();
   /** `dest` looked up by workload object first (the model reuses them), with the live entries per host. */
   private byWorkload = new WeakMap<Workload, { idx: DestIndex; hosts: Map<string, LiveEntry> }>();
-  /** destination → host → the rest of the request → decision. */
-  private hopCache = new WeakMap<Workload, Map<string, Map<string, AuthzResult>>>();
+  /**
+   * destination → host → client namespace → decisions, told apart by the rest of the request. Fields are
+   * compared, not joined into a key: a ksvc's requests rarely repeat, and building a key per request cost
+   * more than the few comparisons within one client namespace.
+   */
+  private hopCache = new WeakMap<Workload, Map<string, Map<string, Decided[]>>>();
   /** Policies per namespace, each list in input order with the policy's input index. */
   private policiesByNs?: Map<string, Array<[number, AuthzPolicy]>>;
   evaluations = 0;
@@ -294,16 +337,28 @@ export class Verifier {
   private decide(hop: Hop, pre?: { policies: AuthzPolicy[]; allAllowNames: string[] }): AuthzResult {
     let byHost = this.hopCache.get(hop.dest);
     if (!byHost) this.hopCache.set(hop.dest, (byHost = new Map()));
-    let byKey = byHost.get(hop.host);
-    if (!byKey) byHost.set(hop.host, (byKey = new Map()));
-    // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
+    let byClient = byHost.get(hop.host);
+    if (!byClient) byHost.set(hop.host, (byClient = new Map()));
     const c = hop.client;
-    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
-    const hit = byKey.get(key);
-    if (hit) return hit;
+    let list = byClient.get(c.namespace);
+    if (!list) byClient.set(c.namespace, (list = []));
+    for (const d of list) if (sameRequest(d, hop)) return d.res;
     this.evaluations++;
     const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, pre ?? this.live(hop.dest, hop.host));
-    byKey.set(key, res);
+    list.push({
+      serviceAccount: c.serviceAccount,
+      sidecar: c.sidecar,
+      port: hop.port,
+      servicePort: hop.servicePort,
+      path: hop.path,
+      method: hop.method,
+      listener: hop.listener ?? '',
+      podIpFallback: hop.podIpFallback ?? false,
+      service: hop.service,
+      serviceNamespace: hop.serviceNamespace,
+      headers: hop.headers,
+      res,
+    });
     return res;
   }
 
