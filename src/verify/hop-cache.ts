@@ -154,6 +154,9 @@ interface OpIndex {
   /** The host `forPath` was last asked for, and its candidates from `byHost`. */
   lastHost?: string;
   lastHostCands?: number[];
+  /** The last live rule set (as a key) and its entry: a tenant's namespaces share their live rules. */
+  lastLiveKey?: string;
+  lastLive?: PathEntry;
 }
 
 const NO_HITS: readonly string[] = Object.freeze([]);
@@ -542,8 +545,9 @@ export class Verifier {
   }
 
   /**
-   * The live policies and the sources they tell apart for one (destination, host, path), not memoized:
-   * eventing asks once per target path (every namespace has its own), so keeping them would only hold memory.
+   * The live policies and the sources they tell apart for one (destination, host, path), not memoized
+   * by request: eventing asks once per target path (every namespace has its own), so keeping them would
+   * only hold memory. Only the last entry per destination is kept, for the next request with the same live rules.
    */
   forPath(dest: Workload, host: string, path: string): PathEntry {
     const h = host.toLowerCase();
@@ -586,24 +590,33 @@ export class Verifier {
     add(idx.lastHostCands);
     // Live candidates in (policy, rule) order: the encoding sorts like the pair.
     if (cands.length > 1) cands.sort((x, y) => x - y);
+    const liveIds: number[] = [];
+    for (let c = 0; c < cands.length; c++) {
+      const id = cands[c]!;
+      if (c > 0 && id === cands[c - 1]) continue;
+      if (live(idx.policies[Math.floor(id / stride)]!.rules![id % stride]!)) liveIds.push(id);
+    }
+    // The entry is a function of the live rules alone (the destination's policies pruned to them):
+    // the next request with the same live rules (a tenant's other namespace) shares it.
+    const liveKey = liveIds.join(',');
+    if (idx.lastLiveKey === liveKey) return idx.lastLive!;
     const policies: AuthzPolicy[] = [];
-    for (let c = 0; c < cands.length;) {
-      const pi = Math.floor(cands[c]! / stride);
+    for (let c = 0; c < liveIds.length;) {
+      const pi = Math.floor(liveIds[c]! / stride);
       const p = idx.policies[pi]!;
       const rules = p.rules ?? [];
       const set = new Set<number>();
-      for (; c < cands.length && Math.floor(cands[c]! / stride) === pi; c++) {
-        const ri = cands[c]! % stride;
-        if (live(rules[ri]!)) set.add(ri);
-      }
+      for (; c < liveIds.length && Math.floor(liveIds[c]! / stride) === pi; c++) set.add(liveIds[c]! % stride);
       // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
       // an ALLOW policy left without rules still counts through allAllowNames.
-      if (set.size === 0) continue;
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
     const signatures = new Map<string, string>();
     const distinguished = this.distinguishedBy(policies, () => true, signatures);
-    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished, signatures };
+    const entry = { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished, signatures };
+    idx.lastLiveKey = liveKey;
+    idx.lastLive = entry;
+    return entry;
   }
 
   /**
