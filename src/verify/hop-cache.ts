@@ -175,6 +175,38 @@ function keyedOperation(op: NonNullable<Rule['to']>[number]['operation']): boole
   return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
 }
 
+/** Namespaces with fewer policies are filtered whole (building the index would cost more). */
+const SELECTOR_INDEX_MIN = 64;
+
+interface SelectorIndex {
+  /** Policies `policiesFor` may keep whatever the labels: no selector, an empty one, a targetRef, a non-string value. */
+  rest: Array<[number, AuthzPolicy]>;
+  /** Selector policies (no targetRef): first label name → its value → policies. */
+  byFirst: Map<string, Map<string, Array<[number, AuthzPolicy]>>>;
+}
+
+function selectorIndex(all: ReadonlyArray<[number, AuthzPolicy]>): SelectorIndex {
+  const si: SelectorIndex = { rest: [], byFirst: new Map() };
+  for (const e of all) {
+    const p = e[1];
+    // Dry-run policies are never enforced (policiesFor drops them).
+    if (p.dryRun) continue;
+    // `selects` tests every label of Object.keys(selector): the first one included.
+    const first = !p.targetRef && p.selector ? Object.keys(p.selector)[0] : undefined;
+    const value = first === undefined ? undefined : p.selector![first];
+    if (first === undefined || typeof value !== 'string') {
+      si.rest.push(e);
+      continue;
+    }
+    let byValue = si.byFirst.get(first);
+    if (!byValue) si.byFirst.set(first, (byValue = new Map()));
+    const l = byValue.get(value);
+    if (l) l.push(e);
+    else byValue.set(value, [e]);
+  }
+  return si;
+}
+
 export class Verifier {
   readonly m: KnativeModel;
   private dest = new Map<string, DestIndex>();
@@ -207,8 +239,8 @@ export class Verifier {
         else this.policiesByNs!.set(p.namespace, [[i, p]]);
       });
     }
-    const root = this.policiesByNs.get(this.m.mesh.rootNamespace) ?? [];
-    const own = w.namespace === this.m.mesh.rootNamespace ? [] : (this.policiesByNs.get(w.namespace) ?? []);
+    const root = this.candidates(this.m.mesh.rootNamespace, w.labels);
+    const own = w.namespace === this.m.mesh.rootNamespace ? [] : this.candidates(w.namespace, w.labels);
     const merged: AuthzPolicy[] = [];
     let a = 0;
     let b = 0;
@@ -217,6 +249,29 @@ export class Verifier {
       merged.push(next[1]);
     }
     return policiesFor(merged, w.namespace, w.labels, this.m.mesh);
+  }
+
+  /** Per namespace with many policies: its selector policies by their first label (`selectorIndex`). */
+  private selectorMemo = new Map<string, SelectorIndex>();
+
+  /**
+   * The namespace's policies that can select a workload with `labels`, in input order: a superset of
+   * what `policiesFor` keeps (it still filters them). A policy whose selector's first label the
+   * workload lacks, or has with another value, cannot select it (`selects` needs every label).
+   */
+  private candidates(ns: string, labels: Record<string, string>): ReadonlyArray<[number, AuthzPolicy]> {
+    const all = this.policiesByNs!.get(ns) ?? [];
+    if (all.length < SELECTOR_INDEX_MIN) return all;
+    let si = this.selectorMemo.get(ns);
+    if (!si) this.selectorMemo.set(ns, (si = selectorIndex(all)));
+    const out = [...si.rest];
+    for (const [k, byValue] of si.byFirst) {
+      const value = labels[k];
+      const l = value === undefined ? undefined : byValue.get(value);
+      if (l) for (const x of l) out.push(x);
+    }
+    if (si.byFirst.size > 0) out.sort((x, y) => x[0] - y[0]);
+    return out;
   }
 
   private index(w: Workload): DestIndex {
