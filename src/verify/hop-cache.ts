@@ -327,6 +327,16 @@ export class Verifier {
   }
 
   private prune(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    if (idx.hostless) return idx.hostless;
+    // No rule names hosts (a ksvc pod's policies, mostly): the live set is the same for every host,
+    // every rule `pruneUncached` would keep, i.e. the policies with a rule, unchanged, without the index.
+    if (!idx.hosts && idx.policies.every((p) => (p.rules ?? []).every((r) => !r || hostKeys(r) === null))) {
+      const withRules = idx.policies.filter((p) => (p.rules ?? []).some((r) => !!r));
+      return (idx.hostless = {
+        policies: withRules.length === idx.policies.length ? idx.policies : withRules,
+        allAllowNames: idx.allowNames,
+      });
+    }
     // No rule names hosts: the live set is the same for every host.
     if (this.hostIndex(idx).byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
     return this.pruneUncached(idx, host);
