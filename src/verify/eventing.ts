@@ -5,11 +5,11 @@
  * senders by the `Kn-Namespace` header, which only they may set. Same-unit requests must pass,
  * cross-unit ones fail, and a tenant pod that sets `Kn-Namespace` itself must not get in.
  */
-import { SERVICE_HTTP_PORT, type Hop, type KnativeModel, type Workload } from '../authz/knative.ts';
+import { SERVICE_HTTP_PORT, type EventingModel, type Hop, type KnativeModel, type Ksvc, type Workload } from '../authz/knative.ts';
 import { EVENTING_NS, QUEUE_PORT, svcHost } from '../model/constants.ts';
 import type { ResourceRef } from '../report/finding.ts';
 import { unitOf, type Expectation } from './expectations.ts';
-import type { Verifier } from './hop-cache.ts';
+import type { PathOutcome, Verifier } from './hop-cache.ts';
 
 export type EventingVia =
   'broker-ingress' | 'spoofed-kn-namespace' | 'channel' | 'job-sink' | 'kafka-sink' | 'kafka-broker' | 'kafka-channel' | 'event-delivery';
@@ -146,6 +146,35 @@ function pathsInto(m: KnativeModel, ns: string): EventingPath[] {
   return out;
 }
 
+/** The broker filter's delivery of a tenant's event to one of its Knative Services. */
+function deliveryHop(e: EventingModel, k: Ksvc): Hop {
+  const f = e.brokerFilter;
+  return {
+    label: `${f.namespace}/${f.name} → ${k.namespace}/${k.revision} (queue-proxy :${QUEUE_PORT}) POST / (Kn-Namespace: ${k.namespace})`,
+    client: { namespace: f.namespace, serviceAccount: f.serviceAccount, sidecar: f.sidecar, name: f.name },
+    dest: k.pod,
+    port: QUEUE_PORT,
+    servicePort: SERVICE_HTTP_PORT,
+    host: k.host,
+    path: '/',
+    method: 'POST',
+    headers: { 'Kn-Namespace': k.namespace },
+    service: svcHost(k.revision, k.namespace),
+    serviceNamespace: k.namespace,
+  };
+}
+
+/**
+ * The event-delivery outcome for `k` when `eventingPaths` will ask for it (eventing and serving
+ * installed, sources present, `k` in a unit), else undefined. The ksvc loop asks it while the
+ * ksvc's pod is still cached, and hands the outcomes to `eventingPaths` (`delivered`).
+ */
+export function eventDelivery(v: Verifier, k: Ksvc): PathOutcome | undefined {
+  const m = v.m;
+  if (!m.eventing || !m.serving || m.sources.length === 0 || unitOf(m, k.namespace) === undefined) return undefined;
+  return v.outcome([deliveryHop(m.eventing, k)], 'serve');
+}
+
 export interface EventingResult {
   rows: EventingRow[];
   /** Rows that break their expectation (every one, also when rows are not expanded). */
@@ -158,7 +187,15 @@ export interface EventingResult {
  * `classifyTarget` does: only the sources a live rule for this request (host and path) names, or
  * whose sidecar may resolve another DestinationRule, are evaluated one by one.
  */
-export function eventingPaths(v: Verifier, opts: { expandRows: boolean; reference?: boolean }): EventingResult {
+export function eventingPaths(
+  v: Verifier,
+  opts: {
+    expandRows: boolean;
+    reference?: boolean;
+    /** Event-delivery outcomes already asked (`eventDelivery`), by ksvc. */
+    delivered?: ReadonlyMap<Ksvc, PathOutcome>;
+  },
+): EventingResult {
   const m = v.m;
   const res: EventingResult = { rows: [], bad: [], classes: 0 };
   if (!m.eventing || m.sources.length === 0) return res;
@@ -249,25 +286,15 @@ export function eventingPaths(v: Verifier, opts: { expandRows: boolean; referenc
   }
   // The broker filter delivers a tenant's events to its Knative Services, with the tenant's Kn-Namespace.
   if (m.serving) {
-    const f = m.eventing.brokerFilter;
     for (const k of m.ksvcs) {
       if (unitOf(m, k.namespace) === undefined) continue;
-      const hop: Hop = {
-        label: `${f.namespace}/${f.name} → ${k.namespace}/${k.revision} (queue-proxy :${QUEUE_PORT}) POST / (Kn-Namespace: ${k.namespace})`,
-        client: { namespace: f.namespace, serviceAccount: f.serviceAccount, sidecar: f.sidecar, name: f.name },
-        dest: k.pod,
-        port: QUEUE_PORT,
-        servicePort: SERVICE_HTTP_PORT,
-        host: k.host,
-        path: '/',
-        method: 'POST',
-        headers: { 'Kn-Namespace': k.namespace },
-        service: svcHost(k.revision, k.namespace),
-        serviceNamespace: k.namespace,
-      };
-      const o = v.outcome([hop], 'serve');
-      // Asked once per ksvc: nothing to keep for its pod.
-      v.release(k.pod, [], []);
+      const hop = deliveryHop(m.eventing, k);
+      let o = opts.delivered?.get(k);
+      if (!o) {
+        o = v.outcome([hop], 'serve');
+        // Asked once per ksvc: nothing to keep for its pod.
+        v.release(k.pod, [], []);
+      }
       const row: EventingRow = {
         from: EVENTING_NS,
         to: `${k.namespace}/${k.name}`,

@@ -100,10 +100,49 @@ export function hopRequest(hop: Hop): AuthzRequest {
   };
 }
 
-const headersKey = (h: Record<string, string>): string => {
-  for (const _ in h) return JSON.stringify(h);
-  return '';
-};
+/** One cached decision: what the evaluation reads from the hop besides destination, host and client namespace. */
+interface Decided {
+  serviceAccount: string;
+  sidecar: boolean;
+  port: number;
+  servicePort: number | undefined;
+  path: string;
+  method: string;
+  listener: string;
+  podIpFallback: boolean;
+  service: string;
+  serviceNamespace: string;
+  headers: Record<string, string>;
+  res: AuthzResult;
+}
+
+/** Equal as JSON (same names in the same order, same values), without building the text. */
+function sameHeaders(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]!] !== b[kb[i]!]) return false;
+  return true;
+}
+
+/** `d` was decided for the same request as `hop` (the caller matched destination, host and client namespace). */
+function sameRequest(d: Decided, hop: Hop): boolean {
+  const c = hop.client;
+  return (
+    d.port === hop.port &&
+    d.path === hop.path &&
+    d.method === hop.method &&
+    d.service === hop.service &&
+    d.serviceNamespace === hop.serviceNamespace &&
+    d.servicePort === hop.servicePort &&
+    d.serviceAccount === c.serviceAccount &&
+    d.sidecar === c.sidecar &&
+    d.listener === (hop.listener ?? '') &&
+    d.podIpFallback === (hop.podIpFallback ?? false) &&
+    sameHeaders(d.headers, hop.headers)
+  );
+}
 
 interface OpIndex {
   policies: AuthzPolicy[];
@@ -115,6 +154,9 @@ interface OpIndex {
   /** The host `forPath` was last asked for, and its candidates from `byHost`. */
   lastHost?: string;
   lastHostCands?: number[];
+  /** The last live rule set (as a key) and its entry: a tenant's namespaces share their live rules. */
+  lastLiveKey?: string;
+  lastLive?: PathEntry;
 }
 
 const NO_HITS: readonly string[] = Object.freeze([]);
@@ -133,13 +175,49 @@ function keyedOperation(op: NonNullable<Rule['to']>[number]['operation']): boole
   return !!op.hosts?.length && op.hosts.every((x) => !x.includes('*') || (x.startsWith('*.') && !x.slice(1).includes('*')));
 }
 
+/** Namespaces with fewer policies are filtered whole (building the index would cost more). */
+const SELECTOR_INDEX_MIN = 64;
+
+interface SelectorIndex {
+  /** Policies `policiesFor` may keep whatever the labels: no selector, an empty one, a targetRef, a non-string value. */
+  rest: Array<[number, AuthzPolicy]>;
+  /** Selector policies (no targetRef): first label name → its value → policies. */
+  byFirst: Map<string, Map<string, Array<[number, AuthzPolicy]>>>;
+}
+
+function selectorIndex(all: ReadonlyArray<[number, AuthzPolicy]>): SelectorIndex {
+  const si: SelectorIndex = { rest: [], byFirst: new Map() };
+  for (const e of all) {
+    const p = e[1];
+    // Dry-run policies are never enforced (policiesFor drops them).
+    if (p.dryRun) continue;
+    // `selects` tests every label of Object.keys(selector): the first one included.
+    const first = !p.targetRef && p.selector ? Object.keys(p.selector)[0] : undefined;
+    const value = first === undefined ? undefined : p.selector![first];
+    if (first === undefined || typeof value !== 'string') {
+      si.rest.push(e);
+      continue;
+    }
+    let byValue = si.byFirst.get(first);
+    if (!byValue) si.byFirst.set(first, (byValue = new Map()));
+    const l = byValue.get(value);
+    if (l) l.push(e);
+    else byValue.set(value, [e]);
+  }
+  return si;
+}
+
 export class Verifier {
   readonly m: KnativeModel;
   private dest = new Map<string, DestIndex>();
   /** `dest` looked up by workload object first (the model reuses them), with the live entries per host. */
   private byWorkload = new WeakMap<Workload, { idx: DestIndex; hosts: Map<string, LiveEntry> }>();
-  /** destination → host → the rest of the request → decision. */
-  private hopCache = new WeakMap<Workload, Map<string, Map<string, AuthzResult>>>();
+  /**
+   * destination → host → client namespace → decisions, told apart by the rest of the request. Fields are
+   * compared, not joined into a key: a ksvc's requests rarely repeat, and building a key per request cost
+   * more than the few comparisons within one client namespace.
+   */
+  private hopCache = new WeakMap<Workload, Map<string, Map<string, Decided[]>>>();
   /** Policies per namespace, each list in input order with the policy's input index. */
   private policiesByNs?: Map<string, Array<[number, AuthzPolicy]>>;
   evaluations = 0;
@@ -161,8 +239,8 @@ export class Verifier {
         else this.policiesByNs!.set(p.namespace, [[i, p]]);
       });
     }
-    const root = this.policiesByNs.get(this.m.mesh.rootNamespace) ?? [];
-    const own = w.namespace === this.m.mesh.rootNamespace ? [] : (this.policiesByNs.get(w.namespace) ?? []);
+    const root = this.candidates(this.m.mesh.rootNamespace, w.labels);
+    const own = w.namespace === this.m.mesh.rootNamespace ? [] : this.candidates(w.namespace, w.labels);
     const merged: AuthzPolicy[] = [];
     let a = 0;
     let b = 0;
@@ -171,6 +249,29 @@ export class Verifier {
       merged.push(next[1]);
     }
     return policiesFor(merged, w.namespace, w.labels, this.m.mesh);
+  }
+
+  /** Per namespace with many policies: its selector policies by their first label (`selectorIndex`). */
+  private selectorMemo = new Map<string, SelectorIndex>();
+
+  /**
+   * The namespace's policies that can select a workload with `labels`, in input order: a superset of
+   * what `policiesFor` keeps (it still filters them). A policy whose selector's first label the
+   * workload lacks, or has with another value, cannot select it (`selects` needs every label).
+   */
+  private candidates(ns: string, labels: Record<string, string>): ReadonlyArray<[number, AuthzPolicy]> {
+    const all = this.policiesByNs!.get(ns) ?? [];
+    if (all.length < SELECTOR_INDEX_MIN) return all;
+    let si = this.selectorMemo.get(ns);
+    if (!si) this.selectorMemo.set(ns, (si = selectorIndex(all)));
+    const out = [...si.rest];
+    for (const [k, byValue] of si.byFirst) {
+      const value = labels[k];
+      const l = value === undefined ? undefined : byValue.get(value);
+      if (l) for (const x of l) out.push(x);
+    }
+    if (si.byFirst.size > 0) out.sort((x, y) => x[0] - y[0]);
+    return out;
   }
 
   private index(w: Workload): DestIndex {
@@ -226,6 +327,16 @@ export class Verifier {
   }
 
   private prune(idx: DestIndex, host: string): { policies: AuthzPolicy[]; allAllowNames: string[] } {
+    if (idx.hostless) return idx.hostless;
+    // No rule names hosts (a ksvc pod's policies, mostly): the live set is the same for every host,
+    // every rule `pruneUncached` would keep, i.e. the policies with a rule, unchanged, without the index.
+    if (!idx.hosts && idx.policies.every((p) => (p.rules ?? []).every((r) => !r || hostKeys(r) === null))) {
+      const withRules = idx.policies.filter((p) => (p.rules ?? []).some((r) => !!r));
+      return (idx.hostless = {
+        policies: withRules.length === idx.policies.length ? idx.policies : withRules,
+        allAllowNames: idx.allowNames,
+      });
+    }
     // No rule names hosts: the live set is the same for every host.
     if (this.hostIndex(idx).byHost.size === 0) return (idx.hostless ??= this.pruneUncached(idx, host));
     return this.pruneUncached(idx, host);
@@ -294,16 +405,28 @@ export class Verifier {
   private decide(hop: Hop, pre?: { policies: AuthzPolicy[]; allAllowNames: string[] }): AuthzResult {
     let byHost = this.hopCache.get(hop.dest);
     if (!byHost) this.hopCache.set(hop.dest, (byHost = new Map()));
-    let byKey = byHost.get(hop.host);
-    if (!byKey) byHost.set(hop.host, (byKey = new Map()));
-    // NUL-separated: no Kubernetes name, host, path or JSON text contains an unescaped NUL.
+    let byClient = byHost.get(hop.host);
+    if (!byClient) byHost.set(hop.host, (byClient = new Map()));
     const c = hop.client;
-    const key = `${c.namespace}\0${c.serviceAccount}\0${c.sidecar}\0${hop.port}\0${hop.servicePort ?? ''}\0${hop.path}\0${hop.method}\0${hop.listener ?? ''}\0${hop.podIpFallback ?? false}\0${hop.service}\0${hop.serviceNamespace}\0${headersKey(hop.headers)}`;
-    const hit = byKey.get(key);
-    if (hit) return hit;
+    let list = byClient.get(c.namespace);
+    if (!list) byClient.set(c.namespace, (list = []));
+    for (const d of list) if (sameRequest(d, hop)) return d.res;
     this.evaluations++;
     const res = checkRequest(hopRequest(hop), this.m.config, this.m.mesh, pre ?? this.live(hop.dest, hop.host));
-    byKey.set(key, res);
+    list.push({
+      serviceAccount: c.serviceAccount,
+      sidecar: c.sidecar,
+      port: hop.port,
+      servicePort: hop.servicePort,
+      path: hop.path,
+      method: hop.method,
+      listener: hop.listener ?? '',
+      podIpFallback: hop.podIpFallback ?? false,
+      service: hop.service,
+      serviceNamespace: hop.serviceNamespace,
+      headers: hop.headers,
+      res,
+    });
     return res;
   }
 
@@ -487,8 +610,9 @@ export class Verifier {
   }
 
   /**
-   * The live policies and the sources they tell apart for one (destination, host, path), not memoized:
-   * eventing asks once per target path (every namespace has its own), so keeping them would only hold memory.
+   * The live policies and the sources they tell apart for one (destination, host, path), not memoized
+   * by request: eventing asks once per target path (every namespace has its own), so keeping them would
+   * only hold memory. Only the last entry per destination is kept, for the next request with the same live rules.
    */
   forPath(dest: Workload, host: string, path: string): PathEntry {
     const h = host.toLowerCase();
@@ -531,24 +655,33 @@ export class Verifier {
     add(idx.lastHostCands);
     // Live candidates in (policy, rule) order: the encoding sorts like the pair.
     if (cands.length > 1) cands.sort((x, y) => x - y);
+    const liveIds: number[] = [];
+    for (let c = 0; c < cands.length; c++) {
+      const id = cands[c]!;
+      if (c > 0 && id === cands[c - 1]) continue;
+      if (live(idx.policies[Math.floor(id / stride)]!.rules![id % stride]!)) liveIds.push(id);
+    }
+    // The entry is a function of the live rules alone (the destination's policies pruned to them):
+    // the next request with the same live rules (a tenant's other namespace) shares it.
+    const liveKey = liveIds.join(',');
+    if (idx.lastLiveKey === liveKey) return idx.lastLive!;
     const policies: AuthzPolicy[] = [];
-    for (let c = 0; c < cands.length;) {
-      const pi = Math.floor(cands[c]! / stride);
+    for (let c = 0; c < liveIds.length;) {
+      const pi = Math.floor(liveIds[c]! / stride);
       const p = idx.policies[pi]!;
       const rules = p.rules ?? [];
       const set = new Set<number>();
-      for (; c < cands.length && Math.floor(cands[c]! / stride) === pi; c++) {
-        const ri = cands[c]! % stride;
-        if (live(rules[ri]!)) set.add(ri);
-      }
+      for (; c < liveIds.length && Math.floor(liveIds[c]! / stride) === pi; c++) set.add(liveIds[c]! % stride);
       // The policies that can match this request: rules that cannot are dropped (as `prune` does by host);
       // an ALLOW policy left without rules still counts through allAllowNames.
-      if (set.size === 0) continue;
       policies.push(rules.every((r, ri) => !r || set.has(ri)) ? p : { ...p, rules: rules.map((r, ri) => (set.has(ri) ? r : null)) });
     }
     const signatures = new Map<string, string>();
     const distinguished = this.distinguishedBy(policies, () => true, signatures);
-    return { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished, signatures };
+    const entry = { live: { policies, allAllowNames: this.index(dest).allowNames }, distinguished, signatures };
+    idx.lastLiveKey = liveKey;
+    idx.lastLive = entry;
+    return entry;
   }
 
   /**

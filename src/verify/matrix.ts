@@ -18,7 +18,7 @@ import {
 import { expectation, pick, statedExpectations, unitOf, type StatedExpectation } from './expectations.ts';
 import { Verifier, type PathOutcome } from './hop-cache.ts';
 import { classifyTarget, SourceClass, variantsOf, type TargetPaths } from './source-classes.ts';
-import { eventingPaths, type EventingRow } from './eventing.ts';
+import { eventDelivery, eventingPaths, type EventingRow } from './eventing.ts';
 import { blockedFinding, reachabilityFinding } from './findings.ts';
 import type { Finding } from '../report/finding.ts';
 
@@ -138,11 +138,15 @@ export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyRe
   }
   // Required edges depend on the target's policies only; they are evaluated with the ksvc's paths,
   // after which the Verifier forgets the ksvc's cache entries (they are not asked for again).
+  // So is the event delivery to the ksvc (its outcome is reported with the eventing rows).
   const ksvcEdges: EdgeRow[] = [];
+  const delivered = new Map<Ksvc, PathOutcome>();
   const shared = [m.activator, m.gateway];
   for (const k of m.ksvcs) {
     verifyKsvc(k);
     ksvcEdges.push(...edgeRows(v, requiredEdges(m, k), `${k.namespace}/${k.name}`));
+    const d = eventDelivery(v, k);
+    if (d) delivered.set(k, d);
     v.release(k.pod, [k.host, externalHost(m, k)], shared);
   }
   function verifyKsvc(k: Ksvc) {
@@ -184,7 +188,7 @@ export function verifyModel(m: KnativeModel, opts: VerifyOptions = {}): VerifyRe
       }
     }
   }
-  const ev = eventingPaths(v, { expandRows: expand, reference: opts.reference });
+  const ev = eventingPaths(v, { expandRows: expand, reference: opts.reference, delivered });
   sourceClasses += ev.classes;
   for (const b of ev.bad) {
     const leak = b.expected === 'deny';

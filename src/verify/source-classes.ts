@@ -60,6 +60,29 @@ export class SourceClass {
   }
 }
 
+const SCAN_CLASSES = 8;
+
+const sameOutcome = (a: PathOutcome, b: PathOutcome) =>
+  a.variant === b.variant &&
+  a.allowed === b.allowed &&
+  a.hopIndex === b.hopIndex &&
+  a.decision === b.decision &&
+  a.policy === b.policy &&
+  a.reason === b.reason;
+
+function sameOutcomes(a: readonly PathOutcome[], b: readonly PathOutcome[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameOutcome(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+function outcomesKey(outcomes: readonly PathOutcome[]): string {
+  let key = '';
+  for (const o of outcomes)
+    key += `${o.variant}|${o.allowed}|${o.hopIndex}|${o.decision}|${o.policy === null ? '-' : `${o.policy.length}:${o.policy}`}|${o.reason.length}:${o.reason};`;
+  return key;
+}
+
 export interface TargetPaths {
   target: Ksvc;
   via: Via;
@@ -95,15 +118,25 @@ export function classifyTarget(v: Verifier, k: Ksvc, via: Via, reference = false
   if (reference) for (const s of sources) named.add(s);
   const sensitive = reference ? v.sourceSet : v.clientSensitive();
   const bySig = new Map<string, SourceClass>();
-  const byKey = new Map<string, SourceClass>();
+  // Classes in order of first appearance. A target has a few: outcomes are compared field by field;
+  // past SCAN_CLASSES they are keyed (every field, length-prefixed where free text: equal keys ⇔ equal outcomes).
+  const classes: SourceClass[] = [];
+  let byKey: Map<string, SourceClass> | undefined;
   const place = (s: string, hops: Hop[][] | null) => {
     const outcomes = variants.map((variant, i) => v.outcome(hops?.[i] ?? pathHops(v.m, callerIn(s), k, via, variant), variant));
-    // Every field, length-prefixed where free text: equal keys ⇔ equal outcomes (cheaper than JSON).
-    let key = '';
-    for (const o of outcomes)
-      key += `${o.variant}|${o.allowed}|${o.hopIndex}|${o.decision}|${o.policy === null ? '-' : `${o.policy.length}:${o.policy}`}|${o.reason.length}:${o.reason};`;
+    if (!byKey) {
+      for (const c of classes) if (sameOutcomes(c.outcomes, outcomes)) return c;
+      const c = new SourceClass(outcomes);
+      classes.push(c);
+      if (classes.length > SCAN_CLASSES) byKey = new Map(classes.map((x) => [outcomesKey(x.outcomes), x]));
+      return c;
+    }
+    const key = outcomesKey(outcomes);
     let c = byKey.get(key);
-    if (!c) byKey.set(key, (c = new SourceClass(outcomes)));
+    if (!c) {
+      byKey.set(key, (c = new SourceClass(outcomes)));
+      classes.push(c);
+    }
     return c;
   };
   for (const s of [...named].sort()) {
@@ -126,5 +159,5 @@ export function classifyTarget(v: Verifier, k: Ksvc, via: Via, reference = false
         }
     place(rep, rep === first ? probe : null).addOthers(sources, v.sourceSet, named);
   }
-  return [...byKey.values()];
+  return classes;
 }
