@@ -250,8 +250,22 @@ try {
     restore.push(performance.now() - td);
     w.abort();
     await w.done.catch(() => {});
-    // Let that reconcile finish, so the next deletion is not queued behind it.
+    // Let the controller settle (the repair's reconcile done and no other pass running: 2 s without a
+    // reconcile ending), so the next deletion does not land in a pass that started before it.
     await Promise.race([waitUntil('the reconcile finished', () => Promise.resolve(reconciles > rBefore), 120_000), exited]);
+    let lastCount = reconciles;
+    let quietSince = performance.now();
+    await Promise.race([
+      waitUntil(
+        'the controller is idle',
+        () => {
+          if (reconciles !== lastCount) [lastCount, quietSince] = [reconciles, performance.now()];
+          return Promise.resolve(performance.now() - quietSince > 2000);
+        },
+        120_000,
+      ),
+      exited,
+    ]);
     // The repair must leave the CR as it was: Ready, verify unchanged.
     const st = (await get(c, CR_RESOURCE, undefined, NAME))?.status as {
       conditions?: { type: string; status: string; message?: string }[];

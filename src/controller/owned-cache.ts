@@ -76,6 +76,8 @@ export interface OwnedCacheOptions {
   log?: (line: string) => void;
   /** Keep a changed object's body until a reconcile compares it (default true; false: digests only, as for others' policies). */
   keepBodies?: boolean;
+  /** Objects per page of the watches' lists (default 500). */
+  pageSize?: number;
   /** How long ensure() waits for a new watch's first list before answering "not synced". */
   syncTimeoutMs?: number;
 }
@@ -138,6 +140,7 @@ export class OwnedCache {
     let first = true;
     kw.watcher = new Watcher(this.client, info, {
       labelSelector: this.o.labelSelector,
+      ...(this.o.pageSize ? { pageSize: this.o.pageSize } : {}),
       onListStart: () => {
         kw.epoch++;
       },

@@ -18,6 +18,8 @@ export interface WatchOptions {
   onList?: (relist: boolean) => void;
   onError?: (e: unknown) => void;
   timeoutSeconds?: number;
+  /** Objects per page of a (re)list. */
+  pageSize?: number;
 }
 
 export class Watcher {
@@ -35,13 +37,24 @@ export class Watcher {
   }
 
   private async list(): Promise<string> {
-    const r = await this.client.request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>('GET', resourcePath(this.info), {
-      query: { labelSelector: this.o.labelSelector },
-    });
     const apiVersion = this.info.group ? `${this.info.group}/${this.info.version}` : this.info.version;
     this.o.onListStart?.();
-    for (const it of r.items) this.o.onEvent('SYNC', { ...it, apiVersion, kind: this.info.kind });
-    return r.metadata.resourceVersion;
+    // Paged: 15,000 AuthorizationPolicies in one answer are ~40 MB of text held at once (and memory the
+    // allocator keeps afterwards); pages of 500 are one consistent snapshot whose resourceVersion the
+    // watch resumes from.
+    let cont: string | undefined;
+    let rv: string;
+    do {
+      const r = await this.client.request<{ items: KubeObject[] | null; metadata: { resourceVersion: string; continue?: string } }>(
+        'GET',
+        resourcePath(this.info),
+        { query: { labelSelector: this.o.labelSelector, limit: this.o.pageSize ?? 500, continue: cont } },
+      );
+      for (const it of r.items ?? []) this.o.onEvent('SYNC', { ...it, apiVersion, kind: this.info.kind });
+      rv = r.metadata.resourceVersion;
+      cont = r.metadata.continue || undefined;
+    } while (cont);
+    return rv;
   }
 
   private async run(): Promise<void> {

@@ -208,7 +208,12 @@ describe('reconcile from the informer cache', () => {
     assert.ok(ready(again), JSON.stringify(again.status?.conditions));
   });
   it('a kind the cache watches at another version than the render: the reconcile lists, and is still a no-op', async () => {
-    const other = new OwnedCache(rec, ctx.s.discovery, { labelSelector: `${MANAGED_BY}=${FIELD_MANAGER}`, onChange: () => {} });
+    // Small pages: the lists continue (one snapshot across pages) and still hold every object.
+    const other = new OwnedCache(rec, ctx.s.discovery, {
+      labelSelector: `${MANAGED_BY}=${FIELD_MANAGER}`,
+      onChange: () => {},
+      pageSize: 3,
+    });
     try {
       // ossm2 renders security.istio.io/v1beta1; this cache watches AuthorizationPolicies at v1.
       assert.equal(await other.ensure([{ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' }]), true);
@@ -220,6 +225,13 @@ describe('reconcile from the informer cache', () => {
         rec.calls.some((c) => isList(c) && c.path.endsWith('/authorizationpolicies') && c.path.includes('/v1beta1/')),
         'listed at the render version',
       );
+      assert.ok(
+        rec.calls.some((c) => isList(c) && c.path === '/api/v1/namespaces' && c.query?.continue),
+        'the watch of namespaces listed in pages',
+      );
+      assert.equal(other.countFor(NAME), cache.countFor(NAME));
+      // AuthorizationPolicies read at v1 and at v1beta1: the same digests (the version is not content).
+      assert.deepEqual(other.digests().sort(), cache.digests().sort());
     } finally {
       await other.stop();
     }
