@@ -167,8 +167,8 @@ export async function ownedSnapshot(
   desired: readonly KubeObject[],
   specName: string,
   concurrency = 32,
-  /** A moment's staleness is harmless (default); a resourceVersion: at least as fresh as that. */
-  notOlderThan?: string,
+  /** A moment's staleness is harmless (default); false: a consistent read from etcd, paged. */
+  fromCache = true,
 ): Promise<{ live: Map<string, KubeObject>; infos: Map<string, ResourceInfo> }> {
   const live = new Map<string, KubeObject>();
   const infos = new Map<string, ResourceInfo>();
@@ -177,8 +177,7 @@ export async function ownedSnapshot(
     if (!info) return;
     infos.set(infoKey(k), info);
     // A moment's staleness is harmless here: a missed change means one extra PATCH or one prune left for next time.
-    const from = notOlderThan ? { notOlderThan } : { fromCache: true };
-    for (const o of await listAll(s.client, info, ownedSelector(specName), from)) live.set(objectKey(o), slim(o));
+    for (const o of await listAll(s.client, info, ownedSelector(specName), { fromCache })) live.set(objectKey(o), slim(o));
   });
   return { live, infos };
 }

@@ -61,20 +61,14 @@ export async function listAll(
   client: KubeClient,
   info: ResourceInfo,
   labelSelector?: string,
-  o: { fromCache?: boolean; notOlderThan?: string } = {},
+  o: { fromCache?: boolean } = {},
 ): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   let cont: string | undefined;
   do {
     // fromCache: resourceVersion=0 is answered from the apiserver's watch cache in one piece instead of
     // paging through etcd — several times faster for thousands of objects, at most a moment stale.
-    // notOlderThan: from the watch cache too, once it has caught up with that resourceVersion
-    // (https://kubernetes.io/docs/reference/using-api/api-concepts/#semantics-for-get-and-list).
-    const query = o.notOlderThan
-      ? { labelSelector, resourceVersion: o.notOlderThan, resourceVersionMatch: 'NotOlderThan' }
-      : o.fromCache
-        ? { labelSelector, resourceVersion: '0' }
-        : { labelSelector, limit: 500, continue: cont };
+    const query = o.fromCache ? { labelSelector, resourceVersion: '0' } : { labelSelector, limit: 500, continue: cont };
     const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', resourcePath(info), { query });
     // List items omit apiVersion/kind; restore them so keys and diffs work.
     for (const it of page.items)
