@@ -79,13 +79,15 @@ describe('controller watches relist after 410 Gone', () => {
       await c.request('POST', resourcePath(R.configmap, 'default'), {
         body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'unrelated-' }, data: { i: String(i) } },
       });
-    assert.doesNotMatch(ctl!.stderr(), /410 Gone/);
+    // Only what is logged after the restart counts: a watch may relist earlier too (seen under load, at
+    // start, for the PeerAuthentication and Sidecar watches, which hold no object), and that is handled.
+    const mark = ctl!.stderr().length;
 
     await testEnv.stopProcess(dir, 'kube-apiserver');
     await testEnv.restartApiserver(dir);
     await waitUntil(
       'the authorizationpolicies watch relisted after 410',
-      () => Promise.resolve(/authorizationpolicies watch relisted \(410 Gone\)/.test(ctl!.stderr())),
+      () => Promise.resolve(/authorizationpolicies watch relisted \(410 Gone\)/.test(ctl!.stderr().slice(mark))),
       60_000,
     );
 
