@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { KubeClient } from '../cluster/client.ts';
 import type { Discovery, ResourceInfo } from '../cluster/discovery.ts';
 import { slim } from '../cluster/engine.ts';
-import { APPLIED_HASH, canonicalJson, isUnchanged, objectKey, SPEC_LABEL } from '../cluster/plan.ts';
+import { APPLIED_HASH, canonicalJson, isUnchanged, MANAGED_BY, objectKey, SPEC_LABEL } from '../cluster/plan.ts';
 import { splitApiVersion } from '../cluster/discovery.ts';
 import type { KubeObject } from '../util/kube.ts';
 import { Watcher, type WatchEventType } from './watch.ts';
@@ -66,6 +66,12 @@ interface KindWatch {
 }
 
 const groupKindOf = (o: { apiVersion: string; kind: string }) => `${splitApiVersion(o.apiVersion).group}/${o.kind}`;
+/** The two labels that say who owns an object (all an entry keeps of its labels). */
+function ownership(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of [MANAGED_BY, SPEC_LABEL]) if (labels[k] !== undefined) out[k] = labels[k];
+  return out;
+}
 const rvOf = (o: KubeObject) => (o.metadata as { resourceVersion?: string }).resourceVersion ?? '';
 
 export interface OwnedCacheOptions {
@@ -184,7 +190,7 @@ export class OwnedCache {
       kind: obj.kind,
       ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
       name: obj.metadata.name,
-      labels: { ...(labels[SPEC_LABEL] !== undefined ? { [SPEC_LABEL]: labels[SPEC_LABEL] } : {}) },
+      labels: ownership(labels),
       rv,
       digest: contentDigest(obj),
       deleting: !!(obj.metadata as { deletionTimestamp?: string }).deletionTimestamp,
@@ -197,11 +203,11 @@ export class OwnedCache {
 
   /** True when `desired` (a withOwnership body) is in place: answered from memory, comparing a body at most once per change. */
   isCurrent(desired: KubeObject): boolean {
-    const e = this.entries.get(objectKey(desired));
-    if (!e || e.deleting || e.apiVersion !== desired.apiVersion) return false;
+    const key = objectKey(desired);
     const hash = desired.metadata.annotations?.[APPLIED_HASH] ?? '';
-    if (e.match && e.match.rv === e.rv && e.match.hash === hash) return true;
-    if (!e.body) return false;
+    if (this.matches(key, desired.apiVersion, hash)) return true;
+    const e = this.entries.get(key);
+    if (!e?.body || e.deleting || e.apiVersion !== desired.apiVersion) return false;
     const same = isUnchanged(desired, JSON.parse(e.body) as KubeObject);
     // Compared: the body is no longer needed (a different answer comes only with a new resourceVersion).
     e.body = undefined;
@@ -210,12 +216,13 @@ export class OwnedCache {
   }
 
   /**
-   * The same question without the body: true only when the entry is known to hold the body with this
-   * applied hash (false also when a changed object waits to be compared: the caller renders then).
+   * The same question without a body: true only when the entry is known to hold the body with this
+   * applied hash at its resourceVersion. An object changed since has a new entry without `match` (and
+   * its body, waiting to be compared): false, and the caller renders.
    */
   matches(key: string, apiVersion: string, hash: string): boolean {
     const e = this.entries.get(key);
-    return !!e && !e.deleting && !e.body && e.apiVersion === apiVersion && e.match?.rv === e.rv && e.match.hash === hash;
+    return !!e && !e.deleting && e.apiVersion === apiVersion && e.match?.rv === e.rv && e.match.hash === hash;
   }
 
   /** How many cached objects carry the spec label `spec`. */
@@ -236,7 +243,7 @@ export class OwnedCache {
       kind: desired.kind,
       ...(desired.metadata.namespace ? { namespace: desired.metadata.namespace } : {}),
       name: desired.metadata.name,
-      labels: { ...(desired.metadata.labels?.[SPEC_LABEL] !== undefined ? { [SPEC_LABEL]: desired.metadata.labels[SPEC_LABEL] } : {}) },
+      labels: ownership(desired.metadata.labels ?? {}),
       rv,
       digest: contentDigest(full),
       deleting: false,
@@ -261,15 +268,10 @@ export class OwnedCache {
       out.set(key, {
         apiVersion: e.apiVersion,
         kind: e.kind,
-        metadata: { name: e.name, ...(e.namespace ? { namespace: e.namespace } : {}), labels: { ...this.ownLabels(), ...e.labels } },
+        metadata: { name: e.name, ...(e.namespace ? { namespace: e.namespace } : {}), labels: { ...e.labels } },
       });
     }
     return out;
-  }
-
-  private ownLabels(): Record<string, string> {
-    const [k, v] = this.o.labelSelector.split('=');
-    return k && v !== undefined ? { [k]: v } : {};
   }
 
   /** Content digest of an owned object by objectKey (undefined when not cached). */

@@ -35,7 +35,7 @@ import { tlsForApply } from '../cluster/session.ts';
 import { render } from '../render/index.ts';
 import type { TlsMaterial } from '../render/tls-secret.ts';
 import type { ServerlessMesh } from '../api/types.ts';
-import type { KubeObject } from '../util/kube.ts';
+import { objectRef, type KubeObject } from '../util/kube.ts';
 import { CR_RESOURCE } from './crd.ts';
 import { contentDigest, type OwnedCache } from './owned-cache.ts';
 import { specFromCr } from './spec.ts';
@@ -300,7 +300,6 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
   }
 
   const handEdits = new Set(ctx.handEditManagers ?? HAND_EDIT_MANAGERS);
-  let applied = 0;
   let reached = 0;
   const failures: string[] = [];
   const conflicts: string[] = [];
@@ -318,18 +317,14 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
     }
     const res = await applyPhase(s, plan, phase, { concurrency: ctx.concurrency });
     if (res.fatal) return { error: res.fatal };
-    applied += res.applied.length;
     reached += res.applied.length + res.unchanged.length;
-    const byRef = new Map(
-      phase.objects.map((o) => [`${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, o]),
-    );
+    const byRef = new Map(phase.objects.map((o) => [objectRef(o), o]));
     for (const f of res.failed) {
       // A hand edit of a field we own is drift: take it back. Another controller's field is reported, not fought over.
       if (f.conflict && f.managers?.length && f.managers.every((m) => handEdits.has(m))) {
         const one = byRef.get(f.ref);
         const again = one ? await applyPhase(s, plan, { ...phase, objects: [one] }, { force: true }) : undefined;
         if (again && !again.failed.length) {
-          applied++;
           reached++;
           await ctx.event(cr, 'Normal', 'DriftCorrected', `${f.ref}: restored fields changed by ${f.managers.join(', ')}`);
           continue;
@@ -342,8 +337,11 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
     if (failures.length) break;
   }
   if (!waitingFor && !failures.length) {
-    const r = await pruneObjects(s, pruneCandidates(plan), plan.infos, { concurrency: ctx.concurrency });
-    for (const v of pruneCandidates(plan)) if (!r.failed.some((f) => f.ref.endsWith(v.metadata.name))) cache?.deleted(v);
+    const victims = pruneCandidates(plan);
+    const r = await pruneObjects(s, victims, plan.infos, { concurrency: ctx.concurrency });
+    // Not offered for prune again before the watch reports them gone (or, released namespaces, unlabelled).
+    const gone = new Set([...r.pruned, ...r.released]);
+    for (const v of victims) if (gone.has(objectRef(v))) cache?.deleted(v);
     failures.push(...r.failed.map((f) => f.error));
     if (r.pruned.length + r.released.length)
       await ctx.event(
@@ -416,7 +414,6 @@ export async function reconcile(ctx: ReconcileContext, name: string): Promise<Re
       ready: withReady,
     });
   } else ctx.desired?.delete(name);
-  void applied; // writes of this pass: in the log line (run.ts) via status.applied is what is in place
   return conclude(ctx, cr, { ...base, reached, failures, conflicts, waitingFor, notReady, verified, verifyCached });
 }
 

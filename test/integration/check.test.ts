@@ -21,7 +21,7 @@ import { serverSideApply } from '../../src/cluster/ops.ts';
 import type { Finding } from '../../src/report/finding.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
 import { assertValidSarif } from '../helpers/sarif.ts';
-import { RecordingClient, requireCluster, runCli } from './helpers.ts';
+import { RecordingClient, isDiscoveryPath, requireCluster, runCli } from './helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../../scripts/test-env.mjs';
 
@@ -98,7 +98,7 @@ describe('check --cluster against a real kube-apiserver', () => {
   it('lists each kind the rules need once (paged), Secrets as metadata only, nothing by name', async () => {
     const kinds = neededKinds(RULES);
     const { objects, absent } = await listCluster(client, discovery, kinds);
-    const lists = client.calls.filter((c) => c.method === 'GET' && !/^\/api(\/v1)?$|^\/apis(\/[^/]+\/[^/]+)?$/.test(c.path)); // not discovery
+    const lists = client.calls.filter((c) => c.method === 'GET' && !isDiscoveryPath(c.path));
     // Every data request is a collection (no object name after the plural) …
     for (const c of lists) assert.match(c.path, /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/[a-z]+$/, c.path);
     // … and each kind is listed once: first pages (no continue token) are one per resource.

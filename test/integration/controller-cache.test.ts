@@ -20,7 +20,18 @@ import { specFromCr } from '../../src/controller/spec.ts';
 import { render } from '../../src/render/index.ts';
 import { reconcile, type Condition, type ReconcileContext, type ReconcileResult } from '../../src/controller/reconcile.ts';
 import type { KubeObject } from '../../src/util/kube.ts';
-import { R, adminClient, fakeOperators, get, list, recordingClient, requireCluster, waitUntil, type RecordingClient } from './helpers.ts';
+import {
+  R,
+  adminClient,
+  fakeOperators,
+  get,
+  isDiscoveryPath,
+  list,
+  recordingClient,
+  requireCluster,
+  waitUntil,
+  type RecordingClient,
+} from './helpers.ts';
 import { installCrd } from './controller-helpers.ts';
 // @ts-expect-error plain ESM script without types
 import * as testEnv from '../../scripts/test-env.mjs';
@@ -37,10 +48,9 @@ const TENANTS = [
   { name: 'bravo', namespaces: ['cc-bravo-1'] },
 ];
 
-// Discovery (/api, /apis, /apis/g/v) and named objects are not lists.
-const isDiscovery = (p: string) => /^\/api(\/v1)?$|^\/apis(\/[^/]+(\/[^/]+)?)?$/.test(p);
+// Discovery and named objects are not lists.
 const isList = (c: { method: string; path: string }) =>
-  c.method === 'GET' && !isDiscovery(c.path) && /^\/(api\/v1|apis\/[^/]+\/[^/]+)(\/namespaces\/[^/]+)?\/[a-z]+$/.test(c.path);
+  c.method === 'GET' && !isDiscoveryPath(c.path) && /^\/(api\/v1|apis\/[^/]+\/[^/]+)(\/namespaces\/[^/]+)?\/[a-z]+$/.test(c.path);
 const writes = (calls: RecordingClient['calls']) => calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);
 
 describe('reconcile from the informer cache', () => {

@@ -45,6 +45,9 @@ export class RecordingClient extends KubeClient {
   }
 }
 
+/** Discovery requests (/api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION): not reads of objects. */
+export const isDiscoveryPath = (path: string): boolean => /^\/api(\/v1)?$|^\/apis(\/[^/]+(\/[^/]+)?)?$/.test(path);
+
 export const recordingClient = (kubeconfig = requireCluster()): RecordingClient => new RecordingClient(loadKubeConfig({ kubeconfig }));
 
 export const R = {
